@@ -1,0 +1,217 @@
+/** Environment → typed, validated Config. The only place that reads process.env; everything else is handed a Config. */
+import { ConfigError } from './errors.js';
+import type { Credentials } from './ecs/api.js';
+import type { LogLevel } from './log.js';
+
+export type StoreConfig = { kind: 'sqlite'; path: string } | { kind: 'tablestore' } | { kind: 'memory' };
+
+export interface WatchTarget {
+  regionId: string;
+  taskId: string;
+}
+
+export interface DiscoveryRule {
+  regionId: string;
+  /** Empty means every action. */
+  actions: string[];
+}
+
+export interface StaticWebhook {
+  url: string;
+  secret: string;
+  events?: string[];
+  filter?: { regions?: string[]; actions?: string[]; taskIds?: string[] };
+  description?: string;
+}
+
+export interface Config {
+  credentials: Credentials | null;
+  ecsEndpoint: string | null;
+  store: StoreConfig;
+  ots: { endpoint: string | null; instance: string | null };
+  tablePrefix: string;
+  tasks: WatchTarget[];
+  discover: DiscoveryRule[];
+  webhooks: StaticWebhook[];
+  apiTokens: string[];
+  allowPrivateWebhooks: string[];
+  port: number;
+  pollIntervalSeconds: number;
+  pollBudgetSeconds: number | null;
+  logLevel: LogLevel;
+}
+
+export type Runtime = 'fc' | 'local';
+
+export const REGION_ID = /^[a-z]{2,}(-[a-z0-9]+)+$/;
+export const TASK_ID = /^t-[A-Za-z0-9*]{4,64}$/;
+const LOG_LEVELS: LogLevel[] = ['debug', 'info', 'warn', 'error'];
+
+type Env = Record<string, string | undefined>;
+
+export function loadConfig(env: Env = process.env, runtime: Runtime = 'local'): Config {
+  const read = (name: string) => {
+    const value = env[name]?.trim();
+    return value ? value : undefined;
+  };
+
+  const accessKeyId = read('ALIBABA_CLOUD_ACCESS_KEY_ID');
+  const accessKeySecret = read('ALIBABA_CLOUD_ACCESS_KEY_SECRET');
+  if (Boolean(accessKeyId) !== Boolean(accessKeySecret)) {
+    const missing = accessKeyId ? 'ALIBABA_CLOUD_ACCESS_KEY_SECRET' : 'ALIBABA_CLOUD_ACCESS_KEY_ID';
+    throw new ConfigError(missing, 'is missing while its partner is set; set both or neither', missing.endsWith('ID') ? 'LTAI5t…' : '<secret>');
+  }
+  const securityToken = read('ALIBABA_CLOUD_SECURITY_TOKEN');
+
+  return {
+    credentials: accessKeyId && accessKeySecret ? { accessKeyId, accessKeySecret, ...(securityToken ? { securityToken } : {}) } : null,
+    ecsEndpoint: parseUrl('TASKHOOK_ECS_ENDPOINT', read('TASKHOOK_ECS_ENDPOINT'), 'https://ecs.cn-hangzhou.aliyuncs.com'),
+    store: parseStore(read('TASKHOOK_STORE') ?? (runtime === 'fc' ? 'tablestore' : 'sqlite:.taskhook/state.db')),
+    ots: {
+      endpoint: parseUrl('TASKHOOK_OTS_ENDPOINT', read('TASKHOOK_OTS_ENDPOINT'), 'https://my-instance.cn-hangzhou.ots.aliyuncs.com'),
+      instance: read('TASKHOOK_OTS_INSTANCE') ?? null,
+    },
+    tablePrefix: parseTablePrefix(read('TASKHOOK_TABLE_PREFIX') ?? 'taskhook_'),
+    tasks: parseTasks(read('TASKHOOK_TASKS')),
+    discover: parseDiscover(read('TASKHOOK_DISCOVER')),
+    webhooks: parseWebhooks(read('TASKHOOK_WEBHOOKS')),
+    apiTokens: parseTokens(read('TASKHOOK_API_TOKENS')),
+    allowPrivateWebhooks: parseCidrs(read('TASKHOOK_ALLOW_PRIVATE_WEBHOOKS')),
+    port: parseInteger('TASKHOOK_PORT', read('TASKHOOK_PORT'), 9000, 0, 65535, '9000'),
+    pollIntervalSeconds: parseInteger('TASKHOOK_POLL_INTERVAL', read('TASKHOOK_POLL_INTERVAL'), 60, 1, 86_400, '60'),
+    pollBudgetSeconds: read('TASKHOOK_POLL_BUDGET') === undefined ? null : parseInteger('TASKHOOK_POLL_BUDGET', read('TASKHOOK_POLL_BUDGET'), 0, 1, 86_400, '240'),
+    logLevel: parseLogLevel(read('TASKHOOK_LOG_LEVEL')),
+  };
+}
+
+/** The store settings the Tablestore adapter cannot work without, checked where the adapter is built. */
+export function requireOts(config: Config): { endpoint: string; instance: string } {
+  if (!config.ots.instance) throw new ConfigError('TASKHOOK_OTS_INSTANCE', 'is required when TASKHOOK_STORE=tablestore', 'my-instance');
+  if (!config.ots.endpoint) throw new ConfigError('TASKHOOK_OTS_ENDPOINT', 'is required when TASKHOOK_STORE=tablestore', 'https://my-instance.cn-hangzhou.ots.aliyuncs.com');
+  return { endpoint: config.ots.endpoint, instance: config.ots.instance };
+}
+
+function parseStore(value: string): StoreConfig {
+  if (value === 'memory') return { kind: 'memory' };
+  if (value === 'tablestore') return { kind: 'tablestore' };
+  if (value.startsWith('sqlite:') && value.length > 'sqlite:'.length) return { kind: 'sqlite', path: value.slice('sqlite:'.length) };
+  throw new ConfigError('TASKHOOK_STORE', `"${value}" is not a store; use sqlite:<path>, tablestore or memory`, 'sqlite:.taskhook/state.db');
+}
+
+function parseUrl(name: string, value: string | undefined, example: string): string | null {
+  if (value === undefined) return null;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(name, `"${value}" is not a URL`, example);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(name, `"${value}" must start with http:// or https://`, example);
+  if (url.username || url.password) throw new ConfigError(name, 'must not carry credentials in the URL', example);
+  return value.replace(/\/+$/, '');
+}
+
+function parseTablePrefix(value: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,40}$/.test(value)) throw new ConfigError('TASKHOOK_TABLE_PREFIX', `"${value}" may hold only letters, digits and _`, 'taskhook_');
+  return value;
+}
+
+function parseTasks(value: string | undefined): WatchTarget[] {
+  if (!value) return [];
+  return splitList(value).map((entry) => {
+    const [regionId, taskId, extra] = entry.split('/');
+    if (extra !== undefined || !regionId || !taskId) throw new ConfigError('TASKHOOK_TASKS', `"${entry}" is not region/taskId`, 'cn-hangzhou/t-bp1abc,cn-beijing/t-2ze9xyz');
+    checkRegion('TASKHOOK_TASKS', regionId, 'cn-hangzhou/t-bp1abc');
+    if (!TASK_ID.test(taskId)) throw new ConfigError('TASKHOOK_TASKS', `"${taskId}" is not a task id (t- followed by letters and digits)`, 'cn-hangzhou/t-bp1abc');
+    return { regionId, taskId };
+  });
+}
+
+function parseDiscover(value: string | undefined): DiscoveryRule[] {
+  if (!value) return [];
+  const example = 'cn-hangzhou:ImportImage,ExportImage;cn-beijing:*';
+  return value
+    .split(';')
+    .map((part) => part.trim())
+    .filter(Boolean)
+    .map((part) => {
+      const [regionId, actions = '*'] = part.split(':').map((s) => s.trim());
+      checkRegion('TASKHOOK_DISCOVER', regionId, example);
+      const list = actions === '*' || actions === '' ? [] : splitList(actions);
+      for (const action of list) {
+        if (!/^[A-Za-z_]+$/.test(action)) throw new ConfigError('TASKHOOK_DISCOVER', `"${action}" is not a task action`, example);
+      }
+      return { regionId, actions: list };
+    });
+}
+
+function parseWebhooks(value: string | undefined): StaticWebhook[] {
+  if (!value) return [];
+  const example = `'[{"url":"https://example.com/hook","secret":"whsec_…","events":["ecs.task.succeeded"]}]'`;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new ConfigError('TASKHOOK_WEBHOOKS', 'is not valid JSON', example);
+  }
+  if (!Array.isArray(parsed)) throw new ConfigError('TASKHOOK_WEBHOOKS', 'must be a JSON list of webhooks', example);
+  return parsed.map((item, i) => {
+    const hook = item as Partial<StaticWebhook>;
+    if (!hook || typeof hook.url !== 'string') throw new ConfigError('TASKHOOK_WEBHOOKS', `entry ${i} has no "url"`, example);
+    if (typeof hook.secret !== 'string' || !/^whsec_[A-Za-z0-9+/=]{32,}$/.test(hook.secret)) {
+      throw new ConfigError('TASKHOOK_WEBHOOKS', `entry ${i} needs a "secret" of the form whsec_<base64 of 24–64 random bytes>`, example);
+    }
+    if (hook.events !== undefined && (!Array.isArray(hook.events) || hook.events.some((e) => typeof e !== 'string'))) {
+      throw new ConfigError('TASKHOOK_WEBHOOKS', `entry ${i} "events" must be a list of event types`, example);
+    }
+    return { url: hook.url, secret: hook.secret, events: hook.events, filter: hook.filter, description: hook.description };
+  });
+}
+
+function parseTokens(value: string | undefined): string[] {
+  if (!value) return [];
+  const tokens = splitList(value);
+  for (const token of tokens) {
+    if (token.length < 16) throw new ConfigError('TASKHOOK_API_TOKENS', 'every token must be at least 16 characters long', 'tok_3f9a…,tok_77c1…');
+  }
+  return tokens;
+}
+
+function parseCidrs(value: string | undefined): string[] {
+  if (!value) return [];
+  const list = splitList(value);
+  for (const cidr of list) {
+    const [address, bits, extra] = cidr.split('/');
+    const max = address?.includes(':') ? 128 : 32;
+    const ipv4 = /^\d{1,3}(\.\d{1,3}){3}$/.test(address ?? '');
+    if (extra !== undefined || !address || !(ipv4 || address.includes(':')) || bits === undefined || !/^\d+$/.test(bits) || Number(bits) > max) {
+      throw new ConfigError('TASKHOOK_ALLOW_PRIVATE_WEBHOOKS', `"${cidr}" is not a CIDR`, '127.0.0.1/32,::1/128');
+    }
+  }
+  return list;
+}
+
+function parseInteger(name: string, value: string | undefined, fallback: number, min: number, max: number, example: string): number {
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value)) throw new ConfigError(name, `"${value}" is not a whole number`, example);
+  const n = Number(value);
+  if (n < min || n > max) throw new ConfigError(name, `${n} is outside ${min}–${max}`, example);
+  return n;
+}
+
+function parseLogLevel(value: string | undefined): LogLevel {
+  if (value === undefined) return 'info';
+  if (!LOG_LEVELS.includes(value as LogLevel)) throw new ConfigError('TASKHOOK_LOG_LEVEL', `"${value}" is not one of ${LOG_LEVELS.join(', ')}`, 'info');
+  return value as LogLevel;
+}
+
+function checkRegion(name: string, regionId: string | undefined, example: string): asserts regionId is string {
+  if (!regionId || !REGION_ID.test(regionId)) throw new ConfigError(name, `"${regionId ?? ''}" is not a region id`, example);
+}
+
+function splitList(value: string): string[] {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}

@@ -1,0 +1,33 @@
+/** The EcsApi port: the only two ECS calls the core makes. */
+import type { TaskSnapshot } from '../tasks/snapshot.js';
+
+export interface Credentials {
+  accessKeyId: string;
+  accessKeySecret: string;
+  securityToken?: string;
+}
+
+/** DescribeTasks filters; any number of task ids (the adapter asks 100 at a time). */
+export interface TaskQuery {
+  taskIds?: string[];
+  action?: string;
+  /** Creation-time window, ISO 8601. */
+  startTime?: string;
+  endTime?: string;
+}
+
+export interface EcsApi {
+  describeTaskAttribute(regionId: string, taskId: string): Promise<TaskSnapshot>;
+  /** Every task matching the query, all pages followed. Unknown ids are simply absent. */
+  describeTasks(regionId: string, query: TaskQuery): Promise<TaskSnapshot[]>;
+}
+
+/** What each ECS call did, for the poll summary and logs. */
+export interface EcsCallRecord {
+  action: string;
+  regionId: string;
+  ok: boolean;
+  code?: string;
+  throttled: boolean;
+  durationMs: number;
+}

@@ -1,0 +1,43 @@
+/** Reading what a client sent, with errors that say what was wrong. */
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { HttpError } from '../errors.js';
+import { REGION_ID, TASK_ID } from '../config.js';
+
+export type ApiResponse = APIGatewayProxyStructuredResultV2;
+
+export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): ApiResponse {
+  return { statusCode, headers: { 'content-type': 'application/json; charset=utf-8', ...headers }, body: JSON.stringify(body) };
+}
+
+/** One value of a query parameter; FC joins repeated parameters with commas, which is ambiguous for ids. */
+export function queryParam(event: APIGatewayProxyEventV2, name: string): string | undefined {
+  const value = event.queryStringParameters?.[name];
+  return value === undefined || value === '' ? undefined : value;
+}
+
+export function requireRegionId(value: string | undefined, where = 'regionId query parameter'): string {
+  if (value === undefined) throw new HttpError(400, 'MissingParameter', `the ${where} is required, e.g. ?regionId=cn-hangzhou`);
+  if (value.includes(',')) throw new HttpError(400, 'InvalidParameter', `the ${where} must name one region, got "${value}"`);
+  if (!REGION_ID.test(value)) throw new HttpError(400, 'InvalidRegionId.Malformed', `"${value}" is not a region id (e.g. cn-hangzhou)`);
+  return value;
+}
+
+export function requireTaskId(value: string | undefined): string {
+  if (value === undefined || value === '') throw new HttpError(400, 'MissingParameter', 'a task id is required, e.g. t-bp1abcdefgh1234567');
+  if (!TASK_ID.test(value)) throw new HttpError(400, 'InvalidTaskId.Malformed', `"${value}" is not a task id (t- followed by letters and digits)`);
+  return value;
+}
+
+export function jsonBody<T = Record<string, unknown>>(event: APIGatewayProxyEventV2): T {
+  if (!event.body) throw new HttpError(400, 'InvalidBody', 'the request needs a JSON body');
+  const type = event.headers['content-type'] ?? '';
+  if (!/^application\/(.+\+)?json\b/i.test(type)) throw new HttpError(415, 'UnsupportedMediaType', 'send the body as application/json');
+  const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  try {
+    const parsed = JSON.parse(text);
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
+    return parsed as T;
+  } catch {
+    throw new HttpError(400, 'InvalidBody', 'the body is not a JSON object');
+  }
+}

@@ -1,0 +1,25 @@
+/** Opaque page cursors: the last key of the previous page, base64url so clients treat it as a token. */
+import { HttpError } from '../errors.js';
+import type { StoredEvent } from './port.js';
+
+export function encodeCursor(lastKey: string): string {
+  return Buffer.from(lastKey, 'utf8').toString('base64url');
+}
+
+export function decodeCursor(cursor: string | undefined): string | undefined {
+  if (cursor === undefined || cursor === '') return undefined;
+  if (!/^[A-Za-z0-9_-]+$/.test(cursor)) throw new HttpError(400, 'InvalidCursor', 'the cursor is not one this API returned; start again without it');
+  return Buffer.from(cursor, 'base64url').toString('utf8');
+}
+
+/** A string key that sorts newest first: the time's complement, then a tie-breaker. */
+export function newestFirstKey(time: string, tieBreaker: string): string {
+  const inverted = String(9_999_999_999_999 - Date.parse(time)).padStart(13, '0');
+  return `${inverted}|${tieBreaker}`;
+}
+
+/** Events sort newest first; within one commit, the higher sequence first. */
+export function eventSortKey(stored: StoredEvent): string {
+  const sequence = String(999_999_999 - stored.event.data.sequence).padStart(9, '0');
+  return newestFirstKey(stored.recordedAt, `${sequence}|${stored.event.id}`);
+}

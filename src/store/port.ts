@@ -1,0 +1,191 @@
+/**
+ * The StateStore port: everything taskhook remembers. One contract suite (test/store-contract.ts) holds every
+ * adapter to the same behaviour; an adapter translates these calls to its storage and decides nothing.
+ */
+import type { TaskSnapshot } from '../tasks/snapshot.js';
+import type { TaskEvent } from '../tasks/events.js';
+
+export type WatchSource = 'config' | 'api' | 'discovery';
+
+export interface TaskKey {
+  regionId: string;
+  taskId: string;
+}
+
+export const taskKeyString = (key: TaskKey) => `${key.regionId}/${key.taskId}`;
+
+export interface TaskRecord extends TaskKey {
+  sources: WatchSource[];
+  /** The last-seen state; null until the first poll commits one. */
+  snapshot: TaskSnapshot | null;
+  /** 0 before the first commit, then +1 per commit: the optimistic-concurrency guard. */
+  version: number;
+  /** The `data.sequence` of this task's last event. */
+  sequence: number;
+  /** Polled while true; false once terminal or retired. */
+  active: boolean;
+  /** Set when ECS refused the task for good (e.g. an unknown region); shown in the API, never retried. */
+  invalid: { code: string; message: string } | null;
+  watchedAt: string;
+  updatedAt: string;
+}
+
+export interface NewDelivery {
+  id: string;
+  eventId: string;
+  webhookId: string;
+  regionId: string;
+  taskId: string;
+  sequence: number;
+  /** When the first attempt is due. */
+  dueAt: string;
+  createdAt: string;
+}
+
+export type DeliveryStatus = 'pending' | 'succeeded' | 'dead';
+
+export interface Delivery extends NewDelivery {
+  status: DeliveryStatus;
+  attempts: number;
+  /** Null once succeeded or dead. */
+  nextAttemptAt: string | null;
+  lastAttemptAt: string | null;
+  lastStatus: number | null;
+  lastError: string | null;
+  updatedAt: string;
+}
+
+export interface DeliveryAttempt {
+  deliveryId: string;
+  eventId: string;
+  webhookId: string;
+  attempt: number;
+  at: string;
+  /** HTTP status, null when no response came back. */
+  status: number | null;
+  durationMs: number;
+  success: boolean;
+  error: string | null;
+  /** The first 4 KB of the response body. */
+  responseSnippet: string;
+}
+
+export interface DeliveryUpdate {
+  status: DeliveryStatus;
+  nextAttemptAt: string | null;
+}
+
+export interface WebhookFilter {
+  regions?: string[];
+  actions?: string[];
+  taskIds?: string[];
+}
+
+export interface WebhookSecrets {
+  current: string;
+  /** Still signed with until `expiresAt` after a rotation. */
+  previous?: { secret: string; expiresAt: string };
+}
+
+export interface WebhookRecord {
+  id: string;
+  url: string;
+  description: string | null;
+  events: string[];
+  filter: WebhookFilter;
+  enabled: boolean;
+  disabledReason: string | null;
+  secrets: WebhookSecrets;
+  source: 'api' | 'config';
+  /** When the current run of failures began; null while healthy. */
+  failingSince: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface StoredEvent {
+  event: TaskEvent;
+  regionId: string;
+  taskId: string;
+  recordedAt: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Pass back to get the next page; absent on the last page. */
+  cursor?: string;
+}
+
+export interface PageRequest {
+  cursor?: string;
+  limit: number;
+}
+
+export interface EventQuery extends PageRequest {
+  regionId?: string;
+  taskId?: string;
+  type?: string;
+}
+
+export interface TransitionCommit {
+  key: TaskKey;
+  /** The version the caller read; the commit fails with VersionConflictError if the row moved on. */
+  expectedVersion: number;
+  snapshot: TaskSnapshot;
+  sequence: number;
+  active: boolean;
+  invalid?: { code: string; message: string } | null;
+  /** Written only if absent (ids are deterministic), together with the snapshot. */
+  events: TaskEvent[];
+  deliveries: NewDelivery[];
+}
+
+export interface RetentionResult {
+  tasks: number;
+  events: number;
+  deliveries: number;
+  attempts: number;
+}
+
+export interface StateStore {
+  /** Adds the task to the watch list (or adds a source to it); watching twice is not an error. */
+  watchTask(key: TaskKey, source: WatchSource, now: string): Promise<TaskRecord>;
+  /** Removes one source; the task is forgotten when none is left. True if it was watched by that source. */
+  unwatchTask(key: TaskKey, source: WatchSource): Promise<boolean>;
+  getTasks(keys: TaskKey[]): Promise<Map<string, TaskRecord>>;
+  listActiveTasks(page: PageRequest): Promise<Page<TaskRecord>>;
+  listTasks(page: PageRequest): Promise<Page<TaskRecord>>;
+  /**
+   * The new snapshot and its events and deliveries, as one unit: after a crash at any point either all of it
+   * is visible (a rerun computes the same event ids and writes nothing twice) or none of it is.
+   */
+  commitTransition(commit: TransitionCommit): Promise<void>;
+
+  getEvent(id: string): Promise<StoredEvent | null>;
+  /** Newest first. */
+  listEvents(query: EventQuery): Promise<Page<StoredEvent>>;
+
+  /** Inserts deliveries that do not exist yet (by id). */
+  enqueueDeliveries(deliveries: NewDelivery[]): Promise<void>;
+  /** Pending deliveries whose next attempt is due at `now`, oldest due first, without scanning finished ones. */
+  listDueDeliveries(now: string, limit: number): Promise<Delivery[]>;
+  getDelivery(id: string): Promise<Delivery | null>;
+  /** Appends the attempt and moves the delivery on (rescheduled, succeeded or dead). */
+  recordAttempt(attempt: DeliveryAttempt, update: DeliveryUpdate): Promise<void>;
+  listDeliveries(query: PageRequest & { eventId?: string; webhookId?: string }): Promise<Page<Delivery>>;
+  /** Newest first. */
+  listAttempts(query: PageRequest & { eventId?: string; webhookId?: string }): Promise<Page<DeliveryAttempt>>;
+
+  putWebhook(webhook: WebhookRecord): Promise<void>;
+  getWebhook(id: string): Promise<WebhookRecord | null>;
+  listWebhooks(): Promise<WebhookRecord[]>;
+  deleteWebhook(id: string): Promise<boolean>;
+
+  /** True if `holder` now holds the lease (it was free, expired, or already theirs). */
+  acquireLease(name: string, holder: string, ttlMs: number, nowMs: number): Promise<boolean>;
+  releaseLease(name: string, holder: string): Promise<void>;
+
+  /** Removes inactive tasks, events, deliveries and attempts last touched before `before`. */
+  purge(before: string): Promise<RetentionResult>;
+  close(): Promise<void>;
+}

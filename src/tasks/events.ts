@@ -1,0 +1,95 @@
+/** What changed → which events. Pure functions of two snapshots; ids are deterministic so a rerun yields the same events. */
+import { createHash } from 'node:crypto';
+import type { TaskSnapshot } from './snapshot.js';
+
+export const COMPLETION_EVENT_TYPES = [
+  'ecs.task.succeeded',
+  'ecs.task.partially_failed',
+  'ecs.task.failed',
+  'ecs.task.cancelled',
+  'ecs.task.not_found',
+] as const;
+export const OPT_IN_EVENT_TYPES = ['ecs.task.started', 'ecs.task.progress', 'ecs.task.status_changed'] as const;
+export const TASK_EVENT_TYPES = [...COMPLETION_EVENT_TYPES, ...OPT_IN_EVENT_TYPES] as const;
+export type TaskEventType = (typeof TASK_EVENT_TYPES)[number];
+export type EventType = TaskEventType | 'webhook.test';
+
+export interface TaskEventData {
+  task: TaskSnapshot;
+  previousStatus: string | null;
+  sequence: number;
+}
+
+/** A CloudEvents 1.0 event in structured JSON form. */
+export interface TaskEvent {
+  specversion: '1.0';
+  id: string;
+  type: EventType;
+  source: string;
+  subject: string;
+  time: string;
+  datacontenttype: 'application/json';
+  data: TaskEventData;
+}
+
+const COMPLETION_TYPE: Partial<Record<TaskSnapshot['outcome'], TaskEventType>> = {
+  succeeded: 'ecs.task.succeeded',
+  partially_failed: 'ecs.task.partially_failed',
+  failed: 'ecs.task.failed',
+  cancelled: 'ecs.task.cancelled',
+  not_found: 'ecs.task.not_found',
+};
+
+export interface TransitionInput {
+  previous: TaskSnapshot | null;
+  next: TaskSnapshot;
+  /** The sequence of the task's last event (0 before any). */
+  sequence: number;
+  /** Progress events fire each time progress crosses a multiple of this many percent. */
+  progressStep?: number;
+  accountId?: string;
+}
+
+export function eventsForTransition({ previous, next, sequence, progressStep = 10, accountId = '' }: TransitionInput): TaskEvent[] {
+  const found: { type: TaskEventType; discriminator: string; time: string }[] = [];
+  const statusChanged = previous?.status !== next.status;
+
+  if (statusChanged) found.push({ type: 'ecs.task.status_changed', discriminator: next.status, time: next.observedAt });
+  if (next.outcome === 'running' && (!previous || previous.outcome === 'pending' || previous.outcome === 'unknown')) {
+    found.push({ type: 'ecs.task.started', discriminator: 'started', time: next.observedAt });
+  }
+  if (!next.terminal && next.progress !== null) {
+    const step = Math.floor(next.progress / progressStep) * progressStep;
+    const before = previous?.progress == null ? 0 : Math.floor(previous.progress / progressStep) * progressStep;
+    if (step > before) found.push({ type: 'ecs.task.progress', discriminator: `progress-${step}`, time: next.observedAt });
+  }
+  const completion = COMPLETION_TYPE[next.outcome];
+  if (next.terminal && completion && !previous?.terminal) {
+    found.push({ type: completion, discriminator: `${next.status}-${next.finishedAt ?? ''}`, time: next.finishedAt ?? next.observedAt });
+  }
+
+  return found.map((f, i) => ({
+    specversion: '1.0',
+    id: eventId(next.regionId, next.id, f.type, f.discriminator),
+    type: f.type,
+    source: taskSource(next.regionId, next.id, accountId),
+    subject: next.id,
+    time: f.time,
+    datacontenttype: 'application/json',
+    data: { task: next, previousStatus: previous?.status || null, sequence: sequence + i + 1 },
+  }));
+}
+
+export function isCompletionEvent(type: string): boolean {
+  return (COMPLETION_EVENT_TYPES as readonly string[]).includes(type);
+}
+
+export function taskSource(regionId: string, taskId: string, accountId = ''): string {
+  return `acs:ecs:${regionId}:${accountId}:task/${taskId}`;
+}
+
+/** Same (region, task, type, status/finishedAt or progress step) → same id, in every run. */
+export function eventId(regionId: string, taskId: string, type: string, discriminator: string): string {
+  const digest = createHash('sha256').update([regionId, taskId, type, discriminator].join('\u0000')).digest('hex');
+  return `evt_${digest.slice(0, 26)}`;
+}

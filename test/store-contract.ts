@@ -1,0 +1,261 @@
+/** The one StateStore contract: every adapter runs this suite unchanged. */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { VersionConflictError } from '../src/errors.js';
+import type { NewDelivery, StateStore, TaskKey, TransitionCommit, WebhookRecord } from '../src/store/port.js';
+import { eventsForTransition } from '../src/tasks/events.js';
+import type { TaskSnapshot } from '../src/tasks/snapshot.js';
+
+export interface StoreHarness {
+  store: StateStore;
+  /** Adapter-specific fault injection, where the adapter has a wire to break. */
+  injectTransientFault?: () => void;
+  cleanup?: () => Promise<void>;
+}
+
+const T0 = '2026-11-27T10:00:00Z';
+const at = (minutes: number) => new Date(Date.parse(T0) + minutes * 60_000).toISOString().replace('.000Z', 'Z');
+
+export function snapshot(key: TaskKey, status: string, overrides: Partial<TaskSnapshot> = {}): TaskSnapshot {
+  const terminal = ['Finished', 'Failed', 'Deleted'].includes(status);
+  return {
+    id: key.taskId,
+    regionId: key.regionId,
+    action: 'ExportImage',
+    status,
+    outcome: status === 'Finished' ? 'succeeded' : status === 'Failed' ? 'failed' : status === 'Processing' ? 'running' : 'pending',
+    terminal,
+    progress: null,
+    supportCancel: true,
+    createdAt: T0,
+    finishedAt: terminal ? at(6) : null,
+    durationSeconds: terminal ? 360 : null,
+    counts: null,
+    operations: [],
+    resourceId: 'm-1',
+    requestId: 'REQ',
+    observedAt: at(1),
+    ...overrides,
+  };
+}
+
+export function transition(key: TaskKey, expectedVersion: number, previous: TaskSnapshot | null, next: TaskSnapshot, sequence: number, webhookIds: string[] = []): TransitionCommit {
+  const events = eventsForTransition({ previous, next, sequence });
+  const deliveries: NewDelivery[] = events.flatMap((e) =>
+    webhookIds.map((webhookId) => ({ id: `dlv_${e.id}_${webhookId}`, eventId: e.id, webhookId, regionId: key.regionId, taskId: key.taskId, sequence: e.data.sequence, dueAt: next.observedAt, createdAt: next.observedAt })),
+  );
+  return { key, expectedVersion, snapshot: next, sequence: sequence + events.length, active: !next.terminal, events, deliveries };
+}
+
+export function webhook(id: string, overrides: Partial<WebhookRecord> = {}): WebhookRecord {
+  return {
+    id,
+    url: `https://hooks.example.com/${id}`,
+    description: null,
+    events: ['ecs.task.succeeded'],
+    filter: {},
+    enabled: true,
+    disabledReason: null,
+    secrets: { current: 'whsec_' + Buffer.alloc(32, 7).toString('base64') },
+    source: 'api',
+    failingSince: null,
+    createdAt: T0,
+    updatedAt: T0,
+    ...overrides,
+  };
+}
+
+export function defineStoreContract(name: string, open: () => Promise<StoreHarness>, options: { faults: boolean } = { faults: false }) {
+  describe(`StateStore contract: ${name}`, () => {
+    let h: StoreHarness;
+    let store: StateStore;
+    const key = { regionId: 'cn-hangzhou', taskId: 't-contract0001' };
+
+    beforeEach(async () => {
+      h = await open();
+      store = h.store;
+    });
+    afterEach(async () => {
+      await store.close();
+      await h.cleanup?.();
+    });
+
+    it('watches a task once, however often it is watched, and remembers every source', async () => {
+      const first = await store.watchTask(key, 'api', T0);
+      expect(first).toMatchObject({ ...key, sources: ['api'], snapshot: null, version: 0, sequence: 0, active: true, invalid: null });
+      await store.watchTask(key, 'api', T0);
+      await store.watchTask(key, 'config', T0);
+      const page = await store.listTasks({ limit: 10 });
+      expect(page.items).toHaveLength(1);
+      expect(page.items[0].sources.sort()).toEqual(['api', 'config']);
+    });
+
+    it('forgets a task only when its last source unwatches it', async () => {
+      await store.watchTask(key, 'api', T0);
+      await store.watchTask(key, 'config', T0);
+      expect(await store.unwatchTask(key, 'api')).toBe(true);
+      expect(await store.unwatchTask(key, 'api')).toBe(false);
+      expect((await store.getTasks([key])).size).toBe(1);
+      expect(await store.unwatchTask(key, 'config')).toBe(true);
+      expect((await store.getTasks([key])).size).toBe(0);
+    });
+
+    it('gets many tasks by key and leaves out unknown ones', async () => {
+      const keys = Array.from({ length: 130 }, (_, i) => ({ regionId: 'cn-beijing', taskId: `t-many${String(i).padStart(4, '0')}` }));
+      for (const k of keys) await store.watchTask(k, 'discovery', T0);
+      const found = await store.getTasks([...keys, { regionId: 'cn-beijing', taskId: 't-missing0001' }]);
+      expect(found.size).toBe(130);
+      expect(found.get('cn-beijing/t-many0129')?.sources).toEqual(['discovery']);
+    });
+
+    it('pages the active list past one page without losing or repeating a task', async () => {
+      for (let i = 0; i < 25; i++) await store.watchTask({ regionId: 'cn-hangzhou', taskId: `t-page${String(i).padStart(4, '0')}` }, 'api', T0);
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await store.listActiveTasks({ limit: 10, cursor });
+        seen.push(...page.items.map((t) => t.taskId));
+        cursor = page.cursor;
+      } while (cursor);
+      expect(seen).toHaveLength(25);
+      expect(new Set(seen).size).toBe(25);
+    });
+
+    it('commits a transition with its events and deliveries, and the task leaves the active list when terminal', async () => {
+      await store.watchTask(key, 'api', T0);
+      const running = snapshot(key, 'Processing');
+      await store.commitTransition(transition(key, 0, null, running, 0, ['wh_a']));
+      const finished = snapshot(key, 'Finished', { observedAt: at(7) });
+      const commit = transition(key, 1, running, finished, 2, ['wh_a']);
+      await store.commitTransition(commit);
+
+      const record = (await store.getTasks([key])).get('cn-hangzhou/t-contract0001')!;
+      expect(record).toMatchObject({ version: 2, sequence: 4, active: false });
+      expect(record.snapshot?.status).toBe('Finished');
+      expect((await store.listActiveTasks({ limit: 10 })).items).toHaveLength(0);
+
+      const succeeded = commit.events.find((e) => e.type === 'ecs.task.succeeded')!;
+      const stored = await store.getEvent(succeeded.id);
+      expect(stored?.event).toEqual(succeeded);
+      const byTask = await store.listEvents({ ...key, limit: 50 });
+      expect(byTask.items.map((e) => e.event.data.sequence)).toEqual([4, 3, 2, 1]);
+      const byType = await store.listEvents({ type: 'ecs.task.succeeded', limit: 50 });
+      expect(byType.items).toHaveLength(1);
+      const deliveries = await store.listDeliveries({ eventId: succeeded.id, limit: 10 });
+      expect(deliveries.items).toMatchObject([{ webhookId: 'wh_a', status: 'pending', attempts: 0 }]);
+    });
+
+    it('lets exactly one of two racing writers commit the same transition, and keeps one event', async () => {
+      await store.watchTask(key, 'api', T0);
+      const finished = snapshot(key, 'Finished');
+      const commit = transition(key, 0, null, finished, 0, ['wh_a']);
+      const results = await Promise.allSettled([store.commitTransition(commit), store.commitTransition(structuredClone(commit))]);
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      const rejected = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+      expect(rejected.reason).toBeInstanceOf(VersionConflictError);
+      expect((await store.listEvents({ type: 'ecs.task.succeeded', limit: 10 })).items).toHaveLength(1);
+      expect((await store.listDeliveries({ webhookId: 'wh_a', limit: 10 })).items.filter((d) => d.eventId === commit.events.at(-1)!.id)).toHaveLength(1);
+    });
+
+    it('rejects a commit against a version that moved on', async () => {
+      await store.watchTask(key, 'api', T0);
+      await store.commitTransition(transition(key, 0, null, snapshot(key, 'Processing'), 0));
+      await expect(store.commitTransition(transition(key, 0, null, snapshot(key, 'Finished'), 0))).rejects.toBeInstanceOf(VersionConflictError);
+    });
+
+    it('writes an event only once when a rerun commits the same transition again', async () => {
+      await store.watchTask(key, 'api', T0);
+      const finished = snapshot(key, 'Finished');
+      const commit = transition(key, 0, null, finished, 0, ['wh_a']);
+      await store.commitTransition(commit);
+      // A second task commits an event with an id that already exists: still one row.
+      const again = { ...commit, expectedVersion: 1 };
+      await store.commitTransition(again);
+      expect((await store.listEvents({ ...key, limit: 10 })).items).toHaveLength(commit.events.length);
+      expect((await store.listDeliveries({ webhookId: 'wh_a', limit: 10 })).items).toHaveLength(commit.events.length);
+    });
+
+    it('lists due deliveries oldest first, and never the finished ones', async () => {
+      const base: Omit<NewDelivery, 'id' | 'dueAt'> = { eventId: 'evt_1', webhookId: 'wh_a', regionId: 'cn-hangzhou', taskId: 't-1', sequence: 1, createdAt: T0 };
+      await store.enqueueDeliveries([
+        { ...base, id: 'dlv_late', dueAt: at(30) },
+        { ...base, id: 'dlv_early', dueAt: at(1) },
+        { ...base, id: 'dlv_mid', dueAt: at(5) },
+      ]);
+      await store.enqueueDeliveries([{ ...base, id: 'dlv_early', dueAt: at(99) }]); // already there: unchanged
+      expect((await store.listDueDeliveries(at(10), 10)).map((d) => d.id)).toEqual(['dlv_early', 'dlv_mid']);
+      expect((await store.listDueDeliveries(at(10), 1)).map((d) => d.id)).toEqual(['dlv_early']);
+
+      const attempt = { deliveryId: 'dlv_early', eventId: 'evt_1', webhookId: 'wh_a', attempt: 1, at: at(10), status: 500, durationMs: 12, success: false, error: 'HTTP 500', responseSnippet: 'oops' };
+      await store.recordAttempt(attempt, { status: 'pending', nextAttemptAt: at(40) });
+      expect((await store.listDueDeliveries(at(10), 10)).map((d) => d.id)).toEqual(['dlv_mid']);
+      await store.recordAttempt({ ...attempt, deliveryId: 'dlv_mid', at: at(11), status: 200, success: true, error: null }, { status: 'succeeded', nextAttemptAt: null });
+      await store.recordAttempt({ ...attempt, deliveryId: 'dlv_late', at: at(31) }, { status: 'dead', nextAttemptAt: null });
+      expect((await store.listDueDeliveries(at(39), 10)).map((d) => d.id)).toEqual([]);
+      expect((await store.listDueDeliveries(at(41), 10)).map((d) => d.id)).toEqual(['dlv_early']);
+
+      const early = await store.getDelivery('dlv_early');
+      expect(early).toMatchObject({ status: 'pending', attempts: 1, lastStatus: 500, lastError: 'HTTP 500', nextAttemptAt: at(40) });
+      expect((await store.getDelivery('dlv_late'))?.status).toBe('dead');
+      const attempts = await store.listAttempts({ webhookId: 'wh_a', limit: 10 });
+      expect(attempts.items.map((a) => a.deliveryId)).toEqual(['dlv_late', 'dlv_mid', 'dlv_early']);
+      expect(attempts.items[2]).toEqual(attempt);
+      expect((await store.listAttempts({ eventId: 'evt_nope', limit: 10 })).items).toEqual([]);
+    });
+
+    it('stores, lists, updates and deletes webhooks with their secrets', async () => {
+      await store.putWebhook(webhook('wh_b', { createdAt: at(2) }));
+      await store.putWebhook(webhook('wh_a', { filter: { regions: ['cn-hangzhou'], actions: ['ExportImage'] } }));
+      expect((await store.listWebhooks()).map((w) => w.id)).toEqual(['wh_a', 'wh_b']);
+      const rotated = webhook('wh_a', { secrets: { current: 'whsec_new', previous: { secret: 'whsec_old', expiresAt: at(1440) } }, enabled: false, disabledReason: 'endpoint answered 410 Gone' });
+      await store.putWebhook(rotated);
+      expect(await store.getWebhook('wh_a')).toEqual(rotated);
+      expect(await store.deleteWebhook('wh_a')).toBe(true);
+      expect(await store.deleteWebhook('wh_a')).toBe(false);
+      expect(await store.getWebhook('wh_a')).toBeNull();
+    });
+
+    it('gives a lease to one holder at a time until it expires or is released', async () => {
+      const now = Date.parse(T0);
+      expect(await store.acquireLease('poll', 'run-1', 60_000, now)).toBe(true);
+      expect(await store.acquireLease('poll', 'run-2', 60_000, now + 1_000)).toBe(false);
+      expect(await store.acquireLease('poll', 'run-1', 60_000, now + 2_000)).toBe(true); // renewal
+      expect(await store.acquireLease('poll', 'run-2', 60_000, now + 61_000)).toBe(false);
+      expect(await store.acquireLease('poll', 'run-2', 60_000, now + 62_001)).toBe(true); // expired
+      await store.releaseLease('poll', 'run-1'); // not the holder: no effect
+      expect(await store.acquireLease('poll', 'run-3', 60_000, now + 63_000)).toBe(false);
+      await store.releaseLease('poll', 'run-2');
+      expect(await store.acquireLease('poll', 'run-3', 60_000, now + 63_000)).toBe(true);
+    });
+
+    it('grants a contested lease to exactly one of many simultaneous runs', async () => {
+      const now = Date.parse(T0);
+      const results = await Promise.all(Array.from({ length: 5 }, (_, i) => store.acquireLease('race', `run-${i}`, 60_000, now)));
+      expect(results.filter(Boolean)).toHaveLength(1);
+    });
+
+    it('purges terminal tasks, old events, finished deliveries and attempts, and keeps the rest', async () => {
+      const active = { regionId: 'cn-hangzhou', taskId: 't-keep0001' };
+      await store.watchTask(key, 'api', T0);
+      await store.watchTask(active, 'api', T0);
+      await store.commitTransition(transition(key, 0, null, snapshot(key, 'Finished', { observedAt: at(1) }), 0, ['wh_a']));
+      await store.commitTransition(transition(active, 0, null, snapshot(active, 'Processing', { observedAt: at(1) }), 0));
+      const [delivery] = (await store.listDeliveries({ webhookId: 'wh_a', limit: 10 })).items;
+      await store.recordAttempt({ deliveryId: delivery.id, eventId: delivery.eventId, webhookId: 'wh_a', attempt: 1, at: at(2), status: 200, durationMs: 5, success: true, error: null, responseSnippet: '' }, { status: 'succeeded', nextAttemptAt: null });
+
+      const result = await store.purge(at(60));
+      expect(result.tasks).toBe(1);
+      expect(result.events).toBeGreaterThanOrEqual(2);
+      expect(result.attempts).toBe(1);
+      expect((await store.getTasks([key, active])).size).toBe(1);
+      expect((await store.listActiveTasks({ limit: 10 })).items.map((t) => t.taskId)).toEqual(['t-keep0001']);
+      expect((await store.listEvents({ ...key, limit: 10 })).items).toHaveLength(0);
+    });
+
+    it.runIf(options.faults)('retries through a transient storage fault on a write', async () => {
+      await store.watchTask(key, 'api', T0);
+      h.injectTransientFault!();
+      await store.commitTransition(transition(key, 0, null, snapshot(key, 'Finished'), 0, ['wh_a']));
+      expect((await store.getTasks([key])).get('cn-hangzhou/t-contract0001')?.version).toBe(1);
+    });
+  });
+}
