@@ -148,8 +148,8 @@ export function toEcsError(raw: unknown, timeoutMs: number): EcsError {
       retryable: /^Throttling/.test(code) || RETRYABLE_CODES.has(code) || (httpStatus !== null && httpStatus >= 500),
     });
   }
-  if (err instanceof SyntaxError) {
-    // pop-core parses the body before looking at the status: an HTML error page from a gateway lands here.
+  if (err?.name === 'SyntaxError') {
+    // pop-core parses the body (with json-bigint, which throws a plain object) before looking at the status: an HTML error page lands here.
     return new EcsError({ code: 'InvalidResponse', message: 'ECS answered with a body that is not JSON (likely a gateway error page)', requestId: null, httpStatus: null, retryable: true });
   }
   if (err?.name === 'RequestTimeoutError') {

@@ -23,7 +23,7 @@ const systemRoutes: ApiRoute[] = [
 
 export const apiRoutes: ApiRoute[] = [...systemRoutes, ...taskRoutes];
 
-type DepsSource = (context: InvocationContext) => AppDeps;
+type DepsSource = (context: InvocationContext) => AppDeps | Promise<AppDeps>;
 
 export function createApiHandler(depsFor: DepsSource) {
   let deps: AppDeps | undefined;
@@ -34,8 +34,8 @@ export function createApiHandler(depsFor: DepsSource) {
   }));
   return middy<APIGatewayProxyEventV2, ApiResponse, Error, Context>()
     .use({
-      before: (request) => {
-        deps = depsFor(request.context as unknown as InvocationContext);
+      before: async (request) => {
+        deps = await depsFor(request.context as unknown as InvocationContext);
       },
     })
     .use(fcHttpEvent())

@@ -1,0 +1,15 @@
+/** The timer handler: one poll cycle per trigger, with the run's budget taken from the function's timeout. */
+import { pollOnce, type PollSummary } from './poller.js';
+import type { AppDeps, InvocationContext } from './runtime.js';
+import { parseTimerEvent, pollBudgetMs } from './timer-event.js';
+
+export function createPollHandler(depsFor: (context: InvocationContext) => AppDeps | Promise<AppDeps>) {
+  return async (event: unknown, context: InvocationContext): Promise<PollSummary> => {
+    const { options } = parseTimerEvent(event);
+    const deps = await depsFor(context);
+    return pollOnce(
+      { ...deps, ecs: deps.ecsFor },
+      { budgetMs: pollBudgetMs(context?.function?.timeout, deps.config.pollBudgetSeconds), regions: options.regions, holder: context?.requestId },
+    );
+  };
+}

@@ -1,0 +1,20 @@
+/** Which webhooks want which events: event types plus region, action and task filters. */
+import type { TaskEvent } from '../tasks/events.js';
+import { COMPLETION_EVENT_TYPES } from '../tasks/events.js';
+import type { WebhookRecord } from '../store/port.js';
+
+export const DEFAULT_WEBHOOK_EVENTS: string[] = [...COMPLETION_EVENT_TYPES];
+
+export function webhookWants(webhook: WebhookRecord, type: string, task: { regionId: string; action: string; id: string }): boolean {
+  if (!webhook.enabled) return false;
+  if (!webhook.events.includes(type) && !webhook.events.includes('*')) return false;
+  const { regions, actions, taskIds } = webhook.filter;
+  if (regions?.length && !regions.includes(task.regionId)) return false;
+  if (actions?.length && !actions.includes(task.action)) return false;
+  if (taskIds?.length && !taskIds.includes(task.id)) return false;
+  return true;
+}
+
+export function webhooksFor(event: TaskEvent, webhooks: WebhookRecord[]): WebhookRecord[] {
+  return webhooks.filter((w) => webhookWants(w, event.type, event.data.task));
+}

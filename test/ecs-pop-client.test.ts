@@ -1,0 +1,151 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { EcsSimulator } from '../src/ecs/simulator/index.js';
+import { createPopEcsApi, type PopEcsApi } from '../src/ecs/pop-client.js';
+import { EcsError } from '../src/errors.js';
+import { KEYS, STS, finishedExport, startSimulator } from './helpers.js';
+
+const T0 = Date.parse('2026-11-27T02:00:00Z');
+let sim: EcsSimulator | undefined;
+let ecs: PopEcsApi | undefined;
+
+afterEach(async () => {
+  ecs?.close();
+  await sim?.stop();
+  sim = ecs = undefined;
+});
+
+function client(overrides: Partial<Parameters<typeof createPopEcsApi>[0]> = {}) {
+  ecs = createPopEcsApi({ endpoint: sim!.endpoint, credentials: () => KEYS, timeoutMs: 2_000, retry: { baseDelayMs: 10, maxDelayMs: 50, budgetMs: 3_000 }, ...overrides });
+  return ecs;
+}
+
+async function failure(promise: Promise<unknown>): Promise<EcsError> {
+  const error = await promise.then(() => null, (e: unknown) => e);
+  expect(error).toBeInstanceOf(EcsError);
+  return error as EcsError;
+}
+
+/** Nothing a caller can see of an error may carry a credential or the signed request. */
+function expectNoSecrets(error: EcsError) {
+  const visible = JSON.stringify({ message: error.message, code: error.code, requestId: error.requestId, text: String(error) });
+  for (const secret of [KEYS.accessKeyId, KEYS.accessKeySecret, STS.securityToken, STS.accessKeyId, 'Signature=', 'SignatureNonce', 'http://', sim!.endpoint]) {
+    expect(visible).not.toContain(secret);
+  }
+}
+
+describe('pop-core ECS adapter against the simulator', () => {
+  it('looks a task up and returns the normalized snapshot', async () => {
+    sim = await startSimulator([finishedExport('t-popsuccess0001', T0 - 120_000)]);
+    const task = await client().describeTaskAttribute('cn-hangzhou', 't-popsuccess0001');
+    expect(task).toMatchObject({ id: 't-popsuccess0001', regionId: 'cn-hangzhou', action: 'ExportImage', status: 'Finished', outcome: 'succeeded', progress: 100, counts: { total: 1, succeeded: 1, failed: 0 } });
+    expect(task.operations[0].relatedItems).toEqual([{ name: 'OSSObject', value: 'MYOSSPRE_m-23f8tcp_t-23ym6mv.vhd' }]);
+    // POST keeps the signed parameters out of the URL.
+    expect(sim.callLog()[0]).toMatchObject({ action: 'DescribeTaskAttribute', status: 200 });
+  });
+
+  it.each([
+    ['InvalidTaskId.NotFound', 'cn-hangzhou', 't-doesnotexist01', 400],
+    ['InvalidRegionId.NotFound', 'xx-nowhere-1', 't-doesnotexist01', 400],
+    ['MissingParameter', 'cn-hangzhou', '', 400],
+  ])('reports %s with its request id and HTTP status, and does not retry it', async (code, regionId, taskId, status) => {
+    sim = await startSimulator();
+    const error = await failure(client().describeTaskAttribute(regionId, taskId));
+    expect(error).toMatchObject({ code, httpStatus: status, retryable: false });
+    expect(error.requestId).toMatch(/^[0-9A-F-]{36}$/);
+    expect(sim.calls().DescribeTaskAttribute).toBe(1);
+    expectNoSecrets(error);
+  });
+
+  it('waits out a throttled quota window and then succeeds', async () => {
+    sim = await startSimulator([finishedExport('t-popthrottle001', T0)]);
+    sim.injectFault({ kind: 'throttle', times: 2 });
+    const api = client({ throttleWindowMs: 300 });
+    const task = await api.describeTaskAttribute('cn-hangzhou', 't-popthrottle001');
+    expect(task.status).toBe('Finished');
+    expect(sim.callLog().map((c) => c.code ?? 'ok')).toEqual(['Throttling.User', 'Throttling.User', 'ok']);
+  });
+
+  it('gives up with a throttling error carrying Retry-After once the retry budget is spent', async () => {
+    sim = await startSimulator([finishedExport('t-popthrottle002', T0)]);
+    sim.injectFault({ kind: 'throttle', times: Infinity });
+    const error = await failure(client({ throttleWindowMs: 60_000, retry: { budgetMs: 1_000 } }).describeTaskAttribute('cn-hangzhou', 't-popthrottle002'));
+    expect(error.code).toBe('Throttling.User');
+    expect(error.throttled).toBe(true);
+    expect(error.retryAfterSeconds).toBeGreaterThan(0);
+    expect(error.retryAfterSeconds).toBeLessThanOrEqual(61);
+    expect(sim.calls().DescribeTaskAttribute).toBe(1);
+  });
+
+  it('retries an HTML 503 from a gateway and then succeeds', async () => {
+    sim = await startSimulator([finishedExport('t-pophtml0000001', T0)]);
+    sim.injectFault({ kind: 'html503', times: 2 });
+    const task = await client().describeTaskAttribute('cn-hangzhou', 't-pophtml0000001');
+    expect(task.outcome).toBe('succeeded');
+    expect(sim.calls().DescribeTaskAttribute).toBe(3);
+  });
+
+  it('names a body that is not JSON when the gateway keeps failing', async () => {
+    sim = await startSimulator([finishedExport('t-pophtml0000002', T0)]);
+    sim.injectFault({ kind: 'html503', times: Infinity });
+    const error = await failure(client({ retry: { maxAttempts: 2, baseDelayMs: 1 } }).describeTaskAttribute('cn-hangzhou', 't-pophtml0000002'));
+    expect(error).toMatchObject({ code: 'InvalidResponse', retryable: true });
+    expectNoSecrets(error);
+  });
+
+  it('times out a slow answer after the configured timeout', async () => {
+    sim = await startSimulator([finishedExport('t-popslow0000001', T0)]);
+    sim.injectFault({ kind: 'latency', latencyMs: 1_500, times: Infinity });
+    const started = Date.now();
+    const error = await failure(client({ timeoutMs: 300, retry: { maxAttempts: 1 } }).describeTaskAttribute('cn-hangzhou', 't-popslow0000001'));
+    expect(error.code).toBe('Timeout');
+    expect(Date.now() - started).toBeLessThan(1_400);
+    expectNoSecrets(error);
+  });
+
+  it('retries a dropped connection', async () => {
+    sim = await startSimulator([finishedExport('t-popdrop0000001', T0)]);
+    sim.injectFault({ kind: 'drop', times: 1 });
+    expect((await client().describeTaskAttribute('cn-hangzhou', 't-popdrop0000001')).outcome).toBe('succeeded');
+    expect(sim.callLog().map((c) => c.status)).toEqual([0, 200]);
+  });
+
+  it('sends the STS security token, and the simulator accepts the signed call', async () => {
+    sim = await startSimulator([finishedExport('t-popsts00000001', T0)]);
+    const task = await client({ credentials: () => STS }).describeTaskAttribute('cn-hangzhou', 't-popsts00000001');
+    expect(task.id).toBe('t-popsts00000001');
+    expect(sim.callLog()[0].securityToken).toBe(true);
+  });
+
+  it('reads credentials on every call, so rotated role credentials take effect at once', async () => {
+    sim = await startSimulator([finishedExport('t-poprotate00001', T0)]);
+    let current: typeof KEYS | typeof STS = KEYS;
+    const api = client({ credentials: () => current });
+    await api.describeTaskAttribute('cn-hangzhou', 't-poprotate00001');
+    current = STS;
+    await api.describeTaskAttribute('cn-hangzhou', 't-poprotate00001');
+    expect(sim.callLog().map((c) => c.securityToken)).toEqual([false, true]);
+  });
+
+  it('is rejected by the signature check when the secret is wrong, without leaking it', async () => {
+    sim = await startSimulator([finishedExport('t-popbadsig00001', T0)]);
+    const error = await failure(client({ credentials: () => ({ ...KEYS, accessKeySecret: 'wrong-secret-0000' }) }).describeTaskAttribute('cn-hangzhou', 't-popbadsig00001'));
+    expect(error.code).toBe('SignatureDoesNotMatch');
+    expect(error.message).not.toContain('wrong-secret-0000');
+    expectNoSecrets(error);
+  });
+
+  it('asks DescribeTasks 100 ids at a time with PageSize=100 and follows pages', async () => {
+    const tasks = Array.from({ length: 250 }, (_, i) => finishedExport(`t-popmany${String(i).padStart(7, '0')}`, T0 - i * 1000));
+    sim = await startSimulator(tasks);
+    const api = client();
+    const listed = await api.describeTasks('cn-hangzhou', { taskIds: tasks.map((t) => t.taskId) });
+    expect(listed).toHaveLength(250);
+    expect(sim.calls().DescribeTasks).toBe(3);
+    expect(sim.callLog().map((c) => c.taskIds?.length)).toEqual([100, 100, 50]);
+    sim.resetCounters();
+    const all = await api.describeTasks('cn-hangzhou', { action: 'ExportImage', startTime: new Date(T0 - 400_000).toISOString() });
+    expect(all).toHaveLength(250);
+    expect(sim.calls().DescribeTasks).toBe(3);
+    expect(all[0]).toMatchObject({ counts: null, progress: null, resourceId: 'm-bp1export0001' });
+  });
+});
