@@ -1,0 +1,276 @@
+/** Ready-made demo tasks, and validation of scenario files that describe tasks as JSON. */
+import { createHash } from 'node:crypto';
+import type { SimOperation, SimStep, SimTask } from './types';
+import { REGION_IDS } from './types';
+
+const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+// Real ids start with a region-specific zone prefix, e.g. t-bp1… in Hangzhou.
+const ID_PREFIX: Record<string, string> = { 'cn-hangzhou': 'bp1', 'cn-beijing': '2ze' };
+
+/** A stable, real-looking resource id: `t-bp1…` (20 characters after the dash). */
+function resourceId(kind: 't' | 'm' | 'd', regionId: string, seed: string): string {
+  const digest = createHash('sha256').update(`${kind}:${seed}`).digest();
+  const prefix = ID_PREFIX[regionId] ?? '';
+  let body = prefix;
+  for (let i = 0; body.length < 20; i++) body += ID_ALPHABET[digest[i] % ID_ALPHABET.length];
+  return `${kind}-${body}`;
+}
+
+const s = (seconds: number) => seconds * 1000;
+
+/**
+ * Five tasks created at `now` that play out over the next minute: an export that finishes, an import that fails,
+ * a disk resize in another region, an import that is cancelled and a slow export. Ids derive from `now`, so
+ * every run gets fresh tasks.
+ */
+export function demoTasks(now: number): SimTask[] {
+  const id = (kind: 't' | 'm' | 'd', regionId: string, n: number) => resourceId(kind, regionId, `${now}:${n}`);
+  const hz = 'cn-hangzhou';
+
+  const exportImage = id('m', hz, 1);
+  const exportTask = id('t', hz, 1);
+  const exported: SimTask = {
+    taskId: exportTask,
+    regionId: hz,
+    action: 'ExportImage',
+    resourceId: exportImage,
+    createdAt: now,
+    timeline: [
+      { afterMs: 0, status: 'Waiting' },
+      { afterMs: s(3), status: 'Processing', progress: 10 },
+      { afterMs: s(8), status: 'Processing', progress: 40 },
+      { afterMs: s(13), status: 'Processing', progress: 70 },
+      { afterMs: s(18), status: 'Processing', progress: 100 },
+      { afterMs: s(20), status: 'Finished', progress: 100 },
+    ],
+    result: {
+      totalCount: 1,
+      successCount: 1,
+      failedCount: 0,
+      operations: [
+        {
+          status: 'Success',
+          relatedItems: [
+            { name: 'OSSObject', value: `MYOSSPRE_${exportImage}_${exportTask}.vhd` },
+            { name: 'OSSBucket', value: 'ecs-image-exports' },
+            { name: 'ImageFormat', value: 'VHD' },
+          ],
+        },
+      ],
+    },
+  };
+
+  const failedImport: SimTask = {
+    taskId: id('t', hz, 2),
+    regionId: hz,
+    action: 'ImportImage',
+    resourceId: id('m', hz, 2),
+    createdAt: now,
+    timeline: [
+      { afterMs: 0, status: 'Waiting' },
+      { afterMs: s(2), status: 'Processing', progress: 5 },
+      { afterMs: s(8), status: 'Processing', progress: 30 },
+      { afterMs: s(15), status: 'Failed' },
+    ],
+    result: {
+      totalCount: 1,
+      successCount: 0,
+      failedCount: 1,
+      operations: [
+        {
+          status: 'Failed',
+          errorCode: 'InvalidOSSObject.NotFound',
+          errorMessage: 'The specified OSS object does not exist.',
+          relatedItems: [{ name: 'OSSObject', value: 'images/centos_7_9_x64.qcow2' }],
+        },
+      ],
+    },
+  };
+
+  const bj = 'cn-beijing';
+  const disk = id('d', bj, 3);
+  const resizedDisk: SimTask = {
+    taskId: id('t', bj, 3),
+    regionId: bj,
+    action: 'ModifyDiskSpec',
+    resourceId: disk,
+    createdAt: now,
+    timeline: [
+      { afterMs: 0, status: 'Waiting' },
+      { afterMs: s(5), status: 'Processing', progress: 20 },
+      { afterMs: s(15), status: 'Processing', progress: 60 },
+      { afterMs: s(25), status: 'Finished' },
+    ],
+    result: { totalCount: 1, successCount: 1, failedCount: 0, operations: [{ status: 'Success', relatedItems: [{ name: 'DiskId', value: disk }] }] },
+  };
+
+  const cancelledImport: SimTask = {
+    taskId: id('t', hz, 4),
+    regionId: hz,
+    action: 'ImportImage',
+    resourceId: id('m', hz, 4),
+    createdAt: now,
+    timeline: [
+      { afterMs: 0, status: 'Waiting' },
+      { afterMs: s(3), status: 'Processing', progress: 15 },
+      { afterMs: s(10), status: 'Deleted' },
+    ],
+    result: { totalCount: 1, successCount: 0, failedCount: 0 },
+  };
+
+  const slowSteps: SimStep[] = [{ afterMs: 0, status: 'Waiting' }];
+  for (let i = 1; i <= 8; i++) slowSteps.push({ afterMs: s(5 * i), status: 'Processing', progress: 10 * i });
+  slowSteps.push({ afterMs: s(45), status: 'Finished', progress: 100 });
+  const slowImage = id('m', hz, 5);
+  const slowTask = id('t', hz, 5);
+  const slowExport: SimTask = {
+    taskId: slowTask,
+    regionId: hz,
+    action: 'ExportImage',
+    resourceId: slowImage,
+    createdAt: now,
+    timeline: slowSteps,
+    result: {
+      totalCount: 1,
+      successCount: 1,
+      failedCount: 0,
+      operations: [
+        {
+          status: 'Success',
+          relatedItems: [
+            { name: 'OSSObject', value: `MYOSSPRE_${slowImage}_${slowTask}.qcow2` },
+            { name: 'OSSBucket', value: 'ecs-image-exports' },
+            { name: 'ImageFormat', value: 'QCOW2' },
+          ],
+        },
+      ],
+    },
+  };
+
+  return [exported, failedImport, resizedDisk, cancelledImport, slowExport];
+}
+
+export class ScenarioError extends Error {
+  override name = 'ScenarioError';
+}
+
+type Json = Record<string, unknown>;
+
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isCount = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+
+function onlyKnownFields(value: Json, at: string, known: readonly string[]): void {
+  for (const k of Object.keys(value)) {
+    if (!known.includes(k)) throw new ScenarioError(`${at}.${k} is not a known field (expected one of: ${known.join(', ')})`);
+  }
+}
+
+function text(value: Json, field: string, at: string, optional = false): string | undefined {
+  const v = value[field];
+  if (v === undefined && optional) return undefined;
+  if (typeof v !== 'string' || v === '') throw new ScenarioError(`${at}.${field} must be a non-empty string`);
+  return v;
+}
+
+function createdAtOf(task: Json, at: string, now: number): number {
+  if (task.createdAt !== undefined && task.afterMs !== undefined) {
+    throw new ScenarioError(`${at} must give either createdAt or afterMs, not both`);
+  }
+  if (task.afterMs !== undefined) {
+    if (typeof task.afterMs !== 'number' || !Number.isFinite(task.afterMs)) throw new ScenarioError(`${at}.afterMs must be a number`);
+    return now + task.afterMs;
+  }
+  if (task.createdAt === undefined) return now;
+  if (typeof task.createdAt === 'number' && Number.isFinite(task.createdAt)) return task.createdAt;
+  const parsed = typeof task.createdAt === 'string' ? Date.parse(task.createdAt) : NaN;
+  if (Number.isNaN(parsed)) throw new ScenarioError(`${at}.createdAt must be an ISO 8601 time or epoch milliseconds`);
+  return parsed;
+}
+
+function stepOf(value: unknown, at: string): SimStep {
+  if (!isObject(value)) throw new ScenarioError(`${at} must be an object`);
+  onlyKnownFields(value, at, ['afterMs', 'status', 'progress']);
+  const { afterMs, progress } = value;
+  if (typeof afterMs !== 'number' || !Number.isFinite(afterMs) || afterMs < 0) {
+    throw new ScenarioError(`${at}.afterMs must be a non-negative number`);
+  }
+  if (progress !== undefined && (typeof progress !== 'number' || !(progress >= 0 && progress <= 100))) {
+    throw new ScenarioError(`${at}.progress must be a number from 0 to 100`);
+  }
+  return { afterMs, status: text(value, 'status', at)!, ...(progress !== undefined ? { progress } : {}) };
+}
+
+function operationOf(value: unknown, at: string): SimOperation {
+  if (!isObject(value)) throw new ScenarioError(`${at} must be an object`);
+  onlyKnownFields(value, at, ['status', 'errorCode', 'errorMessage', 'relatedItems']);
+  const op: SimOperation = { status: text(value, 'status', at)! };
+  const errorCode = text(value, 'errorCode', at, true);
+  const errorMessage = text(value, 'errorMessage', at, true);
+  if (errorCode) op.errorCode = errorCode;
+  if (errorMessage) op.errorMessage = errorMessage;
+  if (value.relatedItems !== undefined) {
+    if (!Array.isArray(value.relatedItems)) throw new ScenarioError(`${at}.relatedItems must be an array`);
+    op.relatedItems = value.relatedItems.map((item, i) => {
+      const itemAt = `${at}.relatedItems[${i}]`;
+      if (!isObject(item)) throw new ScenarioError(`${itemAt} must be an object`);
+      onlyKnownFields(item, itemAt, ['name', 'value']);
+      if (typeof item.value !== 'string') throw new ScenarioError(`${itemAt}.value must be a string`);
+      return { name: text(item, 'name', itemAt)!, value: item.value };
+    });
+  }
+  return op;
+}
+
+function resultOf(value: unknown, at: string): SimTask['result'] {
+  if (!isObject(value)) throw new ScenarioError(`${at} must be an object`);
+  onlyKnownFields(value, at, ['totalCount', 'successCount', 'failedCount', 'operations']);
+  const result: NonNullable<SimTask['result']> = {};
+  for (const field of ['totalCount', 'successCount', 'failedCount'] as const) {
+    if (value[field] === undefined) continue;
+    if (!isCount(value[field])) throw new ScenarioError(`${at}.${field} must be a non-negative integer`);
+    result[field] = value[field] as number;
+  }
+  if (value.operations !== undefined) {
+    if (!Array.isArray(value.operations)) throw new ScenarioError(`${at}.operations must be an array`);
+    result.operations = value.operations.map((op, i) => operationOf(op, `${at}.operations[${i}]`));
+  }
+  return result;
+}
+
+const TASK_FIELDS = ['taskId', 'regionId', 'action', 'resourceId', 'createdAt', 'afterMs', 'supportCancel', 'timeline', 'result'];
+
+/**
+ * Validates a scenario `{"tasks":[…]}`. Each task has the SimTask fields; its creation time is `createdAt`
+ * (ISO 8601 or epoch ms), or `afterMs` relative to `now` (negative for tasks created earlier), or `now` when neither.
+ */
+export function loadScenario(json: unknown, now: number): SimTask[] {
+  if (!isObject(json) || !Array.isArray(json.tasks)) throw new ScenarioError('scenario must be an object with a "tasks" array');
+  onlyKnownFields(json, 'scenario', ['tasks']);
+  const seen = new Set<string>();
+  return json.tasks.map((raw, i) => {
+    const at = `tasks[${i}]`;
+    if (!isObject(raw)) throw new ScenarioError(`${at} must be an object`);
+    onlyKnownFields(raw, at, TASK_FIELDS);
+    const taskId = text(raw, 'taskId', at)!;
+    const regionId = text(raw, 'regionId', at)!;
+    if (!REGION_IDS.includes(regionId)) throw new ScenarioError(`${at}.regionId must be a known region id, not "${regionId}"`);
+    if (seen.has(`${regionId}/${taskId}`)) throw new ScenarioError(`${at}.taskId ${taskId} is already used in ${regionId}`);
+    seen.add(`${regionId}/${taskId}`);
+    if (!Array.isArray(raw.timeline) || raw.timeline.length === 0) throw new ScenarioError(`${at}.timeline must be a non-empty array`);
+    if (raw.supportCancel !== undefined && typeof raw.supportCancel !== 'boolean') {
+      throw new ScenarioError(`${at}.supportCancel must be true or false`);
+    }
+    const task: SimTask = {
+      taskId,
+      regionId,
+      action: text(raw, 'action', at)!,
+      createdAt: createdAtOf(raw, at, now),
+      timeline: raw.timeline.map((step, j) => stepOf(step, `${at}.timeline[${j}]`)),
+    };
+    const resource = text(raw, 'resourceId', at, true);
+    if (resource) task.resourceId = resource;
+    if (raw.supportCancel !== undefined) task.supportCancel = raw.supportCancel as boolean;
+    if (raw.result !== undefined) task.result = resultOf(raw.result, `${at}.result`);
+    return task;
+  });
+}

@@ -1,0 +1,40 @@
+/** Alibaba Cloud RPC signature version 1.0 (HMAC-SHA1), as the POP gateway checks it. */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { errors } from './protocol';
+import type { SimCredential } from './types';
+
+/** RFC 3986 percent-encoding, which encodeURIComponent leaves incomplete. */
+export function percentEncode(s: string): string {
+  return encodeURIComponent(s)
+    .replace(/!/g, '%21')
+    .replace(/'/g, '%27')
+    .replace(/\(/g, '%28')
+    .replace(/\)/g, '%29')
+    .replace(/\*/g, '%2A');
+}
+
+export function signRpc(method: string, params: Record<string, string>, accessKeySecret: string): string {
+  const canonical = Object.keys(params)
+    .filter((k) => k !== 'Signature')
+    .sort()
+    .map((k) => `${percentEncode(k)}=${percentEncode(params[k])}`)
+    .join('&');
+  const stringToSign = `${method.toUpperCase()}&${percentEncode('/')}&${percentEncode(canonical)}`;
+  return createHmac('sha1', `${accessKeySecret}&`).update(stringToSign).digest('base64');
+}
+
+const REQUIRED = ['AccessKeyId', 'Signature', 'SignatureMethod', 'SignatureVersion', 'SignatureNonce', 'Timestamp'];
+
+/** Throws the gateway's error for an unsigned, unknown or mis-signed request. */
+export function verifyRpcSignature(method: string, params: Record<string, string>, credentials: readonly SimCredential[]): SimCredential {
+  if (REQUIRED.some((k) => !params[k]) || params.SignatureMethod !== 'HMAC-SHA1' || params.SignatureVersion !== '1.0') {
+    throw errors.incompleteSignature();
+  }
+  const credential = credentials.find((c) => c.accessKeyId === params.AccessKeyId);
+  if (!credential) throw errors.accessKeyNotFound();
+  const expected = Buffer.from(signRpc(method, params, credential.accessKeySecret));
+  const given = Buffer.from(params.Signature);
+  if (expected.length !== given.length || !timingSafeEqual(expected, given)) throw errors.signatureDoesNotMatch();
+  if ((credential.securityToken ?? '') !== (params.SecurityToken ?? '')) throw errors.securityTokenMismatch();
+  return credential;
+}
