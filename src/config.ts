@@ -2,6 +2,7 @@
 import { ConfigError } from './errors.js';
 import type { Credentials } from './ecs/api.js';
 import type { LogLevel } from './log.js';
+import { parseCidrList, parseWebhookUrl } from './webhooks/address-policy.js';
 
 export type StoreConfig = { kind: 'sqlite'; path: string } | { kind: 'tablestore' } | { kind: 'memory' };
 
@@ -158,6 +159,8 @@ function parseWebhooks(value: string | undefined): StaticWebhook[] {
   return parsed.map((item, i) => {
     const hook = item as Partial<StaticWebhook>;
     if (!hook || typeof hook.url !== 'string') throw new ConfigError('TASKHOOK_WEBHOOKS', `entry ${i} has no "url"`, example);
+    const url = parseWebhookUrl(hook.url);
+    if (!url.ok) throw new ConfigError('TASKHOOK_WEBHOOKS', `entry ${i}: ${url.message}`, example);
     if (typeof hook.secret !== 'string' || !/^whsec_[A-Za-z0-9+/=]{32,}$/.test(hook.secret)) {
       throw new ConfigError('TASKHOOK_WEBHOOKS', `entry ${i} needs a "secret" of the form whsec_<base64 of 24–64 random bytes>`, example);
     }
@@ -179,16 +182,11 @@ function parseTokens(value: string | undefined): string[] {
 
 function parseCidrs(value: string | undefined): string[] {
   if (!value) return [];
-  const list = splitList(value);
-  for (const cidr of list) {
-    const [address, bits, extra] = cidr.split('/');
-    const max = address?.includes(':') ? 128 : 32;
-    const ipv4 = /^\d{1,3}(\.\d{1,3}){3}$/.test(address ?? '');
-    if (extra !== undefined || !address || !(ipv4 || address.includes(':')) || bits === undefined || !/^\d+$/.test(bits) || Number(bits) > max) {
-      throw new ConfigError('TASKHOOK_ALLOW_PRIVATE_WEBHOOKS', `"${cidr}" is not a CIDR`, '127.0.0.1/32,::1/128');
-    }
+  try {
+    return parseCidrList(value);
+  } catch (error) {
+    throw new ConfigError('TASKHOOK_ALLOW_PRIVATE_WEBHOOKS', (error as Error).message, '127.0.0.1/32,::1/128');
   }
-  return list;
 }
 
 function parseInteger(name: string, value: string | undefined, fallback: number, min: number, max: number, example: string): number {

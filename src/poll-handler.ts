@@ -1,5 +1,6 @@
 /** The timer handler: one poll cycle per trigger, with the run's budget taken from the function's timeout. */
-import { pollOnce, type PollSummary } from './poller.js';
+import type { PollSummary } from './poller.js';
+import { runPollCycle } from './poll-run.js';
 import type { AppDeps, InvocationContext } from './runtime.js';
 import { parseTimerEvent, pollBudgetMs } from './timer-event.js';
 
@@ -7,9 +8,6 @@ export function createPollHandler(depsFor: (context: InvocationContext) => AppDe
   return async (event: unknown, context: InvocationContext): Promise<PollSummary> => {
     const { options } = parseTimerEvent(event);
     const deps = await depsFor(context);
-    return pollOnce(
-      { ...deps, ecs: deps.ecsFor },
-      { budgetMs: pollBudgetMs(context?.function?.timeout, deps.config.pollBudgetSeconds), regions: options.regions, holder: context?.requestId },
-    );
+    return runPollCycle(deps, { budgetMs: pollBudgetMs(context?.function?.timeout, deps.config.pollBudgetSeconds), regions: options.regions, holder: context?.requestId });
   };
 }

@@ -6,6 +6,9 @@ import { EcsError } from './errors.js';
 import { createLogger, type Logger } from './log.js';
 import { openStore } from './store/open.js';
 import type { StateStore } from './store/port.js';
+import type { AddressPolicy } from './webhooks/address-policy.js';
+import { createWebhookClient, type WebhookClient } from './webhooks/http-client.js';
+import { USER_AGENT } from './webhooks/signing.js';
 
 export interface AppDeps {
   config: Config;
@@ -16,6 +19,9 @@ export interface AppDeps {
   store: StateStore;
   logger: Logger;
   now: () => number;
+  webhookPolicy: AddressPolicy;
+  /** The one SSRF-safe client every webhook send goes through. */
+  webhookClient: WebhookClient;
   accountId?: string;
 }
 
@@ -51,7 +57,17 @@ export async function buildDeps(config: Config, credentials: () => Credentials |
         return current;
       },
     });
-  return { config, ecs: ecsFor(), ecsFor, store: store ?? (await openStore(config, credentials)), logger, now: Date.now };
+  const webhookPolicy: AddressPolicy = { allowPrivate: config.allowPrivateWebhooks };
+  return {
+    config,
+    ecs: ecsFor(),
+    ecsFor,
+    store: store ?? (await openStore(config, credentials)),
+    logger,
+    now: Date.now,
+    webhookPolicy,
+    webhookClient: createWebhookClient({ policy: webhookPolicy, userAgent: USER_AGENT }),
+  };
 }
 
 let processDeps: Promise<AppDeps> | null = null;
@@ -76,6 +92,11 @@ export async function closeProcessDeps(): Promise<void> {
   const deps = await processDeps?.catch(() => null);
   processDeps = null;
   if (!deps) return;
+  await closeDeps(deps);
+}
+
+export async function closeDeps(deps: AppDeps): Promise<void> {
   (deps.ecs as PopEcsApi).close?.();
+  await deps.webhookClient.close();
   await deps.store.close();
 }

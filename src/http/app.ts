@@ -8,7 +8,10 @@ import { errorResponses } from './errors.js';
 import { fcHttpEvent } from './fc-event.js';
 import { openApiDocument } from './openapi.js';
 import { json, type ApiResponse } from './request.js';
+import { eventRoutes } from './routes/events.js';
+import { pollRoutes } from './routes/poll.js';
 import { taskRoutes } from './routes/tasks.js';
+import { webhookRoutes } from './routes/webhooks.js';
 
 export interface ApiRoute {
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
@@ -21,7 +24,7 @@ const systemRoutes: ApiRoute[] = [
   { method: 'GET', path: '/openapi.json', handler: async () => json(200, openApiDocument) },
 ];
 
-export const apiRoutes: ApiRoute[] = [...systemRoutes, ...taskRoutes];
+export const apiRoutes: ApiRoute[] = [...systemRoutes, ...taskRoutes, ...eventRoutes, ...webhookRoutes, ...pollRoutes];
 
 type DepsSource = (context: InvocationContext) => AppDeps | Promise<AppDeps>;
 

@@ -41,3 +41,20 @@ export function jsonBody<T = Record<string, unknown>>(event: APIGatewayProxyEven
     throw new HttpError(400, 'InvalidBody', 'the body is not a JSON object');
   }
 }
+
+/** `?limit=` as a page size, 1–500, default 50. */
+export function pageLimit(event: APIGatewayProxyEventV2): number {
+  const raw = queryParam(event, 'limit');
+  if (raw === undefined) return 50;
+  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 500) throw new HttpError(400, 'InvalidParameter', `limit must be a whole number from 1 to 500, got "${raw}"`);
+  return Number(raw);
+}
+
+/** An ISO 8601 time from a query parameter. */
+export function timeParam(event: APIGatewayProxyEventV2, name: string): string | undefined {
+  const raw = queryParam(event, name);
+  if (raw === undefined) return undefined;
+  const ms = Date.parse(raw);
+  if (Number.isNaN(ms)) throw new HttpError(400, 'InvalidParameter', `${name} must be an ISO 8601 time such as 2026-11-27T00:00:00Z, got "${raw}"`);
+  return new Date(ms).toISOString();
+}

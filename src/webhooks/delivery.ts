@@ -1,0 +1,188 @@
+/**
+ * Sends due deliveries: signed, one attempt logged per try, retried across runs on the schedule, in order per
+ * webhook and task, with a per-endpoint concurrency limit so one slow endpoint never holds up the others.
+ */
+import type { Logger } from '../log.js';
+import type { DeliverySummary } from '../poller.js';
+import type { Delivery, DeliveryAttempt, DeliveryUpdate, StateStore, WebhookRecord } from '../store/port.js';
+import { sleep as realSleep } from '../retry.js';
+import { WebhookSendError, type WebhookClient } from './http-client.js';
+import { DISABLE_AFTER_MS, nextRetryDelay } from './schedule.js';
+import { signedHeaders } from './signing.js';
+
+export interface DeliveryDeps {
+  store: StateStore;
+  client: WebhookClient;
+  logger: Logger;
+  now: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+}
+
+export interface DeliverOptions {
+  deadlineMs: number;
+  perEndpoint?: number;
+  batch?: number;
+  attemptTimeoutMs?: number;
+}
+
+/** An attempt needs at least this long before the deadline to be worth starting. */
+const MIN_ATTEMPT_MS = 1_000;
+const MAX_PASSES = 4;
+
+export async function deliverDue(deps: DeliveryDeps, options: DeliverOptions): Promise<DeliverySummary> {
+  const summary: DeliverySummary = { succeeded: 0, failed: 0, dead: 0 };
+  const sleep = deps.sleep ?? realSleep;
+  const webhooks = new Map<string, WebhookRecord | null>();
+  const webhookOf = async (id: string) => {
+    if (!webhooks.has(id)) webhooks.set(id, await deps.store.getWebhook(id));
+    return webhooks.get(id)!;
+  };
+
+  for (let pass = 0; pass < MAX_PASSES; pass++) {
+    const nowIso = new Date(deps.now()).toISOString();
+    const due = await deps.store.listDueDeliveries(nowIso, options.batch ?? 500);
+    if (due.length > 0) {
+      await runChains(due, options.perEndpoint ?? 4, (delivery) => deliverOne(deps, options, delivery, webhookOf, summary));
+    }
+    // The first retry (5 s) happens within the run when the budget allows it.
+    const soon = (await deps.store.listDueDeliveries(new Date(deps.now() + 10_000).toISOString(), 1))[0];
+    if (!soon?.nextAttemptAt) break;
+    const wait = Date.parse(soon.nextAttemptAt) - deps.now();
+    if (deps.now() + Math.max(0, wait) + MIN_ATTEMPT_MS > options.deadlineMs) break;
+    if (wait > 0) await sleep(wait);
+  }
+  return summary;
+}
+
+/** Deliveries of one webhook and task go one after another, in sequence order; different chains run side by side. */
+async function runChains(due: Delivery[], perEndpoint: number, send: (d: Delivery) => Promise<boolean>) {
+  const chains = new Map<string, Delivery[]>();
+  for (const d of [...due].sort((a, b) => a.sequence - b.sequence)) {
+    const key = `${d.webhookId}|${d.regionId}/${d.taskId}`;
+    chains.set(key, [...(chains.get(key) ?? []), d]);
+  }
+  const byWebhook = new Map<string, Delivery[][]>();
+  for (const chain of chains.values()) byWebhook.set(chain[0].webhookId, [...(byWebhook.get(chain[0].webhookId) ?? []), chain]);
+
+  await Promise.all(
+    [...byWebhook.values()].map(async (webhookChains) => {
+      let next = 0;
+      const lanes = Array.from({ length: Math.min(perEndpoint, webhookChains.length) }, async () => {
+        while (next < webhookChains.length) {
+          for (const delivery of webhookChains[next++]) {
+            // A later event of the task waits until the earlier one has succeeded or died.
+            if (!(await send(delivery))) break;
+          }
+        }
+      });
+      await Promise.all(lanes);
+    }),
+  );
+}
+
+/** True when the delivery is finished (succeeded or dead), so the next one of its chain may go. */
+async function deliverOne(
+  deps: DeliveryDeps,
+  options: DeliverOptions,
+  delivery: Delivery,
+  webhookOf: (id: string) => Promise<WebhookRecord | null>,
+  summary: DeliverySummary,
+): Promise<boolean> {
+  const { store } = deps;
+  const nowIso = () => new Date(deps.now()).toISOString();
+  const webhook = await webhookOf(delivery.webhookId);
+  if (!webhook || !webhook.enabled) {
+    await store.abandonDelivery(delivery.id, webhook ? `webhook disabled: ${webhook.disabledReason ?? 'by request'}` : 'webhook deleted', nowIso());
+    summary.dead++;
+    return true;
+  }
+  const first = await store.firstPendingDelivery(webhook.id, delivery);
+  if (first && first.id !== delivery.id && first.sequence < delivery.sequence) {
+    if (first.nextAttemptAt && first.nextAttemptAt > delivery.nextAttemptAt!) await store.rescheduleDelivery(delivery.id, first.nextAttemptAt);
+    return false;
+  }
+  const stored = await store.getEvent(delivery.eventId);
+  if (!stored) {
+    await store.abandonDelivery(delivery.id, 'the event is past its retention period', nowIso());
+    summary.dead++;
+    return true;
+  }
+  const timeoutMs = Math.min(options.attemptTimeoutMs ?? 30_000, options.deadlineMs - deps.now());
+  if (timeoutMs < MIN_ATTEMPT_MS) return false;
+
+  const result = await attemptSend(deps, webhook, stored.event.id, JSON.stringify(stored.event), timeoutMs);
+  const attempt: DeliveryAttempt = { deliveryId: delivery.id, eventId: delivery.eventId, webhookId: webhook.id, attempt: delivery.attempts + 1, ...result.attempt };
+  let update: DeliveryUpdate;
+  if (result.attempt.success) {
+    update = { status: 'succeeded', nextAttemptAt: null };
+  } else {
+    const retryAfter = result.attempt.status === 429 || result.attempt.status === 503 ? result.retryAfter : undefined;
+    const delay = result.attempt.status === 410 ? null : nextRetryDelay(attempt.attempt, retryAfter, deps.now(), deps.random);
+    update = delay === null ? { status: 'dead', nextAttemptAt: null } : { status: 'pending', nextAttemptAt: new Date(deps.now() + delay).toISOString() };
+  }
+  await store.recordAttempt(attempt, update);
+  await trackHealth(deps, webhook, result.attempt.success, result.attempt.status);
+  if (update.status === 'succeeded') summary.succeeded++;
+  else if (update.status === 'dead') summary.dead++;
+  else summary.failed++;
+  deps.logger.info('webhook attempt', {
+    webhookId: webhook.id,
+    host: new URL(webhook.url).host,
+    eventId: delivery.eventId,
+    deliveryId: delivery.id,
+    attempt: attempt.attempt,
+    status: attempt.status,
+    durationMs: attempt.durationMs,
+    error: attempt.error,
+    outcome: update.status,
+    nextAttemptAt: update.nextAttemptAt,
+  });
+  return update.status !== 'pending';
+}
+
+export interface SendResult {
+  attempt: Omit<DeliveryAttempt, 'deliveryId' | 'eventId' | 'webhookId' | 'attempt'>;
+  retryAfter?: string;
+}
+
+/** One signed POST; never throws for the endpoint's failures, which become the attempt's record. */
+export async function attemptSend(deps: Pick<DeliveryDeps, 'client' | 'now'>, webhook: WebhookRecord, eventId: string, body: string, timeoutMs: number): Promise<SendResult> {
+  const at = new Date(deps.now()).toISOString();
+  try {
+    const res = await deps.client.send({ url: webhook.url, headers: signedHeaders(eventId, body, webhook.secrets, deps.now()), body, timeoutMs });
+    const success = res.status >= 200 && res.status < 300;
+    return {
+      attempt: { at, status: res.status, durationMs: res.durationMs, success, error: success ? null : describeStatus(res.status), responseSnippet: res.bodySnippet },
+      retryAfter: res.retryAfter,
+    };
+  } catch (error) {
+    const e = error instanceof WebhookSendError ? error : new WebhookSendError('network', 'the request failed');
+    return { attempt: { at, status: null, durationMs: e.durationMs, success: false, error: `${e.code}: ${e.message}`, responseSnippet: '' } };
+  }
+}
+
+function describeStatus(status: number): string {
+  if (status >= 300 && status < 400) return `HTTP ${status}: redirects are not followed; register the final URL`;
+  if (status === 410) return 'HTTP 410 Gone: the endpoint asked to stop; the webhook is disabled';
+  return `HTTP ${status}`;
+}
+
+/** 410 disables at once; five days of failures without a success disable too. A success clears the record. */
+async function trackHealth(deps: DeliveryDeps, webhook: WebhookRecord, success: boolean, status: number | null) {
+  const nowIso = new Date(deps.now()).toISOString();
+  if (success) {
+    if (webhook.failingSince === null) return;
+    webhook.failingSince = null;
+  } else if (status === 410) {
+    Object.assign(webhook, { enabled: false, disabledReason: `the endpoint answered 410 Gone at ${nowIso}` });
+  } else {
+    webhook.failingSince ??= nowIso;
+    if (deps.now() - Date.parse(webhook.failingSince) >= DISABLE_AFTER_MS) {
+      Object.assign(webhook, { enabled: false, disabledReason: `every delivery failed since ${webhook.failingSince}` });
+    }
+  }
+  webhook.updatedAt = nowIso;
+  await deps.store.putWebhook(webhook);
+  if (!webhook.enabled) deps.logger.warn('webhook disabled', { webhookId: webhook.id, reason: webhook.disabledReason });
+}
