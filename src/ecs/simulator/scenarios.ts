@@ -19,8 +19,8 @@ function resourceId(kind: 't' | 'm' | 'd', regionId: string, seed: string): stri
 const s = (seconds: number) => seconds * 1000;
 
 /**
- * Five tasks created at `now` that play out over the next minute: an export that finishes, an import that fails,
- * a disk resize in another region, an import that is cancelled and a slow export. Ids derive from `now`, so
+ * Six tasks created at `now` that play out over the next minute: an export that finishes, an import that fails,
+ * a disk resize in another region, an import that is cancelled, a slow export and an import that half fails. Ids derive from `now`, so
  * every run gets fresh tasks.
  */
 export function demoTasks(now: number): SimTask[] {
@@ -147,7 +147,36 @@ export function demoTasks(now: number): SimTask[] {
     },
   };
 
-  return [exported, failedImport, resizedDisk, cancelledImport, slowExport];
+  // Two disk images in one import: the system disk lands, the data disk does not.
+  const partialImport: SimTask = {
+    taskId: id('t', hz, 6),
+    regionId: hz,
+    action: 'ImportImage',
+    resourceId: id('m', hz, 6),
+    createdAt: now,
+    timeline: [
+      { afterMs: 0, status: 'Waiting' },
+      { afterMs: s(4), status: 'Processing', progress: 25 },
+      { afterMs: s(12), status: 'Processing', progress: 50 },
+      { afterMs: s(30), status: 'Finished', progress: 100 },
+    ],
+    result: {
+      totalCount: 2,
+      successCount: 1,
+      failedCount: 1,
+      operations: [
+        { status: 'Success', relatedItems: [{ name: 'OSSObject', value: 'images/system_disk.raw' }] },
+        {
+          status: 'Failed',
+          errorCode: 'InvalidImageFormat.Unsupported',
+          errorMessage: 'The format of the data disk image is not supported.',
+          relatedItems: [{ name: 'OSSObject', value: 'images/data_disk.vmdk' }],
+        },
+      ],
+    },
+  };
+
+  return [exported, failedImport, resizedDisk, cancelledImport, slowExport, partialImport];
 }
 
 export class ScenarioError extends Error {
