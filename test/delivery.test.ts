@@ -42,7 +42,7 @@ async function receiver(secrets: string[], respond?: Parameters<typeof startRece
 }
 
 const advance = (ms: number) => vi.setSystemTime(Date.now() + ms);
-const deps = () => ({ store, client, logger: createLogger('debug'), now: Date.now, random: () => 0.5, sleep: async (ms: number) => advance(ms) });
+const deps = () => ({ store, client, logger: createLogger('debug'), now: Date.now, random: () => 0.5, sleep: async (ms: number) => void advance(ms) });
 /** A run with a budget of `budgetMs` from now. */
 const run = (budgetMs = 20_000, extra: Partial<Parameters<typeof deliverDue>[1]> = {}) => deliverDue(deps(), { deadlineMs: Date.now() + budgetMs, ...extra });
 

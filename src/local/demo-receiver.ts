@@ -1,0 +1,63 @@
+/** The demo's webhook consumer: verifies every delivery with `standardwebhooks` and prints one line per event. */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Webhook } from 'standardwebhooks';
+import type { TaskEvent } from '../tasks/events.js';
+
+export interface DemoReceiver {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** `ecs.task.succeeded  t-bp1…  ExportImage  cn-hangzhou  6m 0s  signature verified` */
+export function describeEvent(event: TaskEvent, verified: boolean): string {
+  const task = event.data?.task;
+  const parts = [event.type.padEnd(26), event.subject];
+  if (task) {
+    parts.push(task.action, task.regionId);
+    if (event.type === 'ecs.task.progress' && task.progress !== null) parts.push(`${task.progress}%`);
+    if (task.durationSeconds !== null) parts.push(`took ${formatDuration(task.durationSeconds)}`);
+    const failure = task.operations.find((op) => op.errorCode);
+    if (failure && task.outcome !== 'succeeded') parts.push(`${failure.errorCode}: ${failure.errorMessage ?? ''}`);
+    if (task.counts && task.outcome === 'partially_failed') parts.push(`${task.counts.succeeded}/${task.counts.total} succeeded`);
+  }
+  parts.push(verified ? 'signature verified' : 'SIGNATURE INVALID');
+  return parts.join('  ');
+}
+
+function formatDuration(seconds: number): string {
+  const m = Math.floor(seconds / 60);
+  return m > 0 ? `${m}m ${Math.round(seconds % 60)}s` : `${Math.round(seconds)}s`;
+}
+
+export async function startDemoReceiver(secret: string, print: (line: string) => void): Promise<DemoReceiver> {
+  const webhook = new Webhook(secret);
+  const server = http.createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks).toString('utf8');
+    let verified = true;
+    try {
+      webhook.verify(body, req.headers as Record<string, string>);
+    } catch {
+      verified = false;
+    }
+    try {
+      print(describeEvent(JSON.parse(body) as TaskEvent, verified));
+    } catch {
+      print(`a delivery that is not JSON  ${verified ? 'signature verified' : 'SIGNATURE INVALID'}`);
+    }
+    res.writeHead(verified ? 204 : 400);
+    res.end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/webhook`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,58 @@
+// Wire-compatible fake Alibaba Cloud Tablestore (OTS) for tests: speaks the 2015-12-31 protobuf +
+// PlainBuffer protocol over HTTP on 127.0.0.1 so the real `tablestore` SDK can be pointed at it.
+import { FakeTablestoreServer, type FaultCode } from './server';
+
+export interface FakeTablestoreOptions {
+  /** Default 'taskhook-test'. */
+  instanceName?: string;
+  accessKeyId?: string;
+  accessKeySecret?: string;
+  /** When set, every request must carry it as `x-ots-ststoken` (SDK option `stsToken`/`securityToken`). */
+  securityToken?: string;
+  /** Clock in epoch ms for cell timestamps, TTL expiry and the timestamp deviation check. Default Date.now. */
+  now?: () => number;
+}
+
+export interface FakeTablestore {
+  /** 'http://127.0.0.1:PORT' */
+  endpoint: string;
+  instanceName: string;
+  accessKeyId: string;
+  accessKeySecret: string;
+  /** Fails the next `times` (default 1) calls of `operation` (default: any); 'drop' destroys the socket. */
+  injectFault(f: { operation?: string; code: FaultCode; times?: number }): void;
+  setLatency(ms: number): void;
+  /** Calls per operation name ('PutRow', ...), counted on arrival, including faulted and rejected calls. */
+  requests(): Record<string, number>;
+  resetCounters(): void;
+  tables(): string[];
+  close(): Promise<void>;
+}
+
+export type { FaultCode };
+
+export async function startFakeTablestore(opts: FakeTablestoreOptions = {}): Promise<FakeTablestore> {
+  const instanceName = opts.instanceName ?? 'taskhook-test';
+  const accessKeyId = opts.accessKeyId ?? 'fake-access-key-id';
+  const accessKeySecret = opts.accessKeySecret ?? 'fake-access-key-secret';
+  const server = new FakeTablestoreServer({
+    instanceName,
+    accessKeyId,
+    accessKeySecret,
+    securityToken: opts.securityToken,
+    now: opts.now ?? Date.now,
+  });
+  const port = await server.listen();
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    instanceName,
+    accessKeyId,
+    accessKeySecret,
+    injectFault: (f) => server.injectFault(f),
+    setLatency: (ms) => server.setLatency(ms),
+    requests: () => server.requests(),
+    resetCounters: () => server.resetCounters(),
+    tables: () => server.registry.names(),
+    close: () => server.close(),
+  };
+}
