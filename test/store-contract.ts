@@ -202,6 +202,25 @@ export function defineStoreContract(name: string, open: () => Promise<StoreHarne
       expect((await store.listAttempts({ eventId: 'evt_nope', limit: 10 })).items).toEqual([]);
     });
 
+    it('finds the first pending delivery of a webhook and task, reschedules and abandons deliveries', async () => {
+      const base = { eventId: 'evt_x', webhookId: 'wh_a', regionId: 'cn-hangzhou', taskId: 't-order0001', createdAt: T0 };
+      await store.enqueueDeliveries([
+        { ...base, id: 'dlv_s2', sequence: 2, dueAt: at(1) },
+        { ...base, id: 'dlv_s1', sequence: 1, dueAt: at(1) },
+        { ...base, id: 'dlv_s3', sequence: 3, dueAt: at(1) },
+        { ...base, id: 'dlv_other', webhookId: 'wh_b', sequence: 0, dueAt: at(1) },
+      ]);
+      const task = { regionId: 'cn-hangzhou', taskId: 't-order0001' };
+      expect((await store.firstPendingDelivery('wh_a', task))?.id).toBe('dlv_s1');
+      await store.abandonDelivery('dlv_s1', 'webhook disabled', at(2));
+      expect(await store.getDelivery('dlv_s1')).toMatchObject({ status: 'dead', lastError: 'webhook disabled', nextAttemptAt: null });
+      expect((await store.firstPendingDelivery('wh_a', task))?.id).toBe('dlv_s2');
+      await store.rescheduleDelivery('dlv_s3', at(50));
+      expect((await store.listDueDeliveries(at(10), 10)).map((d) => d.id)).toEqual(['dlv_other', 'dlv_s2']);
+      expect((await store.listDueDeliveries(at(51), 10)).map((d) => d.id)).toEqual(['dlv_other', 'dlv_s2', 'dlv_s3']);
+      expect(await store.firstPendingDelivery('wh_c', task)).toBeNull();
+    });
+
     it('stores, lists, updates and deletes webhooks with their secrets', async () => {
       await store.putWebhook(webhook('wh_b', { createdAt: at(2) }));
       await store.putWebhook(webhook('wh_a', { filter: { regions: ['cn-hangzhou'], actions: ['ExportImage'] } }));

@@ -136,6 +136,23 @@ export function createMemoryStore(): StateStore {
       return d ? clone(d) : null;
     },
 
+    async rescheduleDelivery(id, nextAttemptAt) {
+      const d = deliveries.get(id);
+      if (d?.status === 'pending') d.nextAttemptAt = nextAttemptAt;
+    },
+
+    async abandonDelivery(id, reason, now) {
+      const d = deliveries.get(id);
+      if (d?.status === 'pending') Object.assign(d, { status: 'dead', nextAttemptAt: null, lastError: reason, updatedAt: now });
+    },
+
+    async firstPendingDelivery(webhookId, key) {
+      const pending = [...deliveries.values()]
+        .filter((d) => d.status === 'pending' && d.webhookId === webhookId && d.regionId === key.regionId && d.taskId === key.taskId)
+        .sort((a, b) => a.sequence - b.sequence);
+      return pending[0] ? clone(pending[0]) : null;
+    },
+
     async recordAttempt(attempt: DeliveryAttempt, update: DeliveryUpdate) {
       attempts.push(clone(attempt));
       const d = deliveries.get(attempt.deliveryId);

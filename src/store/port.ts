@@ -170,6 +170,12 @@ export interface StateStore {
   /** Pending deliveries whose next attempt is due at `now`, oldest due first, without scanning finished ones. */
   listDueDeliveries(now: string, limit: number): Promise<Delivery[]>;
   getDelivery(id: string): Promise<Delivery | null>;
+  /** Moves a pending delivery's next attempt (it waits behind an earlier one, or its webhook is paused). */
+  rescheduleDelivery(id: string, nextAttemptAt: string): Promise<void>;
+  /** Marks a pending delivery dead without an attempt (its webhook was disabled or deleted). */
+  abandonDelivery(id: string, reason: string, now: string): Promise<void>;
+  /** The pending delivery with the lowest sequence for this webhook and task: the one that must go first. */
+  firstPendingDelivery(webhookId: string, key: TaskKey): Promise<Delivery | null>;
   /** Appends the attempt and moves the delivery on (rescheduled, succeeded or dead). */
   recordAttempt(attempt: DeliveryAttempt, update: DeliveryUpdate): Promise<void>;
   listDeliveries(query: PageRequest & { eventId?: string; webhookId?: string }): Promise<Page<Delivery>>;

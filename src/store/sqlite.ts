@@ -31,10 +31,12 @@ const MIGRATIONS: string[] = [
    CREATE INDEX events_by_time ON events (sort_key);
    CREATE TABLE deliveries (
      id TEXT PRIMARY KEY, event_id TEXT NOT NULL, webhook_id TEXT NOT NULL, sort_key TEXT NOT NULL,
+     region_id TEXT NOT NULL, task_id TEXT NOT NULL, sequence INTEGER NOT NULL,
      status TEXT NOT NULL, next_attempt_at TEXT, updated_at TEXT NOT NULL, body TEXT NOT NULL);
    CREATE INDEX deliveries_due ON deliveries (next_attempt_at, id) WHERE status = 'pending';
    CREATE INDEX deliveries_by_event ON deliveries (event_id, sort_key);
    CREATE INDEX deliveries_by_webhook ON deliveries (webhook_id, sort_key);
+   CREATE INDEX deliveries_pending_order ON deliveries (webhook_id, region_id, task_id, sequence) WHERE status = 'pending';
    CREATE TABLE attempts (
      delivery_id TEXT NOT NULL, attempt INTEGER NOT NULL, event_id TEXT NOT NULL, webhook_id TEXT NOT NULL,
      at TEXT NOT NULL, sort_key TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (delivery_id, attempt, at));
@@ -98,16 +100,26 @@ export function createSqliteStore(path: string): StateStore {
   };
 
   const insertDelivery = db.prepare(
-    `INSERT OR IGNORE INTO deliveries (id, event_id, webhook_id, sort_key, status, next_attempt_at, updated_at, body) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)`,
+    `INSERT OR IGNORE INTO deliveries (id, event_id, webhook_id, sort_key, region_id, task_id, sequence, status, next_attempt_at, updated_at, body)
+     VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)`,
   );
   const insertDeliveries = (list: NewDelivery[]) => {
     for (const d of list) {
       const delivery: Delivery = { ...d, status: 'pending', attempts: 0, nextAttemptAt: d.dueAt, lastAttemptAt: null, lastStatus: null, lastError: null, updatedAt: d.createdAt };
-      insertDelivery.run(d.id, d.eventId, d.webhookId, newestFirstKey(d.createdAt, d.id), d.dueAt, d.createdAt, JSON.stringify(delivery));
+      insertDelivery.run(d.id, d.eventId, d.webhookId, newestFirstKey(d.createdAt, d.id), d.regionId, d.taskId, d.sequence, d.dueAt, d.createdAt, JSON.stringify(delivery));
     }
   };
   const insertEvent = db.prepare(`INSERT OR IGNORE INTO events (id, region_id, task_id, type, sort_key, recorded_at, body) VALUES (?, ?, ?, ?, ?, ?, ?)`);
   const getTask = db.prepare(`SELECT * FROM tasks WHERE key = ?`);
+
+  /** Read-modify-write of one delivery; `change` returns null to leave it as it is. */
+  const updateDelivery = (id: string, change: (d: Delivery) => Delivery | null) => {
+    const row = db.prepare(`SELECT body FROM deliveries WHERE id = ?`).get(id) as { body: string } | undefined;
+    if (!row) return;
+    const next = change(JSON.parse(row.body));
+    if (!next) return;
+    db.prepare(`UPDATE deliveries SET status = ?, next_attempt_at = ?, updated_at = ?, body = ? WHERE id = ?`).run(next.status, next.nextAttemptAt, next.updatedAt, JSON.stringify(next), id);
+  };
 
   const commit = db.transaction((c: Parameters<StateStore['commitTransition']>[0]) => {
     const key = taskKeyString(c.key);
@@ -207,16 +219,28 @@ export function createSqliteStore(path: string): StateStore {
       return row ? JSON.parse(row.body) : null;
     },
 
+    async rescheduleDelivery(id, nextAttemptAt) {
+      updateDelivery(id, (d) => (d.status === 'pending' ? { ...d, nextAttemptAt } : null));
+    },
+
+    async abandonDelivery(id, reason, now) {
+      updateDelivery(id, (d) => (d.status === 'pending' ? { ...d, status: 'dead', nextAttemptAt: null, lastError: reason, updatedAt: now } : null));
+    },
+
+    async firstPendingDelivery(webhookId, key) {
+      const row = db
+        .prepare(`SELECT body FROM deliveries WHERE status = 'pending' AND webhook_id = ? AND region_id = ? AND task_id = ? ORDER BY sequence LIMIT 1`)
+        .get(webhookId, key.regionId, key.taskId) as { body: string } | undefined;
+      return row ? JSON.parse(row.body) : null;
+    },
+
     async recordAttempt(attempt: DeliveryAttempt, update) {
       db.transaction(() => {
         db.prepare(`INSERT OR REPLACE INTO attempts (delivery_id, attempt, event_id, webhook_id, at, sort_key, body) VALUES (?, ?, ?, ?, ?, ?, ?)`).run(
           attempt.deliveryId, attempt.attempt, attempt.eventId, attempt.webhookId, attempt.at,
           newestFirstKey(attempt.at, `${attempt.deliveryId}#${String(attempt.attempt).padStart(4, '0')}`), JSON.stringify(attempt),
         );
-        const row = db.prepare(`SELECT body FROM deliveries WHERE id = ?`).get(attempt.deliveryId) as { body: string } | undefined;
-        if (!row) return;
-        const d: Delivery = JSON.parse(row.body);
-        const next: Delivery = {
+        updateDelivery(attempt.deliveryId, (d) => ({
           ...d,
           status: update.status,
           nextAttemptAt: update.nextAttemptAt,
@@ -225,8 +249,7 @@ export function createSqliteStore(path: string): StateStore {
           lastStatus: attempt.status,
           lastError: attempt.error,
           updatedAt: attempt.at,
-        };
-        db.prepare(`UPDATE deliveries SET status = ?, next_attempt_at = ?, updated_at = ?, body = ? WHERE id = ?`).run(next.status, next.nextAttemptAt, next.updatedAt, JSON.stringify(next), d.id);
+        }));
       })();
     },
 
