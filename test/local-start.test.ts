@@ -1,0 +1,66 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+
+const CLI = join(process.cwd(), 'dist/cli/taskhook.cjs');
+const COMPLETION_TYPES = ['ecs.task.succeeded', 'ecs.task.partially_failed', 'ecs.task.failed', 'ecs.task.cancelled', 'ecs.task.not_found'];
+const children: ChildProcess[] = [];
+
+afterEach(() => {
+  for (const child of children.splice(0)) child.kill('SIGKILL');
+});
+
+/** `taskhook start` as `npm start` runs it: no credentials, so demo mode. */
+function start(statePath: string) {
+  const child = spawn(process.execPath, [CLI, 'start'], {
+    env: { PATH: process.env.PATH ?? '', TASKHOOK_PORT: '0', TASKHOOK_POLL_INTERVAL: '1', TASKHOOK_STORE: `sqlite:${statePath}`, TASKHOOK_LOG_LEVEL: 'warn' },
+  });
+  children.push(child);
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const waitFor = (pattern: RegExp, timeoutMs: number) =>
+    new Promise<RegExpExecArray>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no ${pattern} within ${timeoutMs} ms; output so far:\n${out}`)), timeoutMs);
+      const check = () => {
+        const match = pattern.exec(out);
+        if (match) {
+          clearTimeout(timer);
+          child.stdout!.off('data', check);
+          resolve(match);
+        }
+      };
+      child.stdout!.on('data', check);
+      check();
+    });
+  return { child, output: () => out, waitFor };
+}
+
+describe('npm start (demo mode)', () => {
+  it('shows every completion event type arriving with a verified signature, serves the API, and resumes after a restart', async () => {
+    const state = join(mkdtempSync(join(tmpdir(), 'taskhook-start-')), 'state.db');
+    const first = start(state);
+    const [, url] = await first.waitFor(/API on (http:\/\/127\.0\.0\.1:\d+)/, 15_000);
+    const [, token] = await first.waitFor(/API token for this run .*: (thk_\S+)/, 5_000);
+    for (const type of COMPLETION_TYPES) await first.waitFor(new RegExp(`^  ${type.replace('.', '\\.')} .*signature verified$`, 'm'), 45_000);
+    expect(first.output()).not.toContain('SIGNATURE INVALID');
+
+    const events = await (await fetch(`${url}/v1/events?limit=100`, { headers: { authorization: `Bearer ${token}` } })).json();
+    const types = new Set((events.events as { type: string }[]).map((e) => e.type));
+    for (const type of COMPLETION_TYPES) expect(types).toContain(type);
+
+    first.child.kill('SIGINT');
+    expect(await new Promise((resolve) => first.child.on('close', resolve))).toBe(0);
+    expect(first.output()).toContain('stopping');
+
+    // The same state file: the not-found task was settled last time and is not reported again.
+    const second = start(state);
+    await second.waitFor(/API on/, 15_000);
+    await second.waitFor(/^  ecs\.task\.cancelled /m, 30_000);
+    expect(second.output()).not.toContain('ecs.task.not_found');
+    second.child.kill('SIGTERM');
+    expect(await new Promise((resolve) => second.child.on('close', resolve))).toBe(0);
+  }, 120_000);
+});
