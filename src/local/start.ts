@@ -45,7 +45,8 @@ export async function startLocal(options: StartOptions = {}): Promise<RunningLoc
   if (demo) {
     const accessKeyId = 'LTAIdemo' + randomBytes(6).toString('hex');
     const accessKeySecret = randomBytes(18).toString('base64url');
-    simulator = new EcsSimulator({ credentials: [{ accessKeyId, accessKeySecret }], tasks: demoTasks(Date.now()) });
+    // Second precision (ECS also answers in minutes) keeps the demo's short durations readable.
+    simulator = new EcsSimulator({ credentials: [{ accessKeyId, accessKeySecret }], tasks: demoTasks(Date.now()), timePrecision: 'second' });
     const endpoint = await simulator.start();
     const secret = newWebhookSecret();
     receiver = await startDemoReceiver(secret, (line) => print(`  ${line}`));
