@@ -292,7 +292,12 @@ async function runBounded<T>(items: T[], limit: number, work: (item: T) => Promi
 
 function groupBy<T>(items: T[], keyOf: (item: T) => string): Map<string, T[]> {
   const out = new Map<string, T[]>();
-  for (const item of items) out.set(keyOf(item), [...(out.get(keyOf(item)) ?? []), item]);
+  for (const item of items) {
+    const key = keyOf(item);
+    const group = out.get(key);
+    if (group) group.push(item);
+    else out.set(key, [item]);
+  }
   return out;
 }
 

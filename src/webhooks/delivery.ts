@@ -60,10 +60,16 @@ async function runChains(due: Delivery[], perEndpoint: number, send: (d: Deliver
   const chains = new Map<string, Delivery[]>();
   for (const d of [...due].sort((a, b) => a.sequence - b.sequence)) {
     const key = `${d.webhookId}|${d.regionId}/${d.taskId}`;
-    chains.set(key, [...(chains.get(key) ?? []), d]);
+    const chain = chains.get(key);
+    if (chain) chain.push(d);
+    else chains.set(key, [d]);
   }
   const byWebhook = new Map<string, Delivery[][]>();
-  for (const chain of chains.values()) byWebhook.set(chain[0].webhookId, [...(byWebhook.get(chain[0].webhookId) ?? []), chain]);
+  for (const chain of chains.values()) {
+    const list = byWebhook.get(chain[0].webhookId);
+    if (list) list.push(chain);
+    else byWebhook.set(chain[0].webhookId, [chain]);
+  }
 
   await Promise.all(
     [...byWebhook.values()].map(async (webhookChains) => {
