@@ -169,7 +169,7 @@ async function commit(deps: PollDeps, task: TaskRecord, next: TaskSnapshot, webh
   const deliveries = events.flatMap((event) => deliveriesFor(event, webhooks, next.observedAt));
   try {
     await deps.store.commitTransition({
-      key: task,
+      key: { regionId: task.regionId, taskId: task.taskId },
       expectedVersion: task.version,
       snapshot: next,
       sequence: task.sequence + events.length,
@@ -190,7 +190,7 @@ async function markInvalid(deps: PollDeps, task: TaskRecord, error: EcsError, su
   const snapshot: TaskSnapshot = task.snapshot ?? { ...notFoundSnapshot(null, task.taskId, task.regionId, error.requestId, observedAt), status: '', outcome: 'unknown', terminal: false };
   try {
     await deps.store.commitTransition({
-      key: task,
+      key: { regionId: task.regionId, taskId: task.taskId },
       expectedVersion: task.version,
       snapshot: { ...snapshot, observedAt },
       sequence: task.sequence,

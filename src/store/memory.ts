@@ -90,7 +90,7 @@ export function createMemoryStore(): StateStore {
       const existing = tasks.get(id);
       if (!existing || existing.version !== commit.expectedVersion) throw new VersionConflictError(id);
       for (const event of commit.events) {
-        if (!events.has(event.id)) events.set(event.id, { event: clone(event), ...commit.key, recordedAt: commit.snapshot.observedAt });
+        if (!events.has(event.id)) events.set(event.id, { event: clone(event), regionId: commit.key.regionId, taskId: commit.key.taskId, recordedAt: commit.snapshot.observedAt });
       }
       insertDeliveries(commit.deliveries);
       Object.assign(existing, {

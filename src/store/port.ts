@@ -156,8 +156,10 @@ export interface StateStore {
   listActiveTasks(page: PageRequest): Promise<Page<TaskRecord>>;
   listTasks(page: PageRequest): Promise<Page<TaskRecord>>;
   /**
-   * The new snapshot and its events and deliveries, as one unit: after a crash at any point either all of it
-   * is visible (a rerun computes the same event ids and writes nothing twice) or none of it is.
+   * The new snapshot and its events and deliveries, as one unit: exactly one of two racing commits wins, and a
+   * crash at any point neither loses nor duplicates an event. SQLite and memory make all of it visible at once;
+   * Tablestore commits the snapshot with an outbox in one conditional row write and writes the events from it
+   * right after — or, after a crash, when listActiveTasks or the task's next commit meets the outbox.
    */
   commitTransition(commit: TransitionCommit): Promise<void>;
 

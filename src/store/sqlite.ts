@@ -128,7 +128,7 @@ export function createSqliteStore(path: string): StateStore {
       .run(JSON.stringify(c.snapshot), c.sequence, c.active ? 1 : 0, c.invalid ? JSON.stringify(c.invalid) : null, c.snapshot.observedAt, key, c.expectedVersion);
     if (moved.changes !== 1) throw new VersionConflictError(key);
     for (const event of c.events) {
-      const stored: StoredEvent = { event, ...c.key, recordedAt: c.snapshot.observedAt };
+      const stored: StoredEvent = { event, regionId: c.key.regionId, taskId: c.key.taskId, recordedAt: c.snapshot.observedAt };
       insertEvent.run(event.id, c.key.regionId, c.key.taskId, event.type, eventSortKey(stored), stored.recordedAt, JSON.stringify(stored));
     }
     insertDeliveries(c.deliveries);

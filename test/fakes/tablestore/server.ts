@@ -136,6 +136,7 @@ export class FakeTablestoreServer {
   private readonly server: Server;
   private faults: Fault[] = [];
   private latencyMs = 0;
+  private readonly latencyByOperation = new Map<string, number>();
   private counts: Record<string, number> = {};
   private readonly handlers: Record<string, (body: Buffer) => Uint8Array>;
 
@@ -168,8 +169,9 @@ export class FakeTablestoreServer {
     this.faults.push({ operation: f.operation, code: f.code, remaining: f.times ?? 1 });
   }
 
-  setLatency(ms: number): void {
-    this.latencyMs = Math.max(0, ms);
+  setLatency(ms: number, operation?: string): void {
+    if (operation === undefined) this.latencyMs = Math.max(0, ms);
+    else this.latencyByOperation.set(operation, Math.max(0, ms));
   }
 
   requests(): Record<string, number> {
@@ -190,7 +192,8 @@ export class FakeTablestoreServer {
     const operation = path.replace(/^\//, '');
     this.counts[operation] = (this.counts[operation] ?? 0) + 1;
 
-    if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
+    const latency = this.latencyByOperation.get(operation) ?? this.latencyMs;
+    if (latency > 0) await new Promise((r) => setTimeout(r, latency));
 
     const fault = this.takeFault(operation);
     if (fault === 'drop') {

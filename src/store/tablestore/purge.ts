@@ -1,0 +1,99 @@
+/** Retention: removes what was last touched before a time, reading only the old end of each listing where it can. */
+import type { RetentionResult } from '../port.js';
+import { allOf, equals, ignore, INF_MAX, INF_MIN, long, mustExist, num, str, type Db, type Row, type WriteRow } from './client.js';
+import { dueOf, removeDue, staleDue } from './deliveries.js';
+import { deliveryScopes, orderScope, orderSortKey, parseDelivery } from './rows.js';
+import type { Tables } from './schema.js';
+
+const PAGE = 1000;
+
+export async function purge(db: Db, t: Tables, before: string): Promise<RetentionResult> {
+  const result: RetentionResult = { tasks: 0, events: 0, deliveries: 0, attempts: 0 };
+  const oldestFirst = { limit: PAGE, backward: true };
+
+  // Inactive tasks: the whole table is read (it is only the retained ones plus the active ones).
+  await db.scan(t.tasks, [INF_MIN], [INF_MAX], { limit: PAGE, columns: ['active', 'updated_at', 'version', 'active_id'] }, async (rows) => {
+    const old = rows.filter((r) => r.attrs.active === false && str(r.attrs.updated_at)! < before);
+    const outcomes = await db.batchWrite(
+      old.map((r): WriteRow => ({
+        type: 'DELETE',
+        table: t.tasks,
+        key: [str(r.key.key)!],
+        // Unchanged since read, and no outbox (passIfMissing: only an absent outbox passes the comparison with '').
+        condition: mustExist(allOf(equals('version', long(num(r.attrs.version))), equals('outbox', '', true))),
+      })),
+    );
+    const gone = old.filter((_, i) => outcomes[i] === 'ok');
+    result.tasks += gone.length;
+    await db.batchWrite(gone.map((r): WriteRow => ({ type: 'DELETE', table: t.active_tasks, key: [str(r.key.key)!], condition: ignore(equals('active_id', str(r.attrs.active_id) ?? '')) })));
+  });
+
+  // active_tasks rows whose task is gone (an unwatch or purge that stopped half-way), old enough not to be a watch in progress.
+  await db.scan(t.active_tasks, [INF_MIN], [INF_MAX], { limit: PAGE }, async (rows) => {
+    const tasks = await db.batchGet(t.tasks, rows.map((r) => [str(r.key.key)!]), ['active_id']);
+    const orphans = rows.filter((r, i) => !tasks[i] && (str(r.attrs.since) ?? '') < before);
+    await db.batchWrite(orphans.map((r): WriteRow => ({ type: 'DELETE', table: t.active_tasks, key: [str(r.key.key)!], condition: ignore(equals('active_id', str(r.attrs.active_id) ?? '')) })));
+  });
+
+  // Events: the `all` listing read from its oldest end.
+  await db.scan(t.event_index, ['all', INF_MAX], ['all', INF_MIN], oldestFirst, async (rows) => {
+    const old = takeWhileOld(rows, 'recorded_at', before);
+    const deletes = old.flatMap((r): WriteRow[] => {
+      const sortKey = str(r.key.sort_key)!;
+      const scopes = ['all', `task:${str(r.attrs.region_id)}/${str(r.attrs.task_id)}`, `type:${str(r.attrs.type)}`];
+      return [
+        { type: 'DELETE', table: t.events, key: [str(r.attrs.event_id)!], condition: ignore() },
+        ...scopes.map((scope): WriteRow => ({ type: 'DELETE', table: t.event_index, key: [scope, sortKey], condition: ignore() })),
+      ];
+    });
+    await db.batchWrite(deletes);
+    result.events += old.length;
+    return old.length === rows.length;
+  });
+
+  // Deliveries: only those created before the cutoff can have been finished before it.
+  await db.scan(t.delivery_index, ['all', INF_MAX], ['all', INF_MIN], oldestFirst, async (rows) => {
+    const old = takeWhileOld(rows, 'created_at', before);
+    const current = await db.batchGet(t.deliveries, old.map((r) => [str(r.attrs.delivery_id)!]));
+    const finished = current.flatMap((row) => (row ? [parseDelivery(row)] : [])).filter((c) => c.delivery.status !== 'pending' && c.delivery.updatedAt < before);
+    // The delivery row first, only if unchanged since read; its index rows after.
+    const outcomes = await db.batchWrite(finished.map((c): WriteRow => ({ type: 'DELETE', table: t.deliveries, key: [c.delivery.id], condition: mustExist(equals('rev', long(c.rev))) })));
+    const gone = finished.filter((_, i) => outcomes[i] === 'ok').map((c) => c.delivery);
+    result.deliveries += gone.length;
+    const byId = new Map(old.map((r) => [str(r.attrs.delivery_id)!, str(r.key.sort_key)!]));
+    await db.batchWrite(
+      gone.flatMap((d): WriteRow[] => [
+        ...deliveryScopes(d).map((scope): WriteRow => ({ type: 'DELETE', table: t.delivery_index, key: [scope, byId.get(d.id)!], condition: ignore() })),
+        { type: 'DELETE', table: t.delivery_index, key: [orderScope(d.webhookId, d), orderSortKey(d)], condition: ignore() },
+      ]),
+    );
+    return old.length === rows.length;
+  });
+
+  // Due rows older than the cutoff that no delivery waits on any more.
+  await db.scan(t.deliveries_due, [INF_MIN, INF_MIN], [before, INF_MIN], { limit: PAGE }, async (rows) => {
+    const dues = rows.map(dueOf);
+    const current = await db.batchGet(t.deliveries, dues.map((d) => [d.id]));
+    await db.batchWrite(dues.filter((due, i) => !current[i] || staleDue(due, parseDelivery(current[i]!))).map((due) => removeDue(t, due)));
+  });
+
+  // Attempts: the `all` listing from its oldest end; the table's TTL removes what a purge never reaches.
+  await db.scan(t.attempts, ['all', INF_MAX], ['all', INF_MIN], oldestFirst, async (rows) => {
+    const old = takeWhileOld(rows, 'at', before);
+    const deletes = old.flatMap((r) => {
+      const a = JSON.parse(str(r.attrs.body)!) as { eventId: string; webhookId: string };
+      return deliveryScopes(a).map((scope): WriteRow => ({ type: 'DELETE', table: t.attempts, key: [scope, str(r.key.sort_key)!], condition: ignore() }));
+    });
+    await db.batchWrite(deletes);
+    result.attempts += old.length;
+    return old.length === rows.length;
+  });
+
+  return result;
+}
+
+/** Rows come oldest first; the ones before the cutoff are a prefix. */
+function takeWhileOld(rows: Row[], column: string, before: string): Row[] {
+  const end = rows.findIndex((r) => (str(r.attrs[column]) ?? '') >= before);
+  return end === -1 ? rows : rows.slice(0, end);
+}

@@ -1,0 +1,384 @@
+/**
+ * The Tablestore store, driven through the real `tablestore` SDK against the wire-level fake: the shared contract,
+ * then what only this adapter can get wrong (crashes between its writes, lost answers, retries, credentials, sizes).
+ */
+import TableStore from 'tablestore';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { StoreError, VersionConflictError } from '../src/errors.js';
+import type { RetryPolicy } from '../src/retry.js';
+import type { StateStore, TaskKey } from '../src/store/port.js';
+import { createTables, createTablestoreStore, type TablestoreOptions } from '../src/store/tablestore.js';
+import type { TaskOperation } from '../src/tasks/snapshot.js';
+import { startFakeTablestore, type FakeTablestore } from './fakes/tablestore/index';
+import { defineStoreContract, snapshot, transition, webhook } from './store-contract.js';
+
+/** Fast backoff so fault tests take milliseconds; three attempts so a fault `times: 3` outlasts one call. */
+const FAST: RetryPolicy = { baseDelayMs: 5, maxDelayMs: 40, budgetMs: 5_000, maxAttempts: 3 };
+const T0 = '2026-11-27T10:00:00Z';
+const key: TaskKey = { regionId: 'cn-hangzhou', taskId: 't-ots0001' };
+const id = 'cn-hangzhou/t-ots0001';
+
+function optionsFor(fake: FakeTablestore, over: Partial<TablestoreOptions> = {}): TablestoreOptions {
+  return {
+    endpoint: fake.endpoint,
+    instance: fake.instanceName,
+    tablePrefix: 'th_',
+    credentials: () => ({ accessKeyId: fake.accessKeyId, accessKeySecret: fake.accessKeySecret }),
+    retry: FAST,
+    timeoutMs: 5_000,
+    ...over,
+  };
+}
+
+/** Calls per operation since `before`, leaving out the ones that did not happen. */
+function callsSince(fake: FakeTablestore, before: Record<string, number>): Record<string, number> {
+  const now = fake.requests();
+  return Object.fromEntries(Object.entries(now).flatMap(([op, n]) => (n - (before[op] ?? 0) > 0 ? [[op, n - (before[op] ?? 0)]] : [])));
+}
+
+async function rejection(p: Promise<unknown>): Promise<unknown> {
+  return p.then(
+    () => expect.fail('expected the call to fail'),
+    (e: unknown) => e,
+  );
+}
+
+defineStoreContract(
+  'tablestore',
+  async () => {
+    const fake = await startFakeTablestore();
+    await createTables(optionsFor(fake));
+    return {
+      store: createTablestoreStore(optionsFor(fake, { retry: { ...FAST, maxAttempts: 6 } })),
+      injectTransientFault: () => fake.injectFault({ code: 'OTSServerBusy', times: 2 }),
+      cleanup: () => fake.close(),
+    };
+  },
+  { faults: true },
+);
+
+describe('Tablestore store', () => {
+  let fake: FakeTablestore;
+  let store: StateStore;
+  const extra: StateStore[] = [];
+
+  beforeEach(async () => {
+    fake = await startFakeTablestore();
+    await createTables(optionsFor(fake));
+    store = createTablestoreStore(optionsFor(fake));
+  });
+  afterEach(async () => {
+    for (const s of [store, ...extra.splice(0)]) await s.close();
+    await fake.close();
+  });
+
+  /** Watches the task and commits it to Processing (version 1, events 1–2, no webhooks). */
+  async function processing() {
+    await store.watchTask(key, 'api', T0);
+    const running = snapshot(key, 'Processing');
+    await store.commitTransition(transition(key, 0, null, running, 0));
+    return running;
+  }
+
+  describe('a commit whose event writes fail after the task row was committed', () => {
+    it('throws, and the next listActiveTasks writes its events and deliveries out exactly once', async () => {
+      const running = await processing();
+      const finish = transition(key, 1, running, snapshot(key, 'Finished', { observedAt: '2026-11-27T10:07:00Z' }), 2, ['wh_a']);
+      fake.injectFault({ operation: 'BatchWriteRow', code: 'OTSServerBusy', times: FAST.maxAttempts });
+
+      const error = await rejection(store.commitTransition(finish));
+      expect(error).toBeInstanceOf(StoreError);
+      expect(error).toMatchObject({ code: 'OTSServerBusy', retryable: true });
+      // The commit itself stands: the row moved on, its events are not listed yet.
+      expect((await store.getTasks([key])).get(id)).toMatchObject({ version: 2, sequence: 4, active: false });
+      expect((await store.listEvents({ ...key, limit: 10 })).items.map((e) => e.event.data.sequence)).toEqual([2, 1]);
+
+      expect((await store.listActiveTasks({ limit: 10 })).items).toEqual([]);
+      expect((await store.listEvents({ ...key, limit: 10 })).items.map((e) => e.event.data.sequence)).toEqual([4, 3, 2, 1]);
+      const deliveries = (await store.listDeliveries({ webhookId: 'wh_a', limit: 10 })).items;
+      expect(deliveries.map((d) => d.eventId).sort()).toEqual(finish.events.map((e) => e.id).sort());
+      expect((await store.listDueDeliveries('2026-11-27T11:00:00Z', 10)).map((d) => d.id).sort()).toEqual(deliveries.map((d) => d.id).sort());
+
+      // Written out once: a second listing finds nothing left to write.
+      const before = fake.requests();
+      await store.listActiveTasks({ limit: 10 });
+      expect(callsSince(fake, before).BatchWriteRow).toBeUndefined();
+      await expect(store.commitTransition(finish)).rejects.toBeInstanceOf(VersionConflictError);
+      expect((await store.listEvents({ ...key, limit: 10 })).items).toHaveLength(4);
+    });
+
+    it('is written out by a rerun of the same transition, which then reports the conflict', async () => {
+      const running = await processing();
+      const finish = transition(key, 1, running, snapshot(key, 'Finished', { observedAt: '2026-11-27T10:07:00Z' }), 2, ['wh_a', 'wh_b']);
+      fake.injectFault({ operation: 'BatchWriteRow', code: 'drop', times: FAST.maxAttempts });
+      expect(await rejection(store.commitTransition(finish))).toMatchObject({ code: 'NetworkingError' });
+
+      await expect(store.commitTransition(structuredClone(finish))).rejects.toBeInstanceOf(VersionConflictError);
+      const succeeded = finish.events.find((e) => e.type === 'ecs.task.succeeded')!;
+      expect((await store.listEvents({ type: 'ecs.task.succeeded', limit: 10 })).items.map((e) => e.event)).toEqual([succeeded]);
+      expect((await store.listDeliveries({ eventId: succeeded.id, limit: 10 })).items.map((d) => d.webhookId).sort()).toEqual(['wh_a', 'wh_b']);
+      expect((await store.listActiveTasks({ limit: 10 })).items).toEqual([]);
+    });
+  });
+
+  it('lets exactly one of two processes commit a racing transition, and the loser writes nothing', async () => {
+    await store.watchTask(key, 'api', T0);
+    const other = createTablestoreStore(optionsFor(fake));
+    extra.push(other);
+    const commit = transition(key, 0, null, snapshot(key, 'Finished'), 0, ['wh_a']);
+    fake.setLatency(30); // both read version 0 before either writes
+    const before = fake.requests();
+    const results = await Promise.allSettled([store.commitTransition(commit), other.commitTransition(structuredClone(commit))]);
+    fake.setLatency(0);
+
+    expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect((results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason).toBeInstanceOf(VersionConflictError);
+    // One commit write each, one event write-out, one outbox clear.
+    expect(callsSince(fake, before)).toEqual({ GetRow: 2, UpdateRow: 3, BatchWriteRow: 1 });
+    expect((await store.listEvents({ type: 'ecs.task.succeeded', limit: 10 })).items).toHaveLength(1);
+    expect((await store.listDeliveries({ webhookId: 'wh_a', limit: 10 })).items).toHaveLength(commit.events.length);
+  });
+
+  describe('retries', () => {
+    it('sends a write again through OTSServerBusy and OTSQuotaExhausted', async () => {
+      await store.watchTask(key, 'api', T0);
+      fake.injectFault({ operation: 'UpdateRow', code: 'OTSServerBusy', times: 1 });
+      fake.injectFault({ operation: 'UpdateRow', code: 'OTSQuotaExhausted', times: 1 });
+      const before = fake.requests();
+      await store.commitTransition(transition(key, 0, null, snapshot(key, 'Finished'), 0));
+      expect(callsSince(fake, before)).toMatchObject({ UpdateRow: 4 }); // 2 faults, the commit, the outbox clear
+      expect((await store.getTasks([key])).get(id)?.version).toBe(1);
+    });
+
+    it('sends a read again through OTSTimeout, OTSInternalServerError and a dropped connection', async () => {
+      await store.watchTask(key, 'api', T0);
+      fake.injectFault({ operation: 'BatchGetRow', code: 'OTSTimeout', times: 1 });
+      fake.injectFault({ operation: 'BatchGetRow', code: 'OTSInternalServerError', times: 1 });
+      expect((await store.getTasks([key])).size).toBe(1);
+      fake.injectFault({ operation: 'GetRange', code: 'drop', times: 2 });
+      expect((await store.listTasks({ limit: 10 })).items).toHaveLength(1);
+      expect(fake.requests()).toMatchObject({ BatchGetRow: 3, GetRange: 3 });
+    });
+
+    it('gives up after the policy allows, with a StoreError naming the operation and code', async () => {
+      fake.injectFault({ operation: 'GetRow', code: 'OTSServerBusy', times: 10 });
+      const before = fake.requests();
+      const error = (await rejection(store.getDelivery('dlv_x'))) as StoreError;
+      expect(error).toBeInstanceOf(StoreError);
+      expect(error).toMatchObject({ code: 'OTSServerBusy', retryable: true });
+      expect(error.message).toMatch(/^Tablestore GetRow on th_deliveries failed: OTSServerBusy \(request [\w-]+\)$/);
+      expect(callsSince(fake, before)).toEqual({ GetRow: FAST.maxAttempts });
+    });
+
+    it('does not retry a refusal, and says nothing secret about it', async () => {
+      const wrong = createTablestoreStore(optionsFor(fake, { credentials: () => ({ accessKeyId: fake.accessKeyId, accessKeySecret: 'wrong-secret-do-not-leak' }) }));
+      extra.push(wrong);
+      const before = fake.requests();
+      const error = (await rejection(wrong.getWebhook('wh_a'))) as StoreError;
+      expect(error).toMatchObject({ name: 'StoreError', code: 'OTSAuthFailed', retryable: false });
+      expect(callsSince(fake, before)).toEqual({ GetRow: 1 });
+      expect(JSON.stringify({ ...error, message: error.message, stack: error.stack })).not.toMatch(/do-not-leak|fake-access-key-secret|signature/i);
+    });
+  });
+
+  describe('a write that timed out but was applied', () => {
+    /** A store whose first `operation` answer arrives after its timeout; the retry goes out once the first was applied. */
+    function slowFirst(operation: string) {
+      fake.setLatency(400, operation);
+      const s = createTablestoreStore(
+        optionsFor(fake, {
+          timeoutMs: 150,
+          retryHooks: {
+            onRetry: () => fake.setLatency(0, operation),
+            sleep: () => new Promise((resolve) => setTimeout(resolve, 400)),
+          },
+        }),
+      );
+      extra.push(s);
+      return s;
+    }
+
+    it('is the commit that went through, not a conflict', async () => {
+      await store.watchTask(key, 'api', T0);
+      const slow = slowFirst('UpdateRow');
+      const commit = transition(key, 0, null, snapshot(key, 'Finished'), 0, ['wh_a']);
+      const before = fake.requests();
+      await slow.commitTransition(commit);
+      // The lost answer, the retry failing its condition, then the outbox clear; the second GetRow checks whose write it was.
+      expect(callsSince(fake, before)).toEqual({ GetRow: 2, UpdateRow: 3, BatchWriteRow: 1 });
+      expect((await store.getTasks([key])).get(id)).toMatchObject({ version: 1, active: false });
+      expect((await store.listEvents({ ...key, limit: 10 })).items).toHaveLength(commit.events.length);
+      await expect(store.commitTransition(commit)).rejects.toBeInstanceOf(VersionConflictError);
+    });
+
+    it('is a webhook deleted, not one that was not there', async () => {
+      await store.putWebhook(webhook('wh_a'));
+      const slow = slowFirst('DeleteRow');
+      expect(await slow.deleteWebhook('wh_a')).toBe(true);
+      expect(fake.requests().DeleteRow).toBe(2);
+      expect(await store.getWebhook('wh_a')).toBeNull();
+      expect(await store.deleteWebhook('wh_a')).toBe(false);
+    });
+
+    it('is a delivery moved on once, not a lost race retried', async () => {
+      await store.enqueueDeliveries([{ id: 'dlv_1', eventId: 'evt_1', webhookId: 'wh_a', regionId: 'cn-hangzhou', taskId: 't-1', sequence: 1, dueAt: T0, createdAt: T0 }]);
+      const slow = slowFirst('UpdateRow');
+      await slow.rescheduleDelivery('dlv_1', '2026-11-27T10:30:00Z');
+      expect(fake.requests().UpdateRow).toBe(2);
+      expect(fake.requests().GetRow).toBe(2); // the read, and the check of whose write the row holds
+      expect(await store.listDueDeliveries('2026-11-27T10:10:00Z', 10)).toEqual([]);
+      expect((await store.listDueDeliveries('2026-11-27T10:30:00Z', 10)).map((d) => d.nextAttemptAt)).toEqual(['2026-11-27T10:30:00Z']);
+    });
+  });
+
+  it('skips a due row its delivery has moved past, and removes it so the next listing does not read it', async () => {
+    const d = { id: 'dlv_1', eventId: 'evt_1', webhookId: 'wh_a', regionId: 'cn-hangzhou', taskId: 't-1', sequence: 1, createdAt: T0 };
+    await store.enqueueDeliveries([{ ...d, dueAt: '2026-11-27T10:01:00Z' }]);
+    await store.rescheduleDelivery('dlv_1', '2026-11-27T10:30:00Z');
+    // Enqueued again (a rerun): the delivery stays as it is, but a due row for the old time is written once more.
+    await store.enqueueDeliveries([{ ...d, dueAt: '2026-11-27T10:01:00Z' }]);
+    expect((await store.getDelivery('dlv_1'))?.nextAttemptAt).toBe('2026-11-27T10:30:00Z');
+
+    expect(await store.listDueDeliveries('2026-11-27T10:10:00Z', 10)).toEqual([]);
+    const before = fake.requests();
+    expect(await store.listDueDeliveries('2026-11-27T10:10:00Z', 10)).toEqual([]);
+    expect(callsSince(fake, before)).toEqual({ GetRange: 1 });
+    expect((await store.listDueDeliveries('2026-11-27T10:30:00Z', 10)).map((x) => x.id)).toEqual(['dlv_1']);
+  });
+
+  it('creates its tables once: a second createTables changes nothing and keeps the data', async () => {
+    const names = ['active_tasks', 'attempts', 'deliveries', 'deliveries_due', 'delivery_index', 'event_index', 'events', 'leases', 'tasks', 'webhooks'].map((n) => `th_${n}`);
+    expect(fake.tables()).toEqual(names);
+    await store.watchTask(key, 'api', T0);
+    const before = fake.requests();
+    expect(await createTables(optionsFor(fake))).toEqual({ created: [], existing: expect.arrayContaining(names) });
+    expect(callsSince(fake, before)).toEqual({ ListTable: 1 });
+    expect((await store.getTasks([key])).size).toBe(1);
+
+    const other = await createTables(optionsFor(fake, { tablePrefix: 'other_' }));
+    expect(other.created).toHaveLength(10);
+    const raw = new TableStore.Client({ endpoint: fake.endpoint, instancename: fake.instanceName, accessKeyId: fake.accessKeyId, secretAccessKey: fake.accessKeySecret, maxRetries: 0 });
+    const ttl = async (name: string) => (await raw.describeTable({ tableName: name })).tableOptions;
+    expect(await ttl('th_attempts')).toMatchObject({ timeToLive: 90 * 86_400, maxVersions: 1 });
+    expect(await ttl('th_tasks')).toMatchObject({ timeToLive: -1, maxVersions: 1 });
+  });
+
+  describe('credentials', () => {
+    it('sends the STS token of the credentials in force, with a new client when they rotate', async () => {
+      const sts = await startFakeTablestore({ securityToken: 'sts-token-2' });
+      const creds = { accessKeyId: sts.accessKeyId, accessKeySecret: sts.accessKeySecret, securityToken: 'sts-token-1' };
+      const rotating = createTablestoreStore(optionsFor(sts, { credentials: () => ({ ...creds }) }));
+      try {
+        const error = (await rejection(createTables(optionsFor(sts, { credentials: () => creds })))) as StoreError;
+        expect(error).toMatchObject({ code: 'OTSAuthFailed' });
+        expect(error.message).not.toContain('sts-token');
+        creds.securityToken = 'sts-token-2';
+        await createTables(optionsFor(sts, { credentials: () => creds }));
+        await rotating.putWebhook(webhook('wh_a'));
+        creds.securityToken = 'sts-token-1';
+        expect(await rejection(rotating.getWebhook('wh_a'))).toMatchObject({ code: 'OTSAuthFailed' });
+        creds.securityToken = 'sts-token-2';
+        expect((await rotating.getWebhook('wh_a'))?.id).toBe('wh_a');
+      } finally {
+        await rotating.close();
+        await sts.close();
+      }
+    });
+
+    it('says to create the tables when they are not there, without retrying', async () => {
+      const bare = createTablestoreStore(optionsFor(fake, { tablePrefix: 'missing_' }));
+      extra.push(bare);
+      const before = fake.requests();
+      const error = (await rejection(bare.getTasks([key]))) as StoreError;
+      expect(error).toMatchObject({ code: 'OTSObjectNotExist', retryable: false });
+      expect(error.message).toBe('Tablestore BatchGetRow on missing_tasks failed: OTSObjectNotExist; create the tables with `taskhook tables init`');
+      expect(callsSince(fake, before)).toEqual({ BatchGetRow: 1 });
+    });
+
+    it('names the variables to set when there are none, without a call', async () => {
+      const none = createTablestoreStore(optionsFor(fake, { credentials: () => null }));
+      extra.push(none);
+      const before = fake.requests();
+      const error = (await rejection(none.listWebhooks())) as StoreError;
+      expect(error).toBeInstanceOf(StoreError);
+      expect(error.message).toMatch(/ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET/);
+      expect(callsSince(fake, before)).toEqual({});
+    });
+  });
+
+  it('bounds a snapshot too large for one column, saying how many operations it left out', async () => {
+    await store.watchTask(key, 'api', T0);
+    const operations: TaskOperation[] = Array.from({ length: 25_000 }, (_, i) => ({
+      status: 'Failed',
+      errorCode: 'InvalidParameter',
+      errorMessage: `operation ${i} failed on a disk that was detached while it ran`,
+      relatedItems: [{ name: 'DiskId', value: `d-bp1${String(i).padStart(16, '0')}` }],
+    }));
+    const huge = snapshot(key, 'Failed', { operations, counts: { total: 25_000, succeeded: 0, failed: 25_000 } });
+    expect(Buffer.byteLength(JSON.stringify(huge))).toBeGreaterThan(2 * 1024 * 1024); // over Tablestore's column limit
+    const commit = transition(key, 0, null, huge, 0);
+    await store.commitTransition(commit);
+
+    const stored = (await store.getTasks([key])).get(id)!.snapshot!;
+    expect(Buffer.byteLength(JSON.stringify(stored))).toBeLessThanOrEqual(1_500_000);
+    const kept = stored.operations.length - 1;
+    expect(stored.operations.slice(0, kept)).toEqual(operations.slice(0, kept));
+    expect(stored.operations[kept]).toEqual({ status: 'Omitted', errorCode: 'TooManyOperations', errorMessage: `${25_000 - kept} more operations omitted`, relatedItems: [] });
+    expect(stored.counts).toEqual(huge.counts);
+    const failed = commit.events.find((e) => e.type === 'ecs.task.failed')!;
+    expect((await store.getEvent(failed.id))?.event.data.task).toEqual(stored);
+
+    const small = { regionId: 'cn-hangzhou', taskId: 't-small0001' };
+    await store.watchTask(small, 'api', T0);
+    const few = snapshot(small, 'Failed', { operations: operations.slice(0, 3) });
+    await store.commitTransition(transition(small, 0, null, few, 0));
+    expect((await store.getTasks([small])).get('cn-hangzhou/t-small0001')?.snapshot).toEqual(few);
+  });
+
+  it('measures the round trips of a poll: listing 250 and 5,000 active tasks, and one commit', async () => {
+    const watchAll = async (from: number, to: number) => {
+      const keys = Array.from({ length: to - from }, (_, i) => ({ regionId: 'cn-shanghai', taskId: `t-poll${String(from + i).padStart(5, '0')}` }));
+      for (let i = 0; i < keys.length; i += 100) await Promise.all(keys.slice(i, i + 100).map((k) => store.watchTask(k, 'discovery', T0)));
+    };
+    /** The poller's listing: pages of 1,000 until no cursor. */
+    const listAll = async () => {
+      const before = fake.requests();
+      let cursor: string | undefined;
+      let count = 0;
+      do {
+        const page = await store.listActiveTasks({ limit: 1000, cursor });
+        count += page.items.length;
+        cursor = page.cursor;
+      } while (cursor);
+      return { count, calls: callsSince(fake, before) };
+    };
+
+    await watchAll(0, 250);
+    const small = await listAll();
+    await watchAll(250, 5_000);
+    const large = await listAll();
+
+    const k = { regionId: 'cn-shanghai', taskId: 't-poll00000' };
+    const running = snapshot(k, 'Processing', { progress: 40 });
+    let before = fake.requests();
+    await store.commitTransition({ ...transition(k, 0, null, running, 0, ['wh_a']) });
+    const withEvents = callsSince(fake, before);
+    before = fake.requests();
+    await store.commitTransition(transition(k, 1, running, { ...running, progress: 45, observedAt: '2026-11-27T10:02:00Z' }, 3));
+    const withoutEvents = callsSince(fake, before);
+
+    console.log(
+      [
+        'Tablestore round trips (calls per operation):',
+        `  listActiveTasks, 250 active tasks, pages of 1000:   ${JSON.stringify(small.calls)}`,
+        `  listActiveTasks, 5000 active tasks, pages of 1000:  ${JSON.stringify(large.calls)}`,
+        `  commitTransition with 3 events and 3 deliveries:    ${JSON.stringify(withEvents)}`,
+        `  commitTransition without events:                    ${JSON.stringify(withoutEvents)}`,
+      ].join('\n'),
+    );
+    expect(small).toEqual({ count: 250, calls: { GetRange: 1, BatchGetRow: 3 } });
+    expect(large).toEqual({ count: 5_000, calls: { GetRange: 5, BatchGetRow: 50 } });
+    expect(withEvents).toEqual({ GetRow: 1, UpdateRow: 2, BatchWriteRow: 1 });
+    expect(withoutEvents).toEqual({ GetRow: 1, UpdateRow: 1 });
+  }, 60_000);
+});
