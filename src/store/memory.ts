@@ -18,6 +18,7 @@ import {
   type WatchSource,
   type WebhookRecord,
 } from './port.js';
+import { abandoned, afterAttempt, pendingDelivery, rescheduled } from './delivery-records.js';
 import { decodeCursor, encodeCursor, eventSortKey, newestFirstKey } from './cursor.js';
 
 const clone = <T>(value: T): T => structuredClone(value);
@@ -42,7 +43,7 @@ export function createMemoryStore(): StateStore {
   const insertDeliveries = (list: NewDelivery[]) => {
     for (const d of list) {
       if (deliveries.has(d.id)) continue;
-      deliveries.set(d.id, { ...clone(d), status: 'pending', attempts: 0, nextAttemptAt: d.dueAt, lastAttemptAt: null, lastStatus: null, lastError: null, updatedAt: d.createdAt });
+      deliveries.set(d.id, pendingDelivery(clone(d)));
     }
   };
 
@@ -138,12 +139,14 @@ export function createMemoryStore(): StateStore {
 
     async rescheduleDelivery(id, nextAttemptAt) {
       const d = deliveries.get(id);
-      if (d?.status === 'pending') d.nextAttemptAt = nextAttemptAt;
+      const next = d && rescheduled(d, nextAttemptAt);
+      if (next) deliveries.set(id, next);
     },
 
     async abandonDelivery(id, reason, now) {
       const d = deliveries.get(id);
-      if (d?.status === 'pending') Object.assign(d, { status: 'dead', nextAttemptAt: null, lastError: reason, updatedAt: now });
+      const next = d && abandoned(d, reason, now);
+      if (next) deliveries.set(id, next);
     },
 
     async firstPendingDelivery(webhookId, key) {
@@ -156,16 +159,7 @@ export function createMemoryStore(): StateStore {
     async recordAttempt(attempt: DeliveryAttempt, update: DeliveryUpdate) {
       attempts.push(clone(attempt));
       const d = deliveries.get(attempt.deliveryId);
-      if (!d) return;
-      Object.assign(d, {
-        status: update.status,
-        nextAttemptAt: update.nextAttemptAt,
-        attempts: Math.max(d.attempts, attempt.attempt),
-        lastAttemptAt: attempt.at,
-        lastStatus: attempt.status,
-        lastError: attempt.error,
-        updatedAt: attempt.at,
-      });
+      if (d) deliveries.set(d.id, afterAttempt(d, attempt, update));
     },
 
     async listDeliveries(query) {

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { VersionConflictError } from '../errors.js';
+import { abandoned, afterAttempt, pendingDelivery, rescheduled } from './delivery-records.js';
 import { decodeCursor, encodeCursor, eventSortKey, newestFirstKey } from './cursor.js';
 import {
   taskKeyString,
@@ -105,7 +106,7 @@ export function createSqliteStore(path: string): StateStore {
   );
   const insertDeliveries = (list: NewDelivery[]) => {
     for (const d of list) {
-      const delivery: Delivery = { ...d, status: 'pending', attempts: 0, nextAttemptAt: d.dueAt, lastAttemptAt: null, lastStatus: null, lastError: null, updatedAt: d.createdAt };
+      const delivery = pendingDelivery(d);
       insertDelivery.run(d.id, d.eventId, d.webhookId, newestFirstKey(d.createdAt, d.id), d.regionId, d.taskId, d.sequence, d.dueAt, d.createdAt, JSON.stringify(delivery));
     }
   };
@@ -220,11 +221,11 @@ export function createSqliteStore(path: string): StateStore {
     },
 
     async rescheduleDelivery(id, nextAttemptAt) {
-      updateDelivery(id, (d) => (d.status === 'pending' ? { ...d, nextAttemptAt } : null));
+      updateDelivery(id, (d) => rescheduled(d, nextAttemptAt));
     },
 
     async abandonDelivery(id, reason, now) {
-      updateDelivery(id, (d) => (d.status === 'pending' ? { ...d, status: 'dead', nextAttemptAt: null, lastError: reason, updatedAt: now } : null));
+      updateDelivery(id, (d) => abandoned(d, reason, now));
     },
 
     async firstPendingDelivery(webhookId, key) {
@@ -240,16 +241,7 @@ export function createSqliteStore(path: string): StateStore {
           attempt.deliveryId, attempt.attempt, attempt.eventId, attempt.webhookId, attempt.at,
           newestFirstKey(attempt.at, `${attempt.deliveryId}#${String(attempt.attempt).padStart(4, '0')}`), JSON.stringify(attempt),
         );
-        updateDelivery(attempt.deliveryId, (d) => ({
-          ...d,
-          status: update.status,
-          nextAttemptAt: update.nextAttemptAt,
-          attempts: Math.max(d.attempts, attempt.attempt),
-          lastAttemptAt: attempt.at,
-          lastStatus: attempt.status,
-          lastError: attempt.error,
-          updatedAt: attempt.at,
-        }));
+        updateDelivery(attempt.deliveryId, (d) => afterAttempt(d, attempt, update));
       })();
     },
 

@@ -3,6 +3,7 @@
  * (due, order) are written before the change that needs them and removed after the change that ends them, so a crash
  * leaves at most a stale row, which readers skip and tidy.
  */
+import { abandoned, afterAttempt, rescheduled } from '../delivery-records.js';
 import { StoreError } from '../../errors.js';
 import type { Delivery, DeliveryAttempt, DeliveryUpdate, StateStore } from '../port.js';
 import { applied, equals, ignore, INF_MAX, INF_MIN, long, mustExist, num, str, type CallState, type Db, type KeyValues, type Row, type WriteRow } from './client.js';
@@ -132,11 +133,11 @@ export function deliveryMethods(db: Db, t: Tables): DeliveryMethods {
     },
 
     async rescheduleDelivery(id, nextAttemptAt) {
-      await updateDelivery(id, (d) => (d.status === 'pending' ? { ...d, nextAttemptAt } : null));
+      await updateDelivery(id, (d) => rescheduled(d, nextAttemptAt));
     },
 
     async abandonDelivery(id, reason, now) {
-      await updateDelivery(id, (d) => (d.status === 'pending' ? { ...d, status: 'dead', nextAttemptAt: null, lastError: reason, updatedAt: now } : null));
+      await updateDelivery(id, (d) => abandoned(d, reason, now));
     },
 
     async firstPendingDelivery(webhookId, key) {
@@ -154,16 +155,7 @@ export function deliveryMethods(db: Db, t: Tables): DeliveryMethods {
     async recordAttempt(attempt: DeliveryAttempt, update: DeliveryUpdate) {
       await updateDelivery(
         attempt.deliveryId,
-        (d) => ({
-          ...d,
-          status: update.status,
-          nextAttemptAt: update.nextAttemptAt,
-          attempts: Math.max(d.attempts, attempt.attempt),
-          lastAttemptAt: attempt.at,
-          lastStatus: attempt.status,
-          lastError: attempt.error,
-          updatedAt: attempt.at,
-        }),
+        (d) => afterAttempt(d, attempt, update),
         attemptRows(t, attempt),
       );
     },

@@ -102,25 +102,7 @@ export function eventRows(t: Tables, stored: StoredEvent): WriteRow[] {
   ];
 }
 
-export function newDelivery(d: NewDelivery): Delivery {
-  return {
-    id: d.id,
-    eventId: d.eventId,
-    webhookId: d.webhookId,
-    regionId: d.regionId,
-    taskId: d.taskId,
-    sequence: d.sequence,
-    dueAt: d.dueAt,
-    createdAt: d.createdAt,
-    status: 'pending',
-    attempts: 0,
-    nextAttemptAt: d.dueAt,
-    lastAttemptAt: null,
-    lastStatus: null,
-    lastError: null,
-    updatedAt: d.createdAt,
-  };
-}
+export { pendingDelivery as newDelivery } from '../delivery-records.js';
 
 export interface DeliveryRow {
   delivery: Delivery;
