@@ -39,6 +39,8 @@ export interface Config {
   port: number;
   pollIntervalSeconds: number;
   pollBudgetSeconds: number | null;
+  /** Terminal tasks, events, finished deliveries and attempts older than this are purged. */
+  retentionDays: number;
   logLevel: LogLevel;
 }
 
@@ -81,6 +83,7 @@ export function loadConfig(env: Env = process.env, runtime: Runtime = 'local'): 
     port: parseInteger('TASKHOOK_PORT', read('TASKHOOK_PORT'), 9000, 0, 65535, '9000'),
     pollIntervalSeconds: parseInteger('TASKHOOK_POLL_INTERVAL', read('TASKHOOK_POLL_INTERVAL'), 60, 1, 86_400, '60'),
     pollBudgetSeconds: read('TASKHOOK_POLL_BUDGET') === undefined ? null : parseInteger('TASKHOOK_POLL_BUDGET', read('TASKHOOK_POLL_BUDGET'), 0, 1, 86_400, '240'),
+    retentionDays: parseInteger('TASKHOOK_RETENTION_DAYS', read('TASKHOOK_RETENTION_DAYS'), 30, 1, 3650, '30'),
     logLevel: parseLogLevel(read('TASKHOOK_LOG_LEVEL')),
   };
 }

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -194,6 +194,23 @@ describe('taskhook CLI (run as a process)', () => {
     expect(res.status).toBe(400); // unsigned: refused like ECS would
     child.kill('SIGTERM');
     expect(await new Promise((resolve) => child.on('close', resolve))).toBe(0);
+  });
+
+  it('runs the simulator from a scenario file', async () => {
+    const file = join(dir, 'scenario.json');
+    writeFileSync(file, JSON.stringify({ tasks: [{ taskId: 't-bp1scenario00000001', regionId: 'cn-shanghai', action: 'ExportImage', afterMs: -60_000, timeline: [{ afterMs: 0, status: 'Waiting' }, { afterMs: 1_000, status: 'Finished' }] }] }));
+    const child = spawn(process.execPath, [CLI, 'simulate', '--scenario', file, '--access-key-id', 'LTAIscenario0001', '--access-key-secret', 'scenario-secret'], { env: { PATH: process.env.PATH ?? '' } });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    await new Promise<void>((resolve) => child.stdout.on('data', () => out.includes('TASKHOOK_ECS_ENDPOINT=') && resolve()));
+    const endpoint = /TASKHOOK_ECS_ENDPOINT=(\S+)/.exec(out)![1];
+    const run = await taskhook(['lookup', 't-bp1scenario00000001', '--region', 'cn-shanghai', '--json'], { ALIBABA_CLOUD_ACCESS_KEY_ID: 'LTAIscenario0001', ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'scenario-secret', TASKHOOK_ECS_ENDPOINT: endpoint });
+    expect(JSON.parse(run.stdout)).toMatchObject({ id: 't-bp1scenario00000001', outcome: 'succeeded' });
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.on('close', resolve));
+    const broken = await taskhook(['simulate', '--scenario', join(dir, 'missing.json')]);
+    expect(broken.code).toBe(2);
+    expect(broken.stderr).toContain('missing.json');
   });
 
   describe('tables init', () => {
