@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -13,9 +14,9 @@ afterEach(() => {
 });
 
 /** `taskhook start` as `npm start` runs it: no credentials, so demo mode. */
-function start(statePath: string) {
+function start(statePath: string, port: string | null = '0') {
   const child = spawn(process.execPath, [CLI, 'start'], {
-    env: { PATH: process.env.PATH ?? '', TASKHOOK_PORT: '0', TASKHOOK_POLL_INTERVAL: '1', TASKHOOK_STORE: `sqlite:${statePath}`, TASKHOOK_LOG_LEVEL: 'warn' },
+    env: { PATH: process.env.PATH ?? '', ...(port === null ? {} : { TASKHOOK_PORT: port }), TASKHOOK_POLL_INTERVAL: '1', TASKHOOK_STORE: `sqlite:${statePath}`, TASKHOOK_LOG_LEVEL: 'warn' },
   });
   children.push(child);
   let out = '';
@@ -39,6 +40,23 @@ function start(statePath: string) {
 }
 
 describe('npm start (demo mode)', () => {
+  it('takes a free port when the default port 9000 is busy', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.once('error', () => resolve()).listen(9000, '127.0.0.1', () => resolve()));
+    try {
+      const run = start(join(mkdtempSync(join(tmpdir(), 'taskhook-port-')), 'state.db'), null);
+      await run.waitFor(/port 9000 is busy/, 15_000);
+      const [, url] = await run.waitFor(/API on (http:\/\/127\.0\.0\.1:\d+)/, 5_000);
+      expect(url).not.toBe('http://127.0.0.1:9000');
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+      run.child.kill('SIGTERM');
+      expect(await new Promise((resolve) => run.child.on('close', resolve))).toBe(0);
+    } finally {
+      blocker.close();
+    }
+  });
+
+
   it('shows every completion event type arriving with a verified signature, serves the API, and resumes after a restart', async () => {
     const state = join(mkdtempSync(join(tmpdir(), 'taskhook-start-')), 'state.db');
     const first = start(state);

@@ -68,7 +68,12 @@ export async function startLocal(options: StartOptions = {}): Promise<RunningLoc
     env.TASKHOOK_API_TOKENS = token;
   }
   const config = loadConfig(env, 'local');
-  const server = await startLocalServer(apiHandler as unknown as FcHandler, config.port);
+  const server = await startLocalServer(apiHandler as unknown as FcHandler, config.port).catch(async (error: NodeJS.ErrnoException) => {
+    // A busy default port should not stop a first try; a port the user chose should.
+    if (error.code !== 'EADDRINUSE' || env.TASKHOOK_PORT) throw error;
+    print(`port ${config.port} is busy, so the API takes a free port (set TASKHOOK_PORT to choose one)`);
+    return startLocalServer(apiHandler as unknown as FcHandler, 0);
+  });
   const intervalMs = (options.intervalSeconds ?? (demo && !env.TASKHOOK_POLL_INTERVAL ? 5 : config.pollIntervalSeconds)) * 1000;
 
   // The timer calls the FC timer handler with the event FC would send; the next run is scheduled after this one ends.
