@@ -14,7 +14,7 @@ export function describeEvent(event: TaskEvent, verified: boolean): string {
   const task = event.data?.task;
   const parts = [event.type.padEnd(26), event.subject];
   if (task) {
-    parts.push(task.action, task.regionId);
+    parts.push(...[task.action, task.regionId].filter(Boolean));
     if (event.type === 'ecs.task.progress' && task.progress !== null) parts.push(`${task.progress}%`);
     if (task.durationSeconds !== null) parts.push(`took ${formatDuration(task.durationSeconds)}`);
     const failure = task.operations.find((op) => op.errorCode);

@@ -60,6 +60,8 @@ export async function startLocal(options: StartOptions = {}): Promise<RunningLoc
       TASKHOOK_TASKS: [env.TASKHOOK_TASKS, DEMO_MISSING_TASK].filter(Boolean).join(','),
       TASKHOOK_WEBHOOKS: JSON.stringify([...initial.webhooks, demoWebhook]),
       TASKHOOK_ALLOW_PRIVATE_WEBHOOKS: [env.TASKHOOK_ALLOW_PRIVATE_WEBHOOKS, '127.0.0.1/32'].filter(Boolean).join(','),
+      // The demo's own lines tell the story; JSON logs only for what goes wrong, unless asked for.
+      TASKHOOK_LOG_LEVEL: env.TASKHOOK_LOG_LEVEL || 'warn',
     });
   }
   let token: string | null = null;
