@@ -21,6 +21,7 @@ export interface FakeTablestore {
   accessKeySecret: string;
   /** Fails the next `times` (default 1) calls of `operation` (default: any); 'drop' destroys the socket. */
   injectFault(f: { operation?: string; code: FaultCode; times?: number }): void;
+  clearFaults(): void;
   /** Delays every answer (or only `operation`'s); the request is applied after the delay even if the client gave up. */
   setLatency(ms: number, operation?: string): void;
   /** Calls per operation name ('PutRow', ...), counted on arrival, including faulted and rejected calls. */
@@ -50,6 +51,7 @@ export async function startFakeTablestore(opts: FakeTablestoreOptions = {}): Pro
     accessKeyId,
     accessKeySecret,
     injectFault: (f) => server.injectFault(f),
+    clearFaults: () => server.clearFaults(),
     setLatency: (ms, operation) => server.setLatency(ms, operation),
     requests: () => server.requests(),
     resetCounters: () => server.resetCounters(),

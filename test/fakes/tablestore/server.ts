@@ -165,6 +165,10 @@ export class FakeTablestoreServer {
     });
   }
 
+  clearFaults(): void {
+    this.faults = [];
+  }
+
   injectFault(f: { operation?: string; code: FaultCode; times?: number }): void {
     this.faults.push({ operation: f.operation, code: f.code, remaining: f.times ?? 1 });
   }
