@@ -102,6 +102,19 @@ describe('API handler with FC 3.0 events', () => {
     expect(error.requestId).toMatch(/^[0-9A-F-]{36}$/);
   });
 
+  it('decodes a base64 body, as FC sends bodies it does not treat as text', async () => {
+    const body = Buffer.from(JSON.stringify({ regionId: 'cn-hangzhou', taskId: TASK })).toString('base64');
+    const res = await invoke(fcEvent('POST', '/v1/tasks', {}, { body, isBase64Encoded: true }));
+    expect(res.statusCode).toBe(201);
+    expect(JSON.parse(res.body).task).toMatchObject({ regionId: 'cn-hangzhou', taskId: TASK, sources: ['api'] });
+  });
+
+  it('reads a repeated query parameter as FC delivers it, comma-joined, and refuses it as ambiguous', async () => {
+    const res = await invoke(fcEvent('GET', `/v1/tasks/${TASK}`, { regionId: 'cn-hangzhou,cn-shanghai' }));
+    expect(res.statusCode).toBe(400);
+    expect(JSON.parse(res.body).error.message).toContain('must name one region');
+  });
+
   it('answers 429 with Retry-After when ECS keeps throttling, and never shows a stack trace', async () => {
     // A handler of its own: after a throttle its client pauses every lookup until the quota window turns.
     const own = await buildDeps(deps.config, () => deps.config.credentials);
