@@ -1,5 +1,6 @@
 /** One poll cycle: the only place that orchestrates ECS, the store and webhook fan-out. */
 import { createHash, randomUUID } from 'node:crypto';
+import { chunk, groupBy, runBounded } from './batching.js';
 import type { Config } from './config.js';
 import type { EcsApi, EcsCallRecord } from './ecs/api.js';
 import { notFoundSnapshot } from './ecs/normalize.js';
@@ -280,29 +281,4 @@ async function listAll(store: StateStore): Promise<TaskRecord[]> {
     cursor = page.cursor;
   } while (cursor);
   return all;
-}
-
-async function runBounded<T>(items: T[], limit: number, work: (item: T) => Promise<void>) {
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await work(items[next++]);
-  });
-  await Promise.all(lanes);
-}
-
-function groupBy<T>(items: T[], keyOf: (item: T) => string): Map<string, T[]> {
-  const out = new Map<string, T[]>();
-  for (const item of items) {
-    const key = keyOf(item);
-    const group = out.get(key);
-    if (group) group.push(item);
-    else out.set(key, [item]);
-  }
-  return out;
-}
-
-function chunk<T>(items: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
 }

@@ -2,6 +2,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import RPCClient from '@alicloud/pop-core';
+import { chunk } from '../batching.js';
 import { EcsError } from '../errors.js';
 import { DEFAULT_RETRY, sleep as realSleep, withRetry, type RetryPolicy } from '../retry.js';
 import type { Credentials, EcsApi, EcsCallRecord, TaskQuery } from './api.js';
@@ -183,10 +184,5 @@ function ecsTime(iso: string): string {
   return new Date(iso).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-function chunk<T>(items: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
 
 

@@ -2,6 +2,7 @@
  * Sends due deliveries: signed, one attempt logged per try, retried across runs on the schedule, in order per
  * webhook and task, with a per-endpoint concurrency limit so one slow endpoint never holds up the others.
  */
+import { groupBy, runBounded } from '../batching.js';
 import type { Logger } from '../log.js';
 import type { DeliverySummary } from '../poller.js';
 import type { Delivery, DeliveryAttempt, DeliveryUpdate, StateStore, WebhookRecord } from '../store/port.js';
@@ -57,33 +58,16 @@ export async function deliverDue(deps: DeliveryDeps, options: DeliverOptions): P
 
 /** Deliveries of one webhook and task go one after another, in sequence order; different chains run side by side. */
 async function runChains(due: Delivery[], perEndpoint: number, send: (d: Delivery) => Promise<boolean>) {
-  const chains = new Map<string, Delivery[]>();
-  for (const d of [...due].sort((a, b) => a.sequence - b.sequence)) {
-    const key = `${d.webhookId}|${d.regionId}/${d.taskId}`;
-    const chain = chains.get(key);
-    if (chain) chain.push(d);
-    else chains.set(key, [d]);
-  }
-  const byWebhook = new Map<string, Delivery[][]>();
-  for (const chain of chains.values()) {
-    const list = byWebhook.get(chain[0].webhookId);
-    if (list) list.push(chain);
-    else byWebhook.set(chain[0].webhookId, [chain]);
-  }
+  const chains = groupBy([...due].sort((a, b) => a.sequence - b.sequence), (d) => `${d.webhookId}|${d.regionId}/${d.taskId}`);
+  const byWebhook = groupBy([...chains.values()], (chain) => chain[0].webhookId);
 
   await Promise.all(
-    [...byWebhook.values()].map(async (webhookChains) => {
-      let next = 0;
-      const lanes = Array.from({ length: Math.min(perEndpoint, webhookChains.length) }, async () => {
-        while (next < webhookChains.length) {
-          for (const delivery of webhookChains[next++]) {
-            // A later event of the task waits until the earlier one has succeeded or died.
-            if (!(await send(delivery))) break;
-          }
-        }
-      });
-      await Promise.all(lanes);
-    }),
+    [...byWebhook.values()].map((webhookChains) =>
+      runBounded(webhookChains, perEndpoint, async (chain) => {
+        // A later event of the task waits until the earlier one has succeeded or died.
+        for (const delivery of chain) if (!(await send(delivery))) break;
+      }),
+    ),
   );
 }
 
