@@ -1,6 +1,6 @@
 /** Webhook delivery throughput: due deliveries sent to a local receiver that answers 204. */
 import { silentLogger } from '../src/log.js';
-import { deliveriesFor } from '../src/poller.js';
+import { deliveriesFor } from '../src/webhooks/matching.js';
 import type { DeliveryAttempt, StateStore, WebhookRecord } from '../src/store/port.js';
 import { eventsForTransition } from '../src/tasks/events.js';
 import type { TaskSnapshot } from '../src/tasks/snapshot.js';

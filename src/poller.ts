@@ -1,15 +1,15 @@
 /** One poll cycle: the only place that orchestrates ECS, the store and webhook fan-out. */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { chunk, groupBy, runBounded } from './batching.js';
 import type { Config } from './config.js';
 import type { EcsApi, EcsCallRecord } from './ecs/api.js';
 import { notFoundSnapshot } from './ecs/normalize.js';
 import { EcsError, VersionConflictError } from './errors.js';
 import type { Logger } from './log.js';
-import { taskKeyString, type NewDelivery, type StateStore, type TaskKey, type TaskRecord, type WebhookRecord } from './store/port.js';
+import { taskKeyString, type StateStore, type TaskKey, type TaskRecord, type WebhookRecord } from './store/port.js';
 import { eventsForTransition, type TaskEvent } from './tasks/events.js';
 import type { TaskSnapshot } from './tasks/snapshot.js';
-import { webhooksFor, webhookWants } from './webhooks/matching.js';
+import { deliveriesFor, webhookWants } from './webhooks/matching.js';
 
 export interface PollDeps {
   /** A client for this run alone: its calls are counted here and its throttle pause is shared by this run's callers. */
@@ -210,24 +210,6 @@ async function markInvalid(deps: PollDeps, task: TaskRecord, error: EcsError, su
 function carryDetail(previous: TaskSnapshot | null, entry: TaskSnapshot): TaskSnapshot {
   if (!previous || previous.status !== entry.status) return entry;
   return { ...entry, progress: previous.progress, counts: previous.counts, operations: previous.operations };
-}
-
-export function deliveriesFor(event: TaskEvent, webhooks: WebhookRecord[], now: string): NewDelivery[] {
-  return webhooksFor(event, webhooks).map((w) => ({
-    id: deliveryId(event.id, w.id),
-    eventId: event.id,
-    webhookId: w.id,
-    regionId: event.data.task.regionId,
-    taskId: event.data.task.id,
-    sequence: event.data.sequence,
-    dueAt: now,
-    createdAt: now,
-  }));
-}
-
-export function deliveryId(eventId: string, webhookId: string, generation = 0): string {
-  const digest = createHash('sha256').update(`${eventId}\u0000${webhookId}\u0000${generation}`).digest('hex');
-  return `dlv_${digest.slice(0, 26)}`;
 }
 
 function hasProgressSubscriber(webhooks: WebhookRecord[], task: TaskSnapshot): boolean {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createLogger, setLogSink } from '../src/log.js';
-import { deliveriesFor } from '../src/poller.js';
+import { deliveriesFor } from '../src/webhooks/matching.js';
 import { createMemoryStore } from '../src/store/memory.js';
 import type { StateStore, WebhookRecord } from '../src/store/port.js';
 import { eventsForTransition, type TaskEvent } from '../src/tasks/events.js';

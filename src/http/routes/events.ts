@@ -1,9 +1,8 @@
 /** The event log: list, one event with its deliveries and attempts, and redelivery. */
 import { HttpError } from '../../errors.js';
-import { deliveryId } from '../../poller.js';
 import type { NewDelivery } from '../../store/port.js';
 import { TASK_EVENT_TYPES } from '../../tasks/events.js';
-import { webhooksFor } from '../../webhooks/matching.js';
+import { deliveryId, webhooksFor } from '../../webhooks/matching.js';
 import type { ApiRoute } from '../app.js';
 import { json, jsonBody, pageLimit, queryParam } from '../request.js';
 

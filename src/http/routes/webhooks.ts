@@ -1,7 +1,7 @@
 /** Webhook endpoints: register, inspect, change, rotate, test, recover. */
 import { randomBytes } from 'node:crypto';
 import { HttpError } from '../../errors.js';
-import { deliveryId } from '../../poller.js';
+import { deliveryId } from '../../webhooks/matching.js';
 import type { Delivery } from '../../store/port.js';
 import { attemptSend } from '../../webhooks/delivery.js';
 import { createWebhook, publicWebhook, requireWebhook, rotateSecret, updateWebhook } from '../../webhooks/registry.js';
