@@ -1,15 +1,9 @@
 /** Webhook endpoints: register, inspect, change, rotate, test, recover. */
-import { randomBytes } from 'node:crypto';
 import { HttpError } from '../../errors.js';
-import { deliveryId } from '../../webhooks/matching.js';
-import type { Delivery } from '../../store/port.js';
-import { attemptSend } from '../../webhooks/delivery.js';
 import { createWebhook, publicWebhook, requireWebhook, rotateSecret, updateWebhook } from '../../webhooks/registry.js';
+import { recover, sendTestPing } from '../../webhooks/replay.js';
 import type { ApiRoute } from '../app.js';
 import { json, jsonBody, pageLimit, queryParam, timeParam } from '../request.js';
-
-/** Svix's limit for a recovery window; older deliveries are replayed one event at a time. */
-const MAX_RECOVER_WINDOW_MS = 14 * 24 * 3_600_000;
 
 export const webhookRoutes: ApiRoute[] = [
   {
@@ -61,19 +55,7 @@ export const webhookRoutes: ApiRoute[] = [
     path: '/v1/webhooks/{webhookId}/test',
     handler: async (event, deps) => {
       const webhook = await requireWebhook(deps.store, event.pathParameters?.webhookId);
-      const now = new Date(deps.now()).toISOString();
-      const ping = {
-        specversion: '1.0',
-        id: 'evt_test_' + randomBytes(10).toString('hex'),
-        type: 'webhook.test',
-        source: 'taskhook',
-        subject: webhook.id,
-        time: now,
-        datacontenttype: 'application/json',
-        data: { message: 'a test delivery from taskhook; answer 2xx to pass', webhookId: webhook.id },
-      };
-      const result = await attemptSend({ client: deps.webhookClient, now: deps.now }, webhook, ping.id, JSON.stringify(ping), 10_000);
-      return json(200, { eventId: ping.id, ...result.attempt });
+      return json(200, await sendTestPing(deps.webhookClient, webhook, deps.now));
     },
   },
   {
@@ -83,23 +65,8 @@ export const webhookRoutes: ApiRoute[] = [
       const webhook = await requireWebhook(deps.store, event.pathParameters?.webhookId);
       const since = timeParam(event, 'since');
       if (!since) throw new HttpError(400, 'MissingParameter', 'since is required, e.g. ?since=2026-11-26T00:00:00Z');
-      if (deps.now() - Date.parse(since) > MAX_RECOVER_WINDOW_MS) throw new HttpError(400, 'InvalidParameter', 'since may reach back at most 14 days');
-      const failed: Delivery[] = [];
-      let cursor: string | undefined;
-      do {
-        const page = await deps.store.listDeliveries({ webhookId: webhook.id, limit: 500, cursor });
-        failed.push(...page.items.filter((d) => d.createdAt >= since && (d.status === 'dead' || (d.status === 'pending' && d.attempts > 0))));
-        cursor = page.items.some((d) => d.createdAt < since) ? undefined : page.cursor;
-      } while (cursor);
-      const now = new Date(deps.now()).toISOString();
-      const generation = deps.now();
-      // Failing-but-pending ones are simply made due now; dead ones get a fresh delivery.
-      for (const d of failed.filter((d) => d.status === 'pending')) await deps.store.rescheduleDelivery(d.id, now);
-      const fresh = failed
-        .filter((d) => d.status === 'dead')
-        .map((d) => ({ id: deliveryId(d.eventId, webhook.id, generation), eventId: d.eventId, webhookId: webhook.id, regionId: d.regionId, taskId: d.taskId, sequence: d.sequence, dueAt: now, createdAt: now }));
-      await deps.store.enqueueDeliveries(fresh);
-      return json(202, { recovered: failed.length, deliveries: [...fresh.map((d) => d.id), ...failed.filter((d) => d.status === 'pending').map((d) => d.id)] });
+      const deliveries = await recover(deps.store, webhook, since, deps.now());
+      return json(202, { recovered: deliveries.length, deliveries });
     },
   },
   {

@@ -1,7 +1,6 @@
 /** `taskhook webhooks add|list|test|rotate`: the same registry the API manages, in the configured store. */
-import { randomBytes } from 'node:crypto';
 import { HttpError } from '../../errors.js';
-import { attemptSend } from '../../webhooks/delivery.js';
+import { sendTestPing } from '../../webhooks/replay.js';
 import { createWebhook, publicWebhook, requireWebhook, rotateSecret } from '../../webhooks/registry.js';
 import { UsageError, requireOption, withDeps, type CliIo } from '../cli-context.js';
 
@@ -30,8 +29,7 @@ export async function webhooksCommand(io: CliIo, positionals: string[], options:
         }
         case 'test': {
           const webhook = await requireWebhook(deps.store, requireId(id, 'test'));
-          const ping = { specversion: '1.0', id: 'evt_test_' + randomBytes(10).toString('hex'), type: 'webhook.test', source: 'taskhook', subject: webhook.id, time: new Date().toISOString(), datacontenttype: 'application/json', data: { message: 'a test delivery from taskhook', webhookId: webhook.id } };
-          const { attempt } = await attemptSend({ client: deps.webhookClient, now: deps.now }, webhook, ping.id, JSON.stringify(ping), 10_000);
+          const attempt = await sendTestPing(deps.webhookClient, webhook, deps.now);
           if (options.json) io.out(JSON.stringify(attempt, null, 2));
           else io.out(attempt.success ? `ok: HTTP ${attempt.status} in ${attempt.durationMs} ms` : `failed: ${attempt.error}`);
           return attempt.success ? 0 : 1;
