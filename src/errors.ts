@@ -75,3 +75,36 @@ export class HttpError extends Error {
     super(message);
   }
 }
+
+export type WebhookSendErrorCode =
+  | 'blocked_address'
+  | 'unresolvable'
+  | 'invalid_url'
+  | 'timeout'
+  | 'connection_refused'
+  | 'connection_reset'
+  | 'network'
+  | 'tls';
+
+/** A webhook POST that got no HTTP answer. Messages name the host, never the full URL, its userinfo, headers or body. */
+export class WebhookSendError extends Error {
+  override name = 'WebhookSendError';
+  constructor(
+    readonly code: WebhookSendErrorCode,
+    message: string,
+    readonly durationMs = 0,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** A CLI call with a missing or wrong argument; the message says what to type instead. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** A timer trigger payload that is neither empty nor the JSON options taskhook reads. */
+export class TimerPayloadError extends Error {
+  override name = 'TimerPayloadError';
+}

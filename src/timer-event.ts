@@ -1,5 +1,6 @@
 /** The FC timer trigger's event and the poll options its payload may carry. */
 import { REGION_ID } from './config.js';
+import { TimerPayloadError } from './errors.js';
 
 export interface TimerEvent {
   triggerTime?: string;
@@ -11,9 +12,6 @@ export interface TimerPayload {
   regions?: string[];
 }
 
-export class TimerPayloadError extends Error {
-  override name = 'TimerPayloadError';
-}
 
 /** The event arrives as a Buffer of JSON; `payload` is the trigger's configured string: empty, or JSON options. */
 export function parseTimerEvent(input: unknown): { event: TimerEvent; options: TimerPayload } {

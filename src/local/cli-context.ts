@@ -2,9 +2,9 @@
 import { loadConfig, type Config } from '../config.js';
 import { buildDeps, closeDeps, type AppDeps } from '../runtime.js';
 
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
+import { UsageError } from '../errors.js';
+
+export { UsageError };
 
 export interface CliIo {
   out: (line: string) => void;

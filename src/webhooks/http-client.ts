@@ -7,6 +7,7 @@
  */
 import { isIP, type LookupFunction } from 'node:net';
 import { Agent, buildConnector } from 'undici';
+import { WebhookSendError, type WebhookSendErrorCode } from '../errors.js';
 import {
   checkResolvedAddresses,
   defaultResolver,
@@ -31,29 +32,6 @@ export interface WebhookResponse {
   bodySnippet: string;
   durationMs: number;
   retryAfter?: string;
-}
-
-export type WebhookSendErrorCode =
-  | 'blocked_address'
-  | 'unresolvable'
-  | 'invalid_url'
-  | 'timeout'
-  | 'connection_refused'
-  | 'connection_reset'
-  | 'network'
-  | 'tls';
-
-/** Messages name the host, never the full URL, its userinfo, headers or body. */
-export class WebhookSendError extends Error {
-  override name = 'WebhookSendError';
-  constructor(
-    readonly code: WebhookSendErrorCode,
-    message: string,
-    readonly durationMs = 0,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-  }
 }
 
 export interface WebhookClientOptions {
@@ -206,3 +184,5 @@ function errorCode(error: unknown): string | undefined {
   }
   return undefined;
 }
+
+export { WebhookSendError, type WebhookSendErrorCode };
