@@ -1,4 +1,5 @@
 /** The API description served at GET /openapi.json; grows with every route. */
+import { version } from '../../package.json';
 
 const error = { $ref: '#/components/schemas/Error' };
 const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: error } } });
@@ -26,7 +27,7 @@ export const openApiDocument = {
   openapi: '3.1.0',
   info: {
     title: 'taskhook',
-    version: '0.1.0',
+    version,
     description: 'Webhooks for Alibaba Cloud ECS asynchronous tasks: lookups, the watch list, webhooks and the event log.',
   },
   security: [{ bearer: [] }],

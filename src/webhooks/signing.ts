@@ -1,9 +1,10 @@
 /** Standard Webhooks signing: `webhook-id`, `webhook-timestamp`, `webhook-signature` (one `v1,` entry per live secret). */
 import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
+import { version } from '../../package.json';
 import type { WebhookSecrets } from '../store/port.js';
 
-export const USER_AGENT = `taskhook/${process.env.npm_package_version ?? '0.1.0'}`;
+export const USER_AGENT = `taskhook/${version}`;
 
 /** `whsec_` + base64 of 32 random bytes: the form every Standard Webhooks library accepts. */
 export function newWebhookSecret(): string {
