@@ -121,8 +121,12 @@ export function parseEcsTime(value: unknown): string | null {
   const text = str(value);
   if (!text) return null;
   const ms = Date.parse(text);
-  if (Number.isNaN(ms)) return null;
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return Number.isNaN(ms) ? null : isoSeconds(ms);
+}
+
+/** ISO 8601 to the second, as ECS and this API write times: `2026-11-27T02:13:00Z`. */
+export function isoSeconds(time: number | string): string {
+  return new Date(time).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 export function parseProgress(value: unknown): number | null {

@@ -6,7 +6,7 @@ import { chunk } from '../batching.js';
 import { EcsError } from '../errors.js';
 import { DEFAULT_RETRY, sleep as realSleep, withRetry, type RetryPolicy } from '../retry.js';
 import type { Credentials, EcsApi, EcsCallRecord, TaskQuery } from './api.js';
-import { listOf, normalizeTaskAttribute, normalizeTaskListEntry } from './normalize.js';
+import { isoSeconds, listOf, normalizeTaskAttribute, normalizeTaskListEntry } from './normalize.js';
 
 const API_VERSION = '2014-05-26';
 const PAGE_SIZE = 100;
@@ -112,8 +112,9 @@ export function createPopEcsApi(options: PopEcsOptions): PopEcsApi {
           const params: Record<string, string | number> = { PageSize: PAGE_SIZE, PageNumber: page };
           if (ids) params.TaskIds = ids.join(',');
           if (query.action) params.TaskAction = query.action;
-          if (query.startTime) params.StartTime = ecsTime(query.startTime);
-          if (query.endTime) params.EndTime = ecsTime(query.endTime);
+          // DescribeTasks wants `yyyy-MM-ddTHH:mm:ssZ`, without milliseconds.
+          if (query.startTime) params.StartTime = isoSeconds(query.startTime);
+          if (query.endTime) params.EndTime = isoSeconds(query.endTime);
           const body = await call('DescribeTasks', regionId, params);
           const entries = listOf((body.TaskSet as Record<string, unknown> | undefined)?.Task);
           const observedAt = new Date(now()).toISOString();
@@ -179,10 +180,6 @@ function nextWindow(nowMs: number, windowMs: number): number {
   return (Math.floor(nowMs / windowMs) + 1) * windowMs;
 }
 
-/** DescribeTasks wants `yyyy-MM-ddTHH:mm:ssZ` (no milliseconds). */
-function ecsTime(iso: string): string {
-  return new Date(iso).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
 
 
 

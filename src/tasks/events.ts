@@ -80,10 +80,6 @@ export function eventsForTransition({ previous, next, sequence, progressStep = 1
   }));
 }
 
-export function isCompletionEvent(type: string): boolean {
-  return (COMPLETION_EVENT_TYPES as readonly string[]).includes(type);
-}
-
 export function taskSource(regionId: string, taskId: string, accountId = ''): string {
   return `acs:ecs:${regionId}:${accountId}:task/${taskId}`;
 }

@@ -1,7 +1,5 @@
 /** The normalized view of one ECS asynchronous task, as every part of taskhook sees it. */
 
-export const TASK_ACTIONS = ['ImportImage', 'ExportImage', 'ModifyDiskSpec', 'RedeployInstance', 'ArchiveSnapshot'] as const;
-
 export type TaskOutcome =
   | 'pending'
   | 'running'
@@ -54,11 +52,3 @@ export interface TaskSnapshot {
   requestId: string | null;
   observedAt: string;
 }
-
-export const TERMINAL_OUTCOMES: ReadonlySet<TaskOutcome> = new Set([
-  'succeeded',
-  'partially_failed',
-  'failed',
-  'cancelled',
-  'not_found',
-]);
