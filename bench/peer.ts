@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { EcsSimulator } from '../src/ecs/simulator/index.js';
-import { startFakeTablestore, type FakeTablestore } from '../test/fakes/tablestore/index.js';
+import { startFakeTablestore, type FakeTablestore } from '../src/fakes/tablestore/index.js';
 import { BENCH_KEYS, fleet, type FleetSpec } from './fleet.js';
 
 export type PeerRequest =

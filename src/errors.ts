@@ -62,7 +62,55 @@ export class VersionConflictError extends Error {
   }
 }
 
-/** An error the HTTP API answers with: status, a stable code string and a human message. */
+/**
+ * The domain's verdicts on a request. Each carries a stable code (PascalCase, dotted like ECS's own:
+ * `WebhookNotFound`, `InvalidTaskId.Malformed`) and a message that says what to do. The HTTP layer maps the
+ * class to a status and the CLI to an exit code, each with one table; the domain never speaks HTTP.
+ */
+export abstract class DomainError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The thing named does not exist (or is past its retention period). */
+export class NotFoundError extends DomainError {
+  override name = 'NotFoundError';
+}
+
+/** The input is malformed or out of range; `field` names the part that is wrong, when there is one. */
+export class InvalidInputError extends DomainError {
+  override name = 'InvalidInputError';
+  constructor(
+    code: string,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(code, message);
+  }
+}
+
+/** The request is well formed but contradicts the current state (a static webhook, a disabled one). */
+export class ConflictError extends DomainError {
+  override name = 'ConflictError';
+}
+
+/** A dependency cannot serve now; trying again later may work. */
+export class UnavailableError extends DomainError {
+  override name = 'UnavailableError';
+  constructor(
+    code: string,
+    message: string,
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(code, message);
+  }
+}
+
+/** An error the HTTP API answers with: status, a stable code string and a human message. Only src/http/ creates these. */
 export class HttpError extends Error {
   override name = 'HttpError';
   constructor(

@@ -1,6 +1,6 @@
 /** Every error the API answers with is shaped here: {"error":{"code","message","requestId"}}, never a stack trace. */
 import type { MiddlewareObj } from '@middy/core';
-import { ConfigError, EcsError, HttpError } from '../errors.js';
+import { ConfigError, ConflictError, EcsError, HttpError, InvalidInputError, NotFoundError, UnavailableError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import { json } from './request.js';
 
@@ -14,6 +14,10 @@ const ECS_CLIENT_ERRORS: Record<string, number> = {
 
 export function toHttpError(error: unknown): HttpError {
   if (error instanceof HttpError) return error;
+  if (error instanceof NotFoundError) return new HttpError(404, error.code, error.message);
+  if (error instanceof InvalidInputError) return new HttpError(400, error.code, error.message);
+  if (error instanceof ConflictError) return new HttpError(409, error.code, error.message);
+  if (error instanceof UnavailableError) return new HttpError(503, error.code, error.message, error.retryAfterSeconds ? { 'retry-after': String(error.retryAfterSeconds) } : {});
   if (error instanceof EcsError) {
     const status = ECS_CLIENT_ERRORS[error.code];
     if (status) return new HttpError(status, error.code, error.message, {}, error.requestId);

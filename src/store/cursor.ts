@@ -1,5 +1,5 @@
 /** Opaque page cursors: the last key of the previous page, base64url so clients treat it as a token. */
-import { HttpError } from '../errors.js';
+import { InvalidInputError } from '../errors.js';
 import type { StoredEvent } from './port.js';
 
 export function encodeCursor(lastKey: string): string {
@@ -8,7 +8,7 @@ export function encodeCursor(lastKey: string): string {
 
 export function decodeCursor(cursor: string | undefined): string | undefined {
   if (cursor === undefined || cursor === '') return undefined;
-  if (!/^[A-Za-z0-9_-]+$/.test(cursor)) throw new HttpError(400, 'InvalidCursor', 'the cursor is not one this API returned; start again without it');
+  if (!/^[A-Za-z0-9_-]+$/.test(cursor)) throw new InvalidInputError('InvalidCursor', 'the cursor is not one this API returned; start again without it', 'cursor');
   return Buffer.from(cursor, 'base64url').toString('utf8');
 }
 

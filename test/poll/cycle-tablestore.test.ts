@@ -1,14 +1,14 @@
 /** The poll cycle end to end on the cloud store: the simulator over pop-core, Tablestore through its SDK to the fake. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { EcsSimulator } from '../src/ecs/simulator/index.js';
-import { createPopEcsApi } from '../src/ecs/pop-client.js';
-import { silentLogger } from '../src/log.js';
-import { pollOnce, type PollDeps } from '../src/poller.js';
-import type { StateStore } from '../src/store/port.js';
-import { createTables, createTablestoreStore } from '../src/store/tablestore.js';
-import { startFakeTablestore, type FakeTablestore } from './fakes/tablestore/index.js';
-import { KEYS, finishedExport, startSimulator } from './helpers.js';
-import { webhook } from './store-contract.js';
+import type { EcsSimulator } from '../../src/ecs/simulator/index.js';
+import { createPopEcsApi } from '../../src/ecs/pop-client.js';
+import { silentLogger } from '../../src/log.js';
+import { pollOnce, type PollDeps } from '../../src/poller.js';
+import type { StateStore } from '../../src/store/port.js';
+import { createTables, createTablestoreStore } from '../../src/store/tablestore.js';
+import { startFakeTablestore, type FakeTablestore } from '../../src/fakes/tablestore/index.js';
+import { KEYS, finishedExport, startSimulator } from '../support/helpers.js';
+import { webhook } from '../store/contract.js';
 
 const T0 = Date.parse('2026-11-27T02:00:00Z');
 let now = T0;

@@ -1,13 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { EcsSimulator, SimTask } from '../src/ecs/simulator/index.js';
-import { createPopEcsApi } from '../src/ecs/pop-client.js';
-import { silentLogger } from '../src/log.js';
-import { pollOnce, type PollDeps } from '../src/poller.js';
-import { createMemoryStore } from '../src/store/memory.js';
-import type { StateStore, TransitionCommit } from '../src/store/port.js';
-import { createSqliteStore } from '../src/store/sqlite.js';
-import { KEYS, finishedExport, startSimulator } from './helpers.js';
-import { webhook } from './store-contract.js';
+import type { EcsSimulator, SimTask } from '../../src/ecs/simulator/index.js';
+import { createPopEcsApi } from '../../src/ecs/pop-client.js';
+import { silentLogger } from '../../src/log.js';
+import { pollOnce, type PollDeps } from '../../src/poller.js';
+import { createMemoryStore } from '../../src/store/memory.js';
+import type { StateStore, TransitionCommit } from '../../src/store/port.js';
+import { createSqliteStore } from '../../src/store/sqlite.js';
+import { KEYS, finishedExport, startSimulator } from '../support/helpers.js';
+import { webhook } from '../store/contract.js';
 
 const T0 = Date.parse('2026-11-27T02:00:00Z');
 let now = T0;

@@ -6,7 +6,7 @@ import {
   parseHostAsIp,
   type AddressPolicy,
   type Resolver,
-} from '../src/webhooks/address-policy.js';
+} from '../../src/webhooks/address-policy.js';
 
 const NO_PRIVATE: AddressPolicy = { allowPrivate: [] };
 const LOCAL_TESTS: AddressPolicy = { allowPrivate: ['127.0.0.1/32'] };

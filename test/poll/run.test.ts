@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.js';
-import { runPollCycle } from '../src/poll-run.js';
-import { buildDeps, closeDeps, type AppDeps } from '../src/runtime.js';
-import { snapshot, transition } from './store-contract.js';
+import { loadConfig } from '../../src/config.js';
+import { runPollCycle } from '../../src/poll-run.js';
+import { buildDeps, closeDeps, type AppDeps } from '../../src/runtime.js';
+import { snapshot, transition } from '../store/contract.js';
 
 const DAY = 24 * 3_600_000;
 let deps: AppDeps | undefined;

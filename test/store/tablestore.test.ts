@@ -4,13 +4,13 @@
  */
 import TableStore from 'tablestore';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { StoreError, VersionConflictError } from '../src/errors.js';
-import type { RetryPolicy } from '../src/retry.js';
-import type { StateStore, TaskKey } from '../src/store/port.js';
-import { createTables, createTablestoreStore, type TablestoreOptions } from '../src/store/tablestore.js';
-import type { TaskOperation } from '../src/tasks/snapshot.js';
-import { startFakeTablestore, type FakeTablestore } from './fakes/tablestore/index';
-import { defineStoreContract, snapshot, transition, webhook } from './store-contract.js';
+import { StoreError, VersionConflictError } from '../../src/errors.js';
+import type { RetryPolicy } from '../../src/retry.js';
+import type { StateStore, TaskKey } from '../../src/store/port.js';
+import { createTables, createTablestoreStore, type TablestoreOptions } from '../../src/store/tablestore.js';
+import type { TaskOperation } from '../../src/tasks/snapshot.js';
+import { startFakeTablestore, type FakeTablestore } from '../../src/fakes/tablestore/index';
+import { defineStoreContract, snapshot, transition, webhook } from './contract.js';
 
 /** Fast backoff so fault tests take milliseconds; three attempts so a fault `times: 3` outlasts one call. */
 const FAST: RetryPolicy = { baseDelayMs: 5, maxDelayMs: 40, budgetMs: 5_000, maxAttempts: 3 };

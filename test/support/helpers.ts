@@ -1,6 +1,6 @@
 /** Shared test fixtures: a simulator with known keys, a clock, and log capture. */
-import { EcsSimulator, type SimTask } from '../src/ecs/simulator/index.js';
-import { setLogSink } from '../src/log.js';
+import { EcsSimulator, type SimTask } from '../../src/ecs/simulator/index.js';
+import { setLogSink } from '../../src/log.js';
 
 export const KEYS = { accessKeyId: 'LTAItestkey000001', accessKeySecret: 'test-secret-do-not-leak-0001' };
 export const STS = { accessKeyId: 'STS.testkey000002', accessKeySecret: 'sts-secret-do-not-leak-0002', securityToken: 'CAIS-sts-token-do-not-leak-0003' };

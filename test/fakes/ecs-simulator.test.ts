@@ -1,8 +1,8 @@
 import RPCClient from '@alicloud/pop-core';
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { EcsSimulator, demoTasks, loadScenario, runSimulator, type SimCredential, type SimTask } from '../src/ecs/simulator';
-import { signRpc } from '../src/ecs/simulator/signature';
+import { EcsSimulator, demoTasks, loadScenario, runSimulator, type SimCredential, type SimTask } from '../../src/ecs/simulator';
+import { signRpc } from '../../src/ecs/simulator/signature';
 
 const API_VERSION = '2014-05-26';
 const T0 = Date.UTC(2026, 10, 27, 2, 13, 0); // minute-aligned, so quota windows start here

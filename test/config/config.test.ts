@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.js';
-import { ConfigError } from '../src/errors.js';
+import { loadConfig } from '../../src/config.js';
+import { ConfigError } from '../../src/errors.js';
 
 const secret = 'whsec_' + Buffer.alloc(32, 1).toString('base64');
 

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { createSqliteStore, migrate } from '../src/store/sqlite.js';
-import { defineStoreContract } from './store-contract.js';
+import { createSqliteStore, migrate } from '../../src/store/sqlite.js';
+import { defineStoreContract } from './contract.js';
 
 defineStoreContract('sqlite', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'taskhook-sqlite-'));

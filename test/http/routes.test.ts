@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
-import { loadConfig } from '../src/config.js';
-import type { EcsSimulator } from '../src/ecs/simulator/index.js';
-import { createApiHandler } from '../src/http/app.js';
-import { startLocalServer, type LocalServer } from '../src/local/http-server.js';
-import { buildDeps, closeDeps, type AppDeps } from '../src/runtime.js';
-import { startReceiver, type Receiver } from './fakes/receiver.js';
-import { KEYS, finishedExport, startSimulator } from './helpers.js';
+import { loadConfig } from '../../src/config.js';
+import type { EcsSimulator } from '../../src/ecs/simulator/index.js';
+import { createApiHandler } from '../../src/http/app.js';
+import { startLocalServer, type LocalServer } from '../../src/local/http-server.js';
+import { buildDeps, closeDeps, type AppDeps } from '../../src/runtime.js';
+import { startReceiver, type Receiver } from '../support/receiver.js';
+import { KEYS, finishedExport, startSimulator } from '../support/helpers.js';
 
 const TOKEN = 'routes-token-0123456789abcdef';
 let sim: EcsSimulator;
@@ -178,7 +178,7 @@ describe('webhook, poll and event routes', () => {
 
   it('describes every route in /openapi.json', async () => {
     const doc = (await api('GET', '/openapi.json')).body;
-    const { apiRoutes } = await import('../src/http/app.js');
+    const { apiRoutes } = await import('../../src/http/app.js');
     for (const route of apiRoutes) expect(doc.paths[route.path]?.[route.method.toLowerCase()], `${route.method} ${route.path}`).toBeDefined();
   });
 });

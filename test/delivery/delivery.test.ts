@@ -1,16 +1,16 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createLogger, setLogSink } from '../src/log.js';
-import { deliveriesFor } from '../src/webhooks/matching.js';
-import { createMemoryStore } from '../src/store/memory.js';
-import type { StateStore, WebhookRecord } from '../src/store/port.js';
-import { eventsForTransition, type TaskEvent } from '../src/tasks/events.js';
-import { deliverDue } from '../src/webhooks/delivery.js';
-import { createWebhookClient, type WebhookClient } from '../src/webhooks/http-client.js';
-import { RETRY_SCHEDULE_MS } from '../src/webhooks/schedule.js';
-import { newWebhookSecret } from '../src/webhooks/signing.js';
-import { rotateSecret } from '../src/webhooks/registry.js';
-import { startReceiver, type Receiver } from './fakes/receiver.js';
-import { snapshot, webhook } from './store-contract.js';
+import { createLogger, setLogSink } from '../../src/log.js';
+import { deliveriesFor } from '../../src/webhooks/matching.js';
+import { createMemoryStore } from '../../src/store/memory.js';
+import type { StateStore, WebhookRecord } from '../../src/store/port.js';
+import { eventsForTransition, type TaskEvent } from '../../src/tasks/events.js';
+import { deliverDue } from '../../src/webhooks/delivery.js';
+import { createWebhookClient, type WebhookClient } from '../../src/webhooks/http-client.js';
+import { RETRY_SCHEDULE_MS } from '../../src/webhooks/schedule.js';
+import { newWebhookSecret } from '../../src/webhooks/signing.js';
+import { rotateSecret } from '../../src/webhooks/registry.js';
+import { startReceiver, type Receiver } from '../support/receiver.js';
+import { snapshot, webhook } from '../store/contract.js';
 
 const T0 = Date.parse('2026-11-27T02:00:00Z');
 const HOUR = 3_600_000;

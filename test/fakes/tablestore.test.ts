@@ -4,9 +4,9 @@ import { createHash, createHmac } from 'node:crypto';
 import { request } from 'node:http';
 import TableStore from 'tablestore';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeTablestore, type FakeTablestore } from './fakes/tablestore/index';
-import { PlainBufferError, readRow, writeRow } from './fakes/tablestore/plainbuffer';
-import { proto, sdk } from './fakes/tablestore/sdk';
+import { startFakeTablestore, type FakeTablestore } from '../../src/fakes/tablestore/index';
+import { PlainBufferError, readRow, writeRow } from '../../src/fakes/tablestore/plainbuffer';
+import { proto, sdk } from '../../src/fakes/tablestore/sdk';
 
 type Client = TableStore.Client;
 type Row = TableStore.Row;

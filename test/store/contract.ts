@@ -1,9 +1,9 @@
 /** The one StateStore contract: every adapter runs this suite unchanged. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { VersionConflictError } from '../src/errors.js';
-import type { NewDelivery, StateStore, TaskKey, TransitionCommit, WebhookRecord } from '../src/store/port.js';
-import { eventsForTransition } from '../src/tasks/events.js';
-import type { TaskSnapshot } from '../src/tasks/snapshot.js';
+import { VersionConflictError } from '../../src/errors.js';
+import type { NewDelivery, StateStore, TaskKey, TransitionCommit, WebhookRecord } from '../../src/store/port.js';
+import { eventsForTransition } from '../../src/tasks/events.js';
+import type { TaskSnapshot } from '../../src/tasks/snapshot.js';
 
 export interface StoreHarness {
   store: StateStore;

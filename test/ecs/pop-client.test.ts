@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { EcsSimulator } from '../src/ecs/simulator/index.js';
-import { createPopEcsApi, type PopEcsApi } from '../src/ecs/pop-client.js';
-import { EcsError } from '../src/errors.js';
-import { KEYS, STS, finishedExport, startSimulator } from './helpers.js';
+import type { EcsSimulator } from '../../src/ecs/simulator/index.js';
+import { createPopEcsApi, type PopEcsApi } from '../../src/ecs/pop-client.js';
+import { EcsError } from '../../src/errors.js';
+import { KEYS, STS, finishedExport, startSimulator } from '../support/helpers.js';
 
 const T0 = Date.parse('2026-11-27T02:00:00Z');
 let sim: EcsSimulator | undefined;

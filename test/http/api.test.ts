@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.js';
-import type { EcsSimulator } from '../src/ecs/simulator/index.js';
-import { createApiHandler } from '../src/http/app.js';
-import { startLocalServer, type LocalServer } from '../src/local/http-server.js';
-import { buildDeps, type AppDeps } from '../src/runtime.js';
-import { KEYS, finishedExport, startSimulator } from './helpers.js';
+import { loadConfig } from '../../src/config.js';
+import type { EcsSimulator } from '../../src/ecs/simulator/index.js';
+import { createApiHandler } from '../../src/http/app.js';
+import { startLocalServer, type LocalServer } from '../../src/local/http-server.js';
+import { buildDeps, type AppDeps } from '../../src/runtime.js';
+import { KEYS, finishedExport, startSimulator } from '../support/helpers.js';
 
 const TOKEN = 'test-token-0123456789abcdef';
 const TASK = 't-apitask0000001';

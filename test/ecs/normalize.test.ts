@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import seed from './fixtures/describe-task-attribute.seed.json';
-import { normalizeAction, normalizeTaskAttribute, normalizeTaskListEntry, parseEcsTime } from '../src/ecs/normalize.js';
+import seed from '../support/fixtures/describe-task-attribute.seed.json';
+import { normalizeAction, normalizeTaskAttribute, normalizeTaskListEntry, parseEcsTime } from '../../src/ecs/normalize.js';
 
 const observedAt = '2026-11-27T10:00:00Z';
 

@@ -7,11 +7,11 @@ import { join } from 'node:path';
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
-import type { EcsSimulator } from '../src/ecs/simulator/index.js';
-import { newWebhookSecret } from '../src/webhooks/signing.js';
-import { startReceiver, type Receiver } from './fakes/receiver.js';
-import { startFakeTablestore, type FakeTablestore } from './fakes/tablestore/index.js';
-import { KEYS, finishedExport, startSimulator } from './helpers.js';
+import type { EcsSimulator } from '../../src/ecs/simulator/index.js';
+import { newWebhookSecret } from '../../src/webhooks/signing.js';
+import { startReceiver, type Receiver } from '../support/receiver.js';
+import { startFakeTablestore, type FakeTablestore } from '../../src/fakes/tablestore/index.js';
+import { KEYS, finishedExport, startSimulator } from '../support/helpers.js';
 
 const CLI = join(process.cwd(), 'dist/cli/taskhook.cjs');
 

@@ -7,8 +7,8 @@ import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import type { AddressPolicy, Resolver } from '../src/webhooks/address-policy.js';
-import { createWebhookClient, WebhookSendError, type WebhookClientOptions, type WebhookRequest } from '../src/webhooks/http-client.js';
+import type { AddressPolicy, Resolver } from '../../src/webhooks/address-policy.js';
+import { createWebhookClient, WebhookSendError, type WebhookClientOptions, type WebhookRequest } from '../../src/webhooks/http-client.js';
 
 const LOCAL_TESTS: AddressPolicy = { allowPrivate: ['127.0.0.1/32'] };
 
