@@ -119,7 +119,7 @@ export async function benchPollCase(peer: Peer, c: PollCase, deadline: number): 
   const createdAt = Date.now() - AGE_MS;
   const tasks = fleet({ count: c.tasks, regions: c.regions, createdAt });
   const endpoint = await peer.startSim({ count: c.tasks, regions: c.regions, createdAt });
-  const config = { tasks: tasks.map((t) => ({ regionId: t.regionId, taskId: t.taskId })), discover: [] };
+  const config = { tasks: tasks.map((t) => ({ regionId: t.regionId, taskId: t.taskId })), discover: [], webhooks: [], retentionDays: 30 };
   let offset = 0;
   const now = () => Date.now() + offset;
   const setOffset = async (ms: number) => {
@@ -135,7 +135,7 @@ export async function benchPollCase(peer: Peer, c: PollCase, deadline: number): 
       await store.putWebhook(benchWebhook('wh_bench_done', ['ecs.task.succeeded', 'ecs.task.failed']));
       if (c.progressHook) await store.putWebhook(benchWebhook('wh_bench_progress', ['ecs.task.progress']));
       const deps: PollDeps = {
-        ecs: (onCall) => createPopEcsApi({ endpoint, credentials: () => BENCH_KEYS, onCall, now }),
+        ecsFor: (onCall) => createPopEcsApi({ endpoint, credentials: () => BENCH_KEYS, onCall, now }),
         store,
         config,
         logger: silentLogger,

@@ -2,9 +2,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createMemoryStore } from '../src/store/memory.js';
+import { openStoreFor } from '../src/store/open.js';
 import type { StateStore } from '../src/store/port.js';
-import { createSqliteStore } from '../src/store/sqlite.js';
 import type { Peer } from './peer-client.js';
 
 export type StoreKind = 'memory' | 'sqlite' | 'tablestore';
@@ -19,14 +18,14 @@ export interface OpenedStore {
 const none = async () => ({});
 
 export async function openStore(kind: StoreKind, peer: Peer): Promise<OpenedStore> {
-  if (kind === 'memory') return { store: createMemoryStore(), requests: none, cleanup: async () => undefined };
+  if (kind === 'memory') return { store: await openStoreFor({ kind }), requests: none, cleanup: async () => undefined };
   if (kind === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), 'taskhook-bench-'));
-    const store = createSqliteStore(join(dir, 'state.db'));
+    const store = await openStoreFor({ kind, path: join(dir, 'state.db') });
     return { store, requests: none, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
   }
   // Loaded only here, so the other rows never pay for the Tablestore SDK.
-  const { createTables, createTablestoreStore } = await import('../src/store/tablestore.js');
+  const { createTables } = await import('../src/store/tablestore.js');
   const fake = await peer.startTablestore();
   const options = {
     endpoint: fake.endpoint,
@@ -35,5 +34,5 @@ export async function openStore(kind: StoreKind, peer: Peer): Promise<OpenedStor
     credentials: () => ({ accessKeyId: fake.accessKeyId, accessKeySecret: fake.accessKeySecret }),
   };
   await createTables(options);
-  return { store: createTablestoreStore(options), requests: () => peer.tablestoreRequests(), cleanup: () => peer.stopTablestore() };
+  return { store: await openStoreFor({ kind, options }), requests: () => peer.tablestoreRequests(), cleanup: () => peer.stopTablestore() };
 }

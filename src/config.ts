@@ -1,8 +1,13 @@
 /** Environment → typed, validated Config. The only place that reads process.env; everything else is handed a Config. */
 import { ConfigError } from './errors.js';
-import type { Credentials } from './ecs/api.js';
 import type { LogLevel } from './log.js';
-import { parseCidrList, parseWebhookUrl } from './webhooks/address-policy.js';
+import { parseCidrList, parseWebhookUrl } from './net/address-policy.js';
+
+export interface Credentials {
+  accessKeyId: string;
+  accessKeySecret: string;
+  securityToken?: string;
+}
 
 export type StoreConfig = { kind: 'sqlite'; path: string } | { kind: 'tablestore' } | { kind: 'memory' };
 

@@ -110,7 +110,7 @@ export class UnavailableError extends DomainError {
   }
 }
 
-/** An error the HTTP API answers with: status, a stable code string and a human message. Only src/http/ creates these. */
+/** What only HTTP has (a missing bearer token, a body that is not JSON): status, code and message. Only src/http/ creates these. */
 export class HttpError extends Error {
   override name = 'HttpError';
   constructor(
@@ -125,14 +125,14 @@ export class HttpError extends Error {
 }
 
 export type WebhookSendErrorCode =
-  | 'blocked_address'
-  | 'unresolvable'
-  | 'invalid_url'
-  | 'timeout'
-  | 'connection_refused'
-  | 'connection_reset'
-  | 'network'
-  | 'tls';
+  | 'BlockedAddress'
+  | 'Unresolvable'
+  | 'InvalidUrl'
+  | 'Timeout'
+  | 'ConnectionRefused'
+  | 'ConnectionReset'
+  | 'NetworkError'
+  | 'TlsError';
 
 /** A webhook POST that got no HTTP answer. Messages name the host, never the full URL, its userinfo, headers or body. */
 export class WebhookSendError extends Error {

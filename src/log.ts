@@ -1,4 +1,5 @@
-/** The one logger: structured JSON lines on stdout, one object per line. */
+/** The one logger: structured JSON lines on stdout, one object per line, every string in it scrubbed of secrets. */
+import { scrub } from './scrub.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -40,8 +41,12 @@ export function createLogger(level: LogLevel = 'info', base: LogFields = {}): Lo
   };
 }
 
-/** Errors are logged by name, code and message only: never their stack or attached request objects. */
+/**
+ * Errors are logged by name, code and message only: never their stack or attached request objects.
+ * JSON.stringify calls this for every value at every depth (the error summaries included), so each string passes scrub.
+ */
 function errorReplacer(_key: string, value: unknown): unknown {
+  if (typeof value === 'string') return scrub(value);
   if (value instanceof Error) {
     const { code } = value as { code?: unknown };
     return { name: value.name, code, message: value.message };

@@ -1,30 +1,38 @@
-/** One poll cycle: the only place that orchestrates ECS, the store and webhook fan-out. */
+/**
+ * One poll cycle, start to end: the only place that orchestrates ECS, the store and webhook delivery.
+ * Lease → static webhooks in step → unfinished commits completed → configured and discovered tasks watched →
+ * DescribeTasks per region in batches, DescribeTaskAttribute where the transition rules ask for it → one
+ * versioned commit per changed task with its events and deliveries → due deliveries sent → daily purge.
+ */
 import { randomUUID } from 'node:crypto';
 import { chunk, groupBy, runBounded } from './batching.js';
+import { runDeadlines } from './budget.js';
 import type { Config } from './config.js';
 import type { EcsApi, EcsCallRecord } from './ecs/api.js';
-import { notFoundSnapshot } from './ecs/normalize.js';
 import { EcsError, VersionConflictError } from './errors.js';
 import type { Logger } from './log.js';
 import { taskKeyString, type StateStore, type TaskKey, type TaskRecord, type WebhookRecord } from './store/port.js';
-import { eventsForTransition, type TaskEvent } from './tasks/events.js';
 import type { TaskSnapshot } from './tasks/snapshot.js';
+import { carryDetail, needsDetail, notFoundSnapshot, retiredSnapshot, transition } from './tasks/transition.js';
+import { deliverDue, type DeliverySummary } from './webhooks/delivery.js';
+import type { WebhookClient } from './webhooks/http-client.js';
 import { deliveriesFor, webhookWants } from './webhooks/matching.js';
+import { syncStaticWebhooks } from './webhooks/registry.js';
 
 export interface PollDeps {
-  /** A client for this run alone: its calls are counted here and its throttle pause is shared by this run's callers. */
-  ecs: (onCall: (record: EcsCallRecord) => void) => EcsApi & { close?: () => void };
+  /** A client for one run alone: its calls are counted in this run's summary. */
+  ecsFor: (onCall: (record: EcsCallRecord) => void) => EcsApi & { close?: () => void };
   store: StateStore;
-  config: Pick<Config, 'tasks' | 'discover'>;
+  config: Pick<Config, 'tasks' | 'discover' | 'webhooks' | 'retentionDays'>;
   logger: Logger;
   now: () => number;
-  /** Sends due deliveries until the deadline; absent until webhooks are wired in. */
-  deliver?: (deadlineMs: number) => Promise<DeliverySummary>;
+  /** The one SSRF-safe client deliveries go through; without one, due deliveries wait for a run that has it. */
+  webhookClient?: WebhookClient;
   accountId?: string;
 }
 
 export interface PollOptions {
-  /** Stop starting new work after this many milliseconds. */
+  /** The run's whole budget (see budget.ts); every deadline of the run derives from it. */
   budgetMs: number;
   /** Poll only these regions (timer payload option). */
   regions?: string[];
@@ -32,12 +40,6 @@ export interface PollOptions {
   discoveryWindowMs?: number;
   concurrency?: number;
   holder?: string;
-}
-
-export interface DeliverySummary {
-  succeeded: number;
-  failed: number;
-  dead: number;
 }
 
 export interface PollSummary {
@@ -52,13 +54,13 @@ export interface PollSummary {
 }
 
 const LEASE = 'poll';
+const PURGE_LEASE = 'purge';
 const IDS_PER_CALL = 100;
-/** Leaves room at the end of the budget for the commits of work already started. */
-const SAFETY_MARGIN_MS = 2_000;
+const DAY_MS = 24 * 3_600_000;
 
 export async function pollOnce(deps: PollDeps, options: PollOptions): Promise<PollSummary> {
   const started = deps.now();
-  const deadline = started + Math.max(0, options.budgetMs - SAFETY_MARGIN_MS);
+  const { workUntil, leaseTtlMs } = runDeadlines(started, options.budgetMs);
   const holder = options.holder ?? randomUUID();
   const summary: PollSummary = {
     leased: false,
@@ -70,41 +72,43 @@ export async function pollOnce(deps: PollDeps, options: PollOptions): Promise<Po
     deliveries: { succeeded: 0, failed: 0, dead: 0 },
     durationMs: 0,
   };
-  const ecs = deps.ecs((call) => {
+  const ecs = deps.ecsFor((call) => {
     summary.ecsCalls[call.action] = (summary.ecsCalls[call.action] ?? 0) + 1;
     if (call.throttled) summary.throttled++;
   });
 
-  // The lease outlives the budget a little, so a crashed run blocks the next one only briefly.
-  if (!(await deps.store.acquireLease(LEASE, holder, options.budgetMs + 30_000, started))) {
+  if (!(await deps.store.acquireLease(LEASE, holder, leaseTtlMs, started))) {
     ecs.close?.();
     summary.durationMs = deps.now() - started;
     deps.logger.info('poll skipped: another run holds the lease', { summary });
     return summary;
   }
   summary.leased = true;
+  const run: Run = { deps, ecs, options, workUntil, summary };
   try {
-    const inRegion = (regionId: string) => !options.regions || options.regions.includes(regionId);
-    const nowIso = () => new Date(deps.now()).toISOString();
-
-    await watchConfigured(deps.store, deps.config.tasks.filter((t) => inRegion(t.regionId)), nowIso());
-    summary.tasks.discovered = await discover(deps, ecs, options, inRegion, nowIso, summary);
+    await syncStaticWebhooks(deps.store, deps.config.webhooks, started);
+    await deps.store.completePendingCommits();
+    await watchConfigured(run);
+    summary.tasks.discovered = await discover(run);
 
     const webhooks = await deps.store.listWebhooks();
-    const active = (await listAll(deps.store)).filter((t) => inRegion(t.regionId) && !t.invalid);
+    const active = (await listAll(deps.store)).filter((t) => inRegion(run, t.regionId) && !t.invalid);
     summary.tasks.active = active.length;
 
     const byRegion = groupBy(active, (t) => t.regionId);
-    const chunks = [...byRegion.entries()].flatMap(([regionId, tasks]) => chunk(tasks, IDS_PER_CALL).map((c) => ({ regionId, tasks: c })));
-    await runBounded(chunks, options.concurrency ?? 4, async ({ regionId, tasks }) => {
-      if (deps.now() >= deadline) {
+    const batches = [...byRegion.entries()].flatMap(([regionId, tasks]) => chunk(tasks, IDS_PER_CALL).map((batch) => ({ regionId, tasks: batch })));
+    await runBounded(batches, options.concurrency ?? 4, async ({ regionId, tasks }) => {
+      if (deps.now() >= workUntil) {
         summary.tasks.deferred += tasks.length;
         return;
       }
-      await pollChunk(deps, ecs, regionId, tasks, webhooks, deadline, summary);
+      await pollBatch(run, regionId, tasks, webhooks);
     });
 
-    if (deps.deliver && deps.now() < deadline) summary.deliveries = await deps.deliver(deadline);
+    if (deps.webhookClient && deps.now() < workUntil) {
+      summary.deliveries = await deliverDue({ store: deps.store, client: deps.webhookClient, logger: deps.logger, now: deps.now }, { deadlineMs: workUntil });
+    }
+    await purgeDaily(deps);
   } finally {
     ecs.close?.();
     await deps.store.releaseLease(LEASE, holder).catch(() => undefined);
@@ -114,13 +118,25 @@ export async function pollOnce(deps: PollDeps, options: PollOptions): Promise<Po
   return summary;
 }
 
-async function pollChunk(deps: PollDeps, ecs: EcsApi, regionId: string, tasks: TaskRecord[], webhooks: WebhookRecord[], deadline: number, summary: PollSummary) {
+interface Run {
+  deps: PollDeps;
+  ecs: EcsApi;
+  options: PollOptions;
+  workUntil: number;
+  summary: PollSummary;
+}
+
+const inRegion = (run: Run, regionId: string) => !run.options.regions || run.options.regions.includes(regionId);
+const nowIso = (run: Run) => new Date(run.deps.now()).toISOString();
+
+async function pollBatch(run: Run, regionId: string, tasks: TaskRecord[], webhooks: WebhookRecord[]) {
+  const { deps, ecs, summary } = run;
   let listed: TaskSnapshot[];
   try {
     listed = await ecs.describeTasks(regionId, { taskIds: tasks.map((t) => t.taskId) });
   } catch (error) {
     if (error instanceof EcsError && error.code === 'InvalidRegionId.NotFound') {
-      for (const task of tasks) await markInvalid(deps, task, error, summary);
+      for (const task of tasks) await retire(run, task, error);
       return;
     }
     noteFailure(deps, error, { regionId, tasks: tasks.length });
@@ -130,23 +146,22 @@ async function pollChunk(deps: PollDeps, ecs: EcsApi, regionId: string, tasks: T
   const seen = new Map(listed.map((s) => [s.id, s]));
 
   for (const task of tasks) {
-    if (deps.now() >= deadline) {
+    if (deps.now() >= run.workUntil) {
       summary.tasks.deferred++;
       continue;
     }
     const previous = task.snapshot;
     const entry = seen.get(task.taskId);
-    // DescribeTasks has no progress, counts or error details: ask for the attribute when those matter.
-    const wantsDetail = !entry || (entry.terminal && !previous?.terminal) || (!entry.terminal && entry.outcome === 'running' && hasProgressSubscriber(webhooks, entry));
+    const progressWanted = entry !== undefined && webhooks.some((w) => webhookWants(w, 'ecs.task.progress', entry));
     let next: TaskSnapshot;
-    if (!wantsDetail) {
-      next = carryDetail(previous, entry!);
+    if (entry && !needsDetail(previous, entry, progressWanted)) {
+      next = carryDetail(previous, entry);
     } else {
       try {
         next = await ecs.describeTaskAttribute(regionId, task.taskId);
       } catch (error) {
         if (error instanceof EcsError && error.code === 'InvalidTaskId.NotFound') {
-          next = notFoundSnapshot(previous, task.taskId, regionId, error.requestId, new Date(deps.now()).toISOString());
+          next = notFoundSnapshot(previous, task, error.requestId, nowIso(run));
         } else {
           noteFailure(deps, error, { regionId, taskId: task.taskId });
           summary.tasks.deferred++;
@@ -155,17 +170,16 @@ async function pollChunk(deps: PollDeps, ecs: EcsApi, regionId: string, tasks: T
       }
     }
     summary.tasks.polled++;
-    await commit(deps, task, next, webhooks, summary);
+    await commit(run, task, next, webhooks);
   }
 }
 
-async function commit(deps: PollDeps, task: TaskRecord, next: TaskSnapshot, webhooks: WebhookRecord[], summary: PollSummary) {
-  const previous = task.snapshot;
-  if (next.outcome === 'unknown' && previous?.status !== next.status) {
+async function commit(run: Run, task: TaskRecord, next: TaskSnapshot, webhooks: WebhookRecord[]) {
+  const { deps, summary } = run;
+  const { events, changed, unknownStatus } = transition({ previous: task.snapshot, next, sequence: task.sequence, accountId: deps.accountId });
+  if (unknownStatus) {
     deps.logger.warn('ECS reported a task status taskhook does not know; it keeps polling the task', { regionId: task.regionId, taskId: task.taskId, status: next.status });
   }
-  const events = eventsForTransition({ previous, next, sequence: task.sequence, accountId: deps.accountId });
-  const changed = !previous || events.length > 0 || previous.status !== next.status || previous.progress !== next.progress;
   if (!changed) return;
   const deliveries = events.flatMap((event) => deliveriesFor(event, webhooks, next.observedAt));
   try {
@@ -186,51 +200,42 @@ async function commit(deps: PollDeps, task: TaskRecord, next: TaskSnapshot, webh
   }
 }
 
-async function markInvalid(deps: PollDeps, task: TaskRecord, error: EcsError, summary: PollSummary) {
-  const observedAt = new Date(deps.now()).toISOString();
-  const snapshot: TaskSnapshot = task.snapshot ?? { ...notFoundSnapshot(null, task.taskId, task.regionId, error.requestId, observedAt), status: '', outcome: 'unknown', terminal: false };
+/** ECS refused the task for good (an unknown region): it leaves the active list, with the reason kept. */
+async function retire(run: Run, task: TaskRecord, error: EcsError) {
   try {
-    await deps.store.commitTransition({
+    await run.deps.store.commitTransition({
       key: { regionId: task.regionId, taskId: task.taskId },
       expectedVersion: task.version,
-      snapshot: { ...snapshot, observedAt },
+      snapshot: retiredSnapshot(task.snapshot, task, error.requestId, nowIso(run)),
       sequence: task.sequence,
       active: false,
       invalid: { code: error.code, message: error.message },
       events: [],
       deliveries: [],
     });
-    summary.tasks.invalid++;
+    run.summary.tasks.invalid++;
   } catch (e) {
     if (!(e instanceof VersionConflictError)) throw e;
   }
 }
 
-/** Keeps what only DescribeTaskAttribute knows while the status has not moved. */
-function carryDetail(previous: TaskSnapshot | null, entry: TaskSnapshot): TaskSnapshot {
-  if (!previous || previous.status !== entry.status) return entry;
-  return { ...entry, progress: previous.progress, counts: previous.counts, operations: previous.operations };
-}
-
-function hasProgressSubscriber(webhooks: WebhookRecord[], task: TaskSnapshot): boolean {
-  return webhooks.some((w) => webhookWants(w, 'ecs.task.progress', task));
-}
-
-async function watchConfigured(store: StateStore, targets: TaskKey[], now: string) {
+async function watchConfigured(run: Run) {
+  const targets: TaskKey[] = run.deps.config.tasks.filter((t) => inRegion(run, t.regionId));
   if (targets.length === 0) return;
-  const known = await store.getTasks(targets);
+  const known = await run.deps.store.getTasks(targets);
   for (const target of targets) {
-    if (!known.get(taskKeyString(target))?.sources.includes('config')) await store.watchTask(target, 'config', now);
+    if (!known.get(taskKeyString(target))?.sources.includes('config')) await run.deps.store.watchTask(target, 'config', nowIso(run));
   }
 }
 
 /** DescribeTasks by region, action and a creation-time window; every task not yet known is watched. */
-async function discover(deps: PollDeps, ecs: EcsApi, options: PollOptions, inRegion: (r: string) => boolean, nowIso: () => string, summary: PollSummary): Promise<number> {
+async function discover(run: Run): Promise<number> {
+  const { deps, ecs } = run;
   let added = 0;
-  const windowMs = options.discoveryWindowMs ?? 60 * 60_000;
-  const endTime = nowIso();
+  const windowMs = run.options.discoveryWindowMs ?? 60 * 60_000;
+  const endTime = nowIso(run);
   const startTime = new Date(deps.now() - windowMs).toISOString();
-  for (const rule of deps.config.discover.filter((r) => inRegion(r.regionId))) {
+  for (const rule of deps.config.discover.filter((r) => inRegion(run, r.regionId))) {
     for (const action of rule.actions.length ? rule.actions : [undefined]) {
       let found: TaskSnapshot[];
       try {
@@ -248,6 +253,19 @@ async function discover(deps: PollDeps, ecs: EcsApi, options: PollOptions, inReg
     }
   }
   return added;
+}
+
+/** A lease that is never released, held for a day: whichever run takes it purges, the others skip. */
+async function purgeDaily(deps: PollDeps): Promise<void> {
+  const now = deps.now();
+  if (!(await deps.store.acquireLease(PURGE_LEASE, randomUUID(), DAY_MS, now))) return;
+  const before = new Date(now - deps.config.retentionDays * DAY_MS).toISOString();
+  try {
+    const removed = await deps.store.purge(before);
+    deps.logger.info('purged records past retention', { before, removed });
+  } catch (error) {
+    deps.logger.warn('purge failed; it is tried again tomorrow', { error });
+  }
 }
 
 function noteFailure(deps: PollDeps, error: unknown, where: Record<string, unknown>) {

@@ -1,4 +1,4 @@
-/** The one retry/backoff helper: full-jitter exponential backoff inside a time budget. */
+/** The one retry/backoff helper: exponential backoff with equal jitter, inside a time budget. */
 
 export interface RetryPolicy {
   /** First backoff ceiling, doubled per attempt. */
@@ -26,6 +26,7 @@ export interface RetryHooks {
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** Equal jitter: half the doubled ceiling plus a random half, so retries spread out yet never come back at once. */
 export function backoffDelay(attempt: number, policy: Pick<RetryPolicy, 'baseDelayMs' | 'maxDelayMs'>, random = Math.random): number {
   const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);

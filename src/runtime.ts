@@ -1,12 +1,12 @@
-/** The composition root: Config + invocation context → the dependencies the handlers run with. Built once per process. */
-import { loadConfig, type Config, type Runtime } from './config.js';
-import type { Credentials, EcsApi, EcsCallRecord } from './ecs/api.js';
+/** The composition root: a Config and a credentials source → the dependencies both handlers run with. */
+import type { Config, Credentials } from './config.js';
+import type { EcsApi, EcsCallRecord } from './ecs/api.js';
 import { createPopEcsApi, type PopEcsApi } from './ecs/pop-client.js';
 import { EcsError } from './errors.js';
 import { createLogger, type Logger } from './log.js';
 import { openStore } from './store/open.js';
 import type { StateStore } from './store/port.js';
-import type { AddressPolicy } from './webhooks/address-policy.js';
+import type { AddressPolicy } from './net/address-policy.js';
 import { createWebhookClient, type WebhookClient } from './webhooks/http-client.js';
 import { USER_AGENT } from './webhooks/signing.js';
 
@@ -23,18 +23,6 @@ export interface AppDeps {
   /** The one SSRF-safe client every webhook send goes through. */
   webhookClient: WebhookClient;
   accountId?: string;
-}
-
-/** The parts of FC's `context` taskhook reads; the local runtime passes the same shape. */
-export interface InvocationContext {
-  requestId?: string;
-  accountId?: string;
-  credentials?: { accessKeyId?: string; accessKeySecret?: string; securityToken?: string };
-  function?: { name?: string; timeout?: number };
-}
-
-export function detectRuntime(env: Record<string, string | undefined> = process.env): Runtime {
-  return env.FC_FUNCTION_NAME ? 'fc' : 'local';
 }
 
 export async function buildDeps(config: Config, credentials: () => Credentials | null, store?: StateStore): Promise<AppDeps> {
@@ -68,31 +56,6 @@ export async function buildDeps(config: Config, credentials: () => Credentials |
     webhookPolicy,
     webhookClient: createWebhookClient({ policy: webhookPolicy, userAgent: USER_AGENT }),
   };
-}
-
-let processDeps: Promise<AppDeps> | null = null;
-let roleCredentials: Credentials | null = null;
-
-/** FC hands fresh role credentials to every invocation; they rotate, so they are read per call, not cached at cold start. */
-export function depsFor(context: InvocationContext | undefined): Promise<AppDeps> {
-  const c = context?.credentials;
-  if (c?.accessKeyId && c.accessKeySecret) {
-    roleCredentials = { accessKeyId: c.accessKeyId, accessKeySecret: c.accessKeySecret, ...(c.securityToken ? { securityToken: c.securityToken } : {}) };
-  }
-  if (!processDeps) {
-    const config = loadConfig(process.env, detectRuntime());
-    processDeps = buildDeps(config, () => roleCredentials ?? config.credentials).then((deps) => ({ ...deps, accountId: context?.accountId }));
-    processDeps.catch(() => (processDeps = null));
-  }
-  return processDeps;
-}
-
-/** Closes what the process opened (the local runtime's shutdown). */
-export async function closeProcessDeps(): Promise<void> {
-  const deps = await processDeps?.catch(() => null);
-  processDeps = null;
-  if (!deps) return;
-  await closeDeps(deps);
 }
 
 export async function closeDeps(deps: AppDeps): Promise<void> {

@@ -1,5 +1,5 @@
 /** FC HTTP trigger entry (`handler: index.handler`). */
+import { fcDeps } from '../../src/fc/deps.js';
 import { createApiHandler } from '../../src/http/app.js';
-import { depsFor } from '../../src/runtime.js';
 
-export const handler = createApiHandler(depsFor);
+export const handler = createApiHandler(fcDeps);

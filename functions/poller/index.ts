@@ -1,5 +1,5 @@
 /** FC timer trigger entry (`handler: index.handler`). */
-import { createPollHandler } from '../../src/poll-handler.js';
-import { depsFor } from '../../src/runtime.js';
+import { fcDeps } from '../../src/fc/deps.js';
+import { createPollHandler } from '../../src/fc/poll-handler.js';
 
-export const handler = createPollHandler(depsFor);
+export const handler = createPollHandler(fcDeps);

@@ -1,11 +1,7 @@
 /** The EcsApi port: the only two ECS calls the core makes. */
 import type { TaskSnapshot } from '../tasks/snapshot.js';
 
-export interface Credentials {
-  accessKeyId: string;
-  accessKeySecret: string;
-  securityToken?: string;
-}
+export type { Credentials } from '../config.js';
 
 /** DescribeTasks filters; any number of task ids (the adapter asks 100 at a time). */
 export interface TaskQuery {

@@ -33,39 +33,6 @@ export function normalizeTaskListEntry(raw: Raw, regionId: string, requestId: st
   return build(raw, observedAt, { counts: null, progress: null, operations: [], requestId, regionId });
 }
 
-/** What a watched task looks like once ECS answers InvalidTaskId.NotFound for it. */
-export function notFoundSnapshot(previous: TaskSnapshot | null, id: string, regionId: string, requestId: string | null, observedAt: string): TaskSnapshot {
-  return {
-    ...(previous ?? emptySnapshot(id, regionId, observedAt)),
-    status: 'NotFound',
-    outcome: 'not_found',
-    terminal: true,
-    requestId,
-    observedAt,
-  };
-}
-
-export function emptySnapshot(id: string, regionId: string, observedAt: string): TaskSnapshot {
-  return {
-    id,
-    regionId,
-    action: '',
-    status: '',
-    outcome: 'unknown',
-    terminal: false,
-    progress: null,
-    supportCancel: false,
-    createdAt: null,
-    finishedAt: null,
-    durationSeconds: null,
-    counts: null,
-    operations: [],
-    resourceId: null,
-    requestId: null,
-    observedAt,
-  };
-}
-
 interface Parts {
   counts: TaskCounts | null;
   progress: number | null;

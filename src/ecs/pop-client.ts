@@ -5,6 +5,7 @@ import RPCClient from '@alicloud/pop-core';
 import { chunk } from '../batching.js';
 import { EcsError } from '../errors.js';
 import { DEFAULT_RETRY, sleep as realSleep, withRetry, type RetryPolicy } from '../retry.js';
+import { scrub } from '../scrub.js';
 import type { Credentials, EcsApi, EcsCallRecord, TaskQuery } from './api.js';
 import { isoSeconds, listOf, normalizeTaskAttribute, normalizeTaskListEntry } from './normalize.js';
 
@@ -144,7 +145,8 @@ export function toEcsError(raw: unknown, timeoutMs: number): EcsError {
     const code = err.data.Code;
     return new EcsError({
       code,
-      message: typeof err.data.Message === 'string' ? err.data.Message : `ECS answered ${code}`,
+      // ECS's own Message can quote the signed request (SignatureDoesNotMatch quotes the whole string-to-sign).
+      message: typeof err.data.Message === 'string' ? scrub(err.data.Message) : `ECS answered ${code}`,
       requestId: typeof err.data.RequestId === 'string' ? err.data.RequestId : null,
       httpStatus,
       retryable: /^Throttling/.test(code) || RETRYABLE_CODES.has(code) || (httpStatus !== null && httpStatus >= 500),

@@ -1,8 +1,21 @@
-/** Every error the API answers with is shaped here: {"error":{"code","message","requestId"}}, never a stack trace. */
+/** Every error the API answers with is shaped here: {"error":{"code","message","field"?,"requestId"}}, never a stack trace. */
 import type { MiddlewareObj } from '@middy/core';
 import { ConfigError, ConflictError, EcsError, HttpError, InvalidInputError, NotFoundError, UnavailableError } from '../errors.js';
-import { createLogger, type Logger } from '../log.js';
+import { createLogger } from '../log.js';
+import type { AppDeps } from '../runtime.js';
 import { json } from './request.js';
+import type { ApiContext, ApiResponse } from './route.js';
+
+export interface ErrorAnswer {
+  status: number;
+  code: string;
+  message: string;
+  /** The input the error is about, when it names one. */
+  field?: string;
+  headers?: Record<string, string>;
+  /** ECS's request id, which beats ours for tracing a failed ECS call. */
+  requestId?: string | null;
+}
 
 /** ECS codes that are the caller's mistake keep their code and become 4xx. */
 const ECS_CLIENT_ERRORS: Record<string, number> = {
@@ -12,37 +25,55 @@ const ECS_CLIENT_ERRORS: Record<string, number> = {
   InvalidParameter: 400,
 };
 
-export function toHttpError(error: unknown): HttpError {
-  if (error instanceof HttpError) return error;
-  if (error instanceof NotFoundError) return new HttpError(404, error.code, error.message);
-  if (error instanceof InvalidInputError) return new HttpError(400, error.code, error.message);
-  if (error instanceof ConflictError) return new HttpError(409, error.code, error.message);
-  if (error instanceof UnavailableError) return new HttpError(503, error.code, error.message, error.retryAfterSeconds ? { 'retry-after': String(error.retryAfterSeconds) } : {});
-  if (error instanceof EcsError) {
-    const status = ECS_CLIENT_ERRORS[error.code];
-    if (status) return new HttpError(status, error.code, error.message, {}, error.requestId);
-    if (error.throttled) {
-      const seconds = String(error.retryAfterSeconds ?? 60);
-      return new HttpError(429, error.code, `ECS is throttling this account; retry after ${seconds} s`, { 'retry-after': seconds }, error.requestId);
-    }
-    return new HttpError(502, error.code, `ECS call failed: ${error.message}`, {}, error.requestId);
-  }
-  if (error instanceof ConfigError) return new HttpError(500, 'ConfigError', error.message);
-  const status = (error as { statusCode?: number })?.statusCode;
-  if (status === 404) return new HttpError(404, 'NotFound', 'no such route; see GET /openapi.json');
-  if (status === 415) return new HttpError(415, 'UnsupportedMediaType', 'send the body as application/json');
-  return new HttpError(500, 'InternalError', 'internal error; the log line with this requestId has the details');
+const retryAfter = (seconds: number | undefined): Record<string, string> => (seconds ? { 'retry-after': String(seconds) } : {});
+
+function ecsAnswer(error: EcsError): ErrorAnswer {
+  const ids = { code: error.code, requestId: error.requestId };
+  const status = ECS_CLIENT_ERRORS[error.code];
+  if (status) return { ...ids, status, message: error.message };
+  if (!error.throttled) return { ...ids, status: 502, message: `ECS call failed: ${error.message}` };
+  const seconds = error.retryAfterSeconds ?? 60;
+  return { ...ids, status: 429, message: `ECS is throttling this account; retry after ${seconds} s`, headers: retryAfter(seconds) };
 }
 
-export const errorResponses = (logger: () => Logger | undefined): MiddlewareObj => ({
+/** A table row: errors of `type` are answered by `answer`. */
+const on =
+  <E extends Error>(type: abstract new (...args: never[]) => E, answer: (error: E) => ErrorAnswer) =>
+  (error: unknown): ErrorAnswer | undefined =>
+    error instanceof type ? answer(error) : undefined;
+
+/** How each error class is answered; the first row the error is an instance of wins. */
+const ANSWERS = [
+  on(HttpError, ({ status, code, message, headers, requestId }) => ({ status, code, message, headers, requestId })),
+  on(NotFoundError, ({ code, message }) => ({ status: 404, code, message })),
+  on(InvalidInputError, ({ code, message, field }) => ({ status: 400, code, message, field })),
+  on(ConflictError, ({ code, message }) => ({ status: 409, code, message })),
+  on(UnavailableError, ({ code, message, retryAfterSeconds }) => ({ status: 503, code, message, headers: retryAfter(retryAfterSeconds) })),
+  on(EcsError, ecsAnswer),
+  on(ConfigError, ({ message }) => ({ status: 500, code: 'ConfigError', message })),
+];
+
+/** Errors from middy itself carry only a statusCode (http-router's unknown route is a 404). */
+const MIDDY_STATUS: Record<number, ErrorAnswer> = {
+  404: { status: 404, code: 'NotFound', message: 'no such route; see GET /openapi.json' },
+};
+
+const INTERNAL: ErrorAnswer = { status: 500, code: 'InternalError', message: 'internal error; the log line with this requestId has the details' };
+
+export function answerFor(error: unknown): ErrorAnswer {
+  for (const row of ANSWERS) {
+    const answer = row(error);
+    if (answer) return answer;
+  }
+  return MIDDY_STATUS[(error as { statusCode?: number })?.statusCode ?? 0] ?? INTERNAL;
+}
+
+/** The event may still be FC's raw one when the error came before the dependencies were set. */
+export const errorResponses = (): MiddlewareObj<{ deps?: AppDeps }, ApiResponse, Error, ApiContext> => ({
   onError: (request) => {
-    const error = toHttpError(request.error);
-    const requestId = (request.context as { awsRequestId?: string; requestId?: string }).requestId ?? null;
-    if (error.status >= 500) (logger() ?? createLogger()).error('request failed', { requestId, error: request.error, status: error.status });
-    request.response = json(
-      error.status,
-      { error: { code: error.code, message: error.message, requestId: error.requestId ?? requestId } },
-      error.headers,
-    );
+    const { status, code, message, field, headers, requestId = null } = answerFor(request.error);
+    const ours = request.context.requestId ?? null;
+    if (status >= 500) (request.event.deps?.logger ?? createLogger()).error('request failed', { requestId: ours, error: request.error, status });
+    request.response = json(status, { error: { code, message, ...(field && { field }), requestId: requestId ?? ours } }, headers);
   },
 });

@@ -41,7 +41,12 @@ export const openApiDocument = {
           error: {
             type: 'object',
             required: ['code', 'message', 'requestId'],
-            properties: { code: { type: 'string' }, message: { type: 'string' }, requestId: { type: ['string', 'null'] } },
+            properties: {
+              code: { type: 'string', examples: ['InvalidTaskId.NotFound', 'WebhookNotFound', 'InvalidWebhookUrl.BlockedAddress'] },
+              message: { type: 'string' },
+              field: { type: 'string', description: 'the input that is wrong, when the error names one', examples: ['regionId', 'url', 'filter.regions'] },
+              requestId: { type: ['string', 'null'] },
+            },
           },
         },
       },

@@ -6,6 +6,9 @@ import { UsageError } from '../errors.js';
 
 export { UsageError };
 
+/** 0: done; 1: the thing awaited failed (a task, a test ping, a signature; commands return it); 2: the command could not do its work. */
+export const EXIT = { ok: 0, failed: 1, error: 2 } as const;
+
 export interface CliIo {
   out: (line: string) => void;
   err: (line: string) => void;
@@ -15,9 +18,18 @@ export interface CliIo {
   env: NodeJS.ProcessEnv;
 }
 
-/** Builds the dependencies from the environment, runs `work`, and closes them again. */
+const loaded = new WeakMap<CliIo, Config>();
+
+/** The configuration, read from the environment once per CLI run and handed to every command. */
+export function configOf(io: CliIo): Config {
+  let config = loaded.get(io);
+  if (!config) loaded.set(io, (config = loadConfig(io.env, 'local')));
+  return config;
+}
+
+/** Builds the dependencies from the configuration, runs `work`, and closes them again. */
 export async function withDeps<T>(io: CliIo, work: (deps: AppDeps) => Promise<T>): Promise<T> {
-  const config: Config = loadConfig(io.env, 'local');
+  const config = configOf(io);
   const deps = await buildDeps({ ...config, logLevel: io.env.TASKHOOK_LOG_LEVEL ? config.logLevel : 'warn' }, () => config.credentials);
   try {
     return await work(deps);

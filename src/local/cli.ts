@@ -1,7 +1,7 @@
 /** The `taskhook` command line. Errors are one clear line; --json output is stable for scripts. */
 import { parseArgs } from 'node:util';
-import { ConfigError, EcsError, StoreError } from '../errors.js';
-import { UsageError, type CliIo } from './cli-context.js';
+import { ConfigError, DomainError, EcsError, StoreError } from '../errors.js';
+import { EXIT, UsageError, type CliIo } from './cli-context.js';
 import { invokeCommand } from './commands/invoke.js';
 import { lookupCommand, watchCommand } from './commands/lookup.js';
 import { pollCommand } from './commands/poll.js';
@@ -59,14 +59,14 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === 'help' || command === '--help' || command === '-h') {
     io.out(USAGE);
-    return 0;
+    return EXIT.ok;
   }
   try {
     if (command === 'simulate') return await simulateCommand(io, rest, untilSignal);
     const { values, positionals } = parseArgs({ args: rest, options: OPTIONS, allowPositionals: true, strict: true });
     if (values.help) {
       io.out(USAGE);
-      return 0;
+      return EXIT.ok;
     }
     switch (command) {
       case 'start': {
@@ -74,7 +74,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         await untilSignal();
         io.out('stopping: the poll in progress finishes, then the database is closed');
         await running.stop();
-        return 0;
+        return EXIT.ok;
       }
       case 'poll':
         return await pollCommand(io, values);
@@ -94,17 +94,47 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         throw new UsageError(`unknown command "${command}"; see taskhook --help`);
     }
   } catch (error) {
-    io.err(`taskhook: ${oneLine(error)}`);
-    return 2;
+    const { exit, line } = failureOf(error);
+    io.err(`taskhook: ${line}`);
+    return exit;
   }
 }
 
-/** Our own errors carry safe messages; anything else is named, not dumped. */
-function oneLine(error: unknown): string {
-  if (error instanceof UsageError || error instanceof ConfigError || error instanceof StoreError) return error.message;
-  if (error instanceof EcsError) return `ECS ${error.code}: ${error.message}${error.requestId ? ` (request ${error.requestId})` : ''}`;
-  if ((error as { code?: string })?.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || (error as { code?: string })?.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') return (error as Error).message;
-  if ((error as { code?: string })?.code === 'ENOENT') return (error as Error).message;
-  if ((error as Error)?.name === 'ScenarioError') return (error as Error).message;
-  return `unexpected ${(error as Error)?.name ?? 'error'}: ${(error as Error)?.message ?? String(error)}`;
+interface Failure {
+  exit: number;
+  line: string;
+}
+
+/** Node errors whose message is one clear line already: parseArgs' option errors, a file that is not there. */
+const NODE_CODES = new Set(['ERR_PARSE_ARGS_UNKNOWN_OPTION', 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE', 'ENOENT']);
+
+const isA =
+  <E extends Error>(type: abstract new (...args: never[]) => E) =>
+  (error: unknown): error is E =>
+    error instanceof type;
+const isNodeError = (error: unknown): error is NodeJS.ErrnoException => error instanceof Error && NODE_CODES.has((error as NodeJS.ErrnoException).code ?? '');
+
+/** A table row: errors that `matches` exit with `exit`, and `line` says what went wrong. */
+const on =
+  <E extends Error>(matches: (error: unknown) => error is E, exit: number, line: (error: E) => string = (error) => error.message) =>
+  (error: unknown): Failure | undefined =>
+    matches(error) ? { exit, line: line(error) } : undefined;
+
+/** Errors that carry safe messages (ours, and Node's above), with the exit code each means; the first match wins. */
+const FAILURES = [
+  on(isA(UsageError), EXIT.error),
+  on(isA(DomainError), EXIT.error),
+  on(isA(ConfigError), EXIT.error),
+  on(isA(StoreError), EXIT.error),
+  on(isA(EcsError), EXIT.error, (e) => `ECS ${e.code}: ${e.message}${e.requestId ? ` (request ${e.requestId})` : ''}`),
+  on(isNodeError, EXIT.error),
+];
+
+/** Anything else is named, not dumped. */
+function failureOf(error: unknown): Failure {
+  for (const row of FAILURES) {
+    const failure = row(error);
+    if (failure) return failure;
+  }
+  return { exit: EXIT.error, line: `unexpected ${(error as Error)?.name ?? 'error'}: ${(error as Error)?.message ?? String(error)}` };
 }

@@ -1,8 +1,9 @@
 /** The demo's webhook consumer: verifies every delivery with `standardwebhooks` and prints one line per event. */
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
+import { createLogger } from '../log.js';
 import type { TaskEvent } from '../tasks/events.js';
+import { DEFAULT_LIMITS, createGuardedServer, sendError, type HttpLimits } from './http-server.js';
 
 export interface DemoReceiver {
   url: string;
@@ -30,27 +31,39 @@ function formatDuration(seconds: number): string {
   return m > 0 ? `${m}m ${Math.round(seconds % 60)}s` : `${Math.round(seconds)}s`;
 }
 
-export async function startDemoReceiver(secret: string, print: (line: string) => void): Promise<DemoReceiver> {
+/** What the demo receiver answers a delivery whose signature does not verify (or that is not a delivery at all). */
+const INVALID_SIGNATURE = { code: 'InvalidSignature', status: 400, message: 'the webhook-signature does not verify with the demo secret' };
+
+export async function startDemoReceiver(secret: string, print: (line: string) => void, limits: Partial<HttpLimits> = {}): Promise<DemoReceiver> {
   const webhook = new Webhook(secret);
-  const server = http.createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks).toString('utf8');
-    let verified = true;
-    try {
-      webhook.verify(body, req.headers as Record<string, string>);
-    } catch {
-      verified = false;
-    }
-    try {
-      print(describeEvent(JSON.parse(body) as TaskEvent, verified));
-    } catch {
-      print(`a delivery that is not JSON  ${verified ? 'signature verified' : 'SIGNATURE INVALID'}`);
-    }
-    res.writeHead(verified ? 204 : 400);
-    res.end();
-  });
+  const logger = createLogger('warn');
+  // The same framing as the local API server: body limit, header/time limits, stream errors answered or closed, never thrown.
+  const server = createGuardedServer(
+    { ...DEFAULT_LIMITS, ...limits },
+    async (req, res, { readBody }) => {
+      const body = (await readBody()).toString('utf8');
+      let verified = true;
+      try {
+        webhook.verify(body, req.headers as Record<string, string>);
+      } catch {
+        verified = false;
+      }
+      try {
+        print(describeEvent(JSON.parse(body) as TaskEvent, verified));
+      } catch {
+        print(`a delivery that is not JSON  ${verified ? 'signature verified' : 'SIGNATURE INVALID'}`);
+      }
+      if (verified) {
+        res.writeHead(204);
+        res.end();
+      } else {
+        sendError(res, INVALID_SIGNATURE.code, INVALID_SIGNATURE.status, INVALID_SIGNATURE.message);
+      }
+    },
+    logger,
+  );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  server.on('error', (error) => logger.warn('demo receiver server error', { error }));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}/webhook`,

@@ -4,13 +4,14 @@
  * and a receiver that verifies and prints every delivery.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { handler as apiHandler } from '../../functions/api/index.js';
-import { handler as pollHandler } from '../../functions/poller/index.js';
-import { loadConfig } from '../config.js';
+import { loadConfig, type Config, type StaticWebhook } from '../config.js';
 import { EcsSimulator } from '../ecs/simulator/index.js';
 import { demoTasks } from '../ecs/simulator/scenarios.js';
+import { createPollHandler } from '../fc/poll-handler.js';
+import { createApiHandler } from '../http/app.js';
 import type { PollSummary } from '../poller.js';
-import { closeProcessDeps } from '../runtime.js';
+import { buildDeps, closeDeps, type AppDeps } from '../runtime.js';
+import { COMPLETION_EVENT_TYPES } from '../tasks/events.js';
 import { newWebhookSecret } from '../webhooks/signing.js';
 import { startDemoReceiver, type DemoReceiver } from './demo-receiver.js';
 import { startLocalServer, type FcHandler } from './http-server.js';
@@ -32,7 +33,7 @@ export interface RunningLocal {
 }
 
 /** A task id no simulator knows: the demo shows what ecs.task.not_found looks like. */
-const DEMO_MISSING_TASK = 'cn-hangzhou/t-bp1demogone00000000';
+const DEMO_MISSING_TASK = { regionId: 'cn-hangzhou', taskId: 't-bp1demogone00000000' };
 
 export async function startLocal(options: StartOptions = {}): Promise<RunningLocal> {
   const env = options.env ?? process.env;
@@ -41,40 +42,43 @@ export async function startLocal(options: StartOptions = {}): Promise<RunningLoc
   const demo = !initial.credentials && !initial.ecsEndpoint;
   let simulator: EcsSimulator | null = null;
   let receiver: DemoReceiver | null = null;
+  let config: Config = initial;
 
   if (demo) {
-    const accessKeyId = 'LTAIdemo' + randomBytes(6).toString('hex');
-    const accessKeySecret = randomBytes(18).toString('base64url');
+    const credentials = { accessKeyId: 'LTAIdemo' + randomBytes(6).toString('hex'), accessKeySecret: randomBytes(18).toString('base64url') };
     // Second precision (ECS also answers in minutes) keeps the demo's short durations readable.
-    simulator = new EcsSimulator({ credentials: [{ accessKeyId, accessKeySecret }], tasks: demoTasks(Date.now()), timePrecision: 'second' });
+    simulator = new EcsSimulator({ credentials: [credentials], tasks: demoTasks(Date.now()), timePrecision: 'second' });
     const endpoint = await simulator.start();
     const secret = newWebhookSecret();
     receiver = await startDemoReceiver(secret, (line) => print(`  ${line}`));
-    const demoWebhook = { url: receiver.url, secret, description: 'demo receiver', events: ['ecs.task.succeeded', 'ecs.task.partially_failed', 'ecs.task.failed', 'ecs.task.cancelled', 'ecs.task.not_found', 'ecs.task.started', 'ecs.task.progress'] };
-    // The handlers read their configuration from the environment, exactly as on FC.
-    Object.assign(env, {
-      ALIBABA_CLOUD_ACCESS_KEY_ID: accessKeyId,
-      ALIBABA_CLOUD_ACCESS_KEY_SECRET: accessKeySecret,
-      TASKHOOK_ECS_ENDPOINT: endpoint,
-      TASKHOOK_DISCOVER: env.TASKHOOK_DISCOVER || 'cn-hangzhou:*;cn-beijing:*',
-      TASKHOOK_TASKS: [env.TASKHOOK_TASKS, DEMO_MISSING_TASK].filter(Boolean).join(','),
-      TASKHOOK_WEBHOOKS: JSON.stringify([...initial.webhooks, demoWebhook]),
-      TASKHOOK_ALLOW_PRIVATE_WEBHOOKS: [env.TASKHOOK_ALLOW_PRIVATE_WEBHOOKS, '127.0.0.1/32'].filter(Boolean).join(','),
+    const demoWebhook: StaticWebhook = { url: receiver.url, secret, description: 'demo receiver', events: [...COMPLETION_EVENT_TYPES, 'ecs.task.started', 'ecs.task.progress'] };
+    config = {
+      ...initial,
+      credentials,
+      ecsEndpoint: endpoint,
+      discover: initial.discover.length ? initial.discover : [{ regionId: 'cn-hangzhou', actions: [] }, { regionId: 'cn-beijing', actions: [] }],
+      tasks: [...initial.tasks, DEMO_MISSING_TASK],
+      webhooks: [...initial.webhooks, demoWebhook],
+      allowPrivateWebhooks: [...initial.allowPrivateWebhooks, '127.0.0.1/32'],
       // The demo's own lines tell the story; JSON logs only for what goes wrong, unless asked for.
-      TASKHOOK_LOG_LEVEL: env.TASKHOOK_LOG_LEVEL || 'warn',
-    });
+      logLevel: env.TASKHOOK_LOG_LEVEL ? initial.logLevel : 'warn',
+    };
   }
   let token: string | null = null;
-  if (initial.apiTokens.length === 0) {
+  if (config.apiTokens.length === 0) {
     token = 'thk_' + randomBytes(24).toString('base64url');
-    env.TASKHOOK_API_TOKENS = token;
+    config = { ...config, apiTokens: [token] };
   }
-  const config = loadConfig(env, 'local');
-  const server = await startLocalServer(apiHandler as unknown as FcHandler, config.port).catch(async (error: NodeJS.ErrnoException) => {
+  // The same handlers FC runs, given this process's dependencies instead of an FC instance's.
+  const running = buildDeps(config, () => config.credentials);
+  const depsOf = (): Promise<AppDeps> => running;
+  const apiHandler = createApiHandler(depsOf) as unknown as FcHandler;
+  const pollHandler = createPollHandler(depsOf);
+  const server = await startLocalServer(apiHandler, config.port).catch(async (error: NodeJS.ErrnoException) => {
     // A busy default port should not stop a first try; a port the user chose should.
     if (error.code !== 'EADDRINUSE' || env.TASKHOOK_PORT) throw error;
     print(`port ${config.port} is busy, so the API takes a free port (set TASKHOOK_PORT to choose one)`);
-    return startLocalServer(apiHandler as unknown as FcHandler, 0);
+    return startLocalServer(apiHandler, 0);
   });
   const intervalMs = (options.intervalSeconds ?? (demo && !env.TASKHOOK_POLL_INTERVAL ? 5 : config.pollIntervalSeconds)) * 1000;
 
@@ -84,7 +88,7 @@ export async function startLocal(options: StartOptions = {}): Promise<RunningLoc
   let stopped = false;
   const pollNow = () => {
     const event = Buffer.from(JSON.stringify({ triggerTime: new Date().toISOString(), triggerName: 'local-timer', payload: '' }));
-    const run = (pollHandler(event, { requestId: randomUUID(), function: { name: 'poller', timeout: Math.max(30, intervalMs / 1000) } }) as Promise<PollSummary>).finally(() => {
+    const run = pollHandler(event, { requestId: randomUUID(), function: { name: 'poller', timeout: Math.max(30, intervalMs / 1000) } }).finally(() => {
       if (inFlight === run) inFlight = null;
     });
     inFlight = run;
@@ -132,13 +136,13 @@ export async function startLocal(options: StartOptions = {}): Promise<RunningLoc
       // A run in progress finishes (its commits are atomic); anything it did not reach is polled next start.
       await inFlight?.catch(() => undefined);
       await server.close();
-      await closeProcessDeps();
+      await closeDeps(await running);
       await receiver?.close();
       await simulator?.stop();
     },
   };
 }
 
-function describeStore(store: ReturnType<typeof loadConfig>['store']): string {
+function describeStore(store: Config['store']): string {
   return store.kind === 'sqlite' ? store.path : store.kind;
 }

@@ -1,6 +1,6 @@
-/** Opaque page cursors: the last key of the previous page, base64url so clients treat it as a token. */
+/** Page cursors and the sort keys every backend orders by: cursors are the last key of the previous page, base64url so clients treat them as tokens. */
 import { InvalidInputError } from '../errors.js';
-import type { StoredEvent } from './port.js';
+import type { DeliveryAttempt, StoredEvent } from './port.js';
 
 export function encodeCursor(lastKey: string): string {
   return Buffer.from(lastKey, 'utf8').toString('base64url');
@@ -23,3 +23,12 @@ export function eventSortKey(stored: StoredEvent): string {
   const sequence = String(999_999_999 - stored.event.data.sequence).padStart(9, '0');
   return newestFirstKey(stored.recordedAt, `${sequence}|${stored.event.id}`);
 }
+
+/** Deliveries sort newest created first. */
+export const deliverySortKey = (d: { createdAt: string; id: string }) => newestFirstKey(d.createdAt, d.id);
+
+/** Attempts sort newest first; one delivery's attempts at the same time by number. */
+export const attemptSortKey = (a: DeliveryAttempt) => newestFirstKey(a.at, `${a.deliveryId}#${String(a.attempt).padStart(4, '0')}`);
+
+/** One webhook's deliveries for one task go in sequence order. */
+export const orderSortKey = (d: { sequence: number; id: string }) => `${String(d.sequence).padStart(12, '0')}|${d.id}`;

@@ -1,210 +1,157 @@
 /** In-memory StateStore: for unit tests and TASKHOOK_STORE=memory. Everything is lost when the process ends. */
-import { VersionConflictError } from '../errors.js';
-import {
-  taskKeyString,
-  type Delivery,
-  type DeliveryAttempt,
-  type DeliveryUpdate,
-  type EventQuery,
-  type NewDelivery,
-  type Page,
-  type PageRequest,
-  type RetentionResult,
-  type StateStore,
-  type StoredEvent,
-  type TaskKey,
-  type TaskRecord,
-  type TransitionCommit,
-  type WatchSource,
-  type WebhookRecord,
-} from './port.js';
-import { abandoned, afterAttempt, pendingDelivery, rescheduled } from './delivery-records.js';
-import { decodeCursor, encodeCursor, eventSortKey, newestFirstKey } from './cursor.js';
+import type { Lease, RangeRequest, StorageBackend } from './backend.js';
+import { attemptSortKey, deliverySortKey, eventSortKey, orderSortKey } from './cursor.js';
+import { createStateStore } from './layer.js';
+import { taskKeyString, type Delivery, type DeliveryAttempt, type RetentionResult, type StateStore, type StoredEvent, type TaskRecord, type WebhookRecord } from './port.js';
+import { purgeable } from './retention.js';
 
 const clone = <T>(value: T): T => structuredClone(value);
+
+/** The entries after the cursor in key order, up to the limit, each holding a copy of its record. */
+function rangeOf<T>(entries: Array<[key: string, record: T]>, range: RangeRequest): Array<{ key: string; record: T }> {
+  return entries
+    .filter(([key]) => range.after === undefined || key > range.after)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .slice(0, range.limit)
+    .map(([key, record]) => ({ key, record: clone(record) }));
+}
+
+function pick<T>(map: Map<string, T>, ids: string[]): Map<string, T> {
+  return new Map(ids.flatMap((id) => (map.has(id) ? [[id, clone(map.get(id)!)] as const] : [])));
+}
 
 export function createMemoryStore(): StateStore {
   const tasks = new Map<string, TaskRecord>();
   const events = new Map<string, StoredEvent>();
-  const deliveries = new Map<string, Delivery>();
+  /** Each delivery with a revision that moves on every change. */
+  const deliveries = new Map<string, { value: Delivery; revision: string }>();
   const attempts: DeliveryAttempt[] = [];
   const webhooks = new Map<string, WebhookRecord>();
-  const leases = new Map<string, { holder: string; expiresAt: number }>();
+  const leases = new Map<string, Lease>();
+  let revisions = 0;
+  const revise = (value: Delivery) => ({ value: clone(value), revision: String(++revisions) });
 
-  /** Sorted by key, paged by the last key returned. */
-  const pageOf = <T>(entries: [string, T][], page: PageRequest): Page<T> => {
-    const after = decodeCursor(page.cursor);
-    const sorted = entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).filter(([k]) => after === undefined || k > after);
-    const slice = sorted.slice(0, page.limit);
-    const more = sorted.length > page.limit;
-    return { items: slice.map(([, v]) => clone(v)), ...(more ? { cursor: encodeCursor(slice[slice.length - 1][0]) } : {}) };
-  };
-
-  const insertDeliveries = (list: NewDelivery[]) => {
-    for (const d of list) {
-      if (deliveries.has(d.id)) continue;
-      deliveries.set(d.id, pendingDelivery(clone(d)));
-    }
-  };
-
-  return {
-    async watchTask(key: TaskKey, source: WatchSource, now: string) {
-      const id = taskKeyString(key);
-      const existing = tasks.get(id);
-      if (existing) {
-        if (!existing.sources.includes(source)) existing.sources.push(source);
-        return clone(existing);
-      }
-      const record: TaskRecord = { ...key, sources: [source], snapshot: null, version: 0, sequence: 0, active: true, invalid: null, watchedAt: now, updatedAt: now };
-      tasks.set(id, record);
-      return clone(record);
-    },
-
-    async unwatchTask(key, source) {
-      const id = taskKeyString(key);
-      const existing = tasks.get(id);
-      if (!existing || !existing.sources.includes(source)) return false;
-      existing.sources = existing.sources.filter((s) => s !== source);
-      if (existing.sources.length === 0) tasks.delete(id);
-      return true;
+  const backend: StorageBackend = {
+    tasks: {
+      get: async (ids) => pick(tasks, ids),
+      async insert(record) {
+        const id = taskKeyString(record);
+        if (tasks.has(id)) return false;
+        tasks.set(id, clone(record));
+        return true;
+      },
+      async setSources(current, sources) {
+        const record = tasks.get(taskKeyString(current));
+        if (!record || JSON.stringify(record.sources) !== JSON.stringify(current.sources)) return false;
+        record.sources = [...sources];
+        return true;
+      },
+      async delete(current) {
+        const id = taskKeyString(current);
+        const record = tasks.get(id);
+        if (!record || record.version !== current.version || JSON.stringify(record.sources) !== JSON.stringify(current.sources)) return false;
+        return tasks.delete(id);
+      },
+      range: async (range, activeOnly) => rangeOf([...tasks].filter(([, t]) => !activeOnly || t.active).map(([id, t]) => [id, t]), range),
+      async commit(c) {
+        const record = tasks.get(taskKeyString(c.key));
+        if (!record || record.version !== c.expectedVersion) return false;
+        for (const stored of c.events) if (!events.has(stored.event.id)) events.set(stored.event.id, clone(stored));
+        for (const d of c.deliveries) if (!deliveries.has(d.id)) deliveries.set(d.id, revise(d));
+        const { snapshot, sequence, active, invalid, updatedAt } = clone(c);
+        Object.assign(record, { snapshot, version: record.version + 1, sequence, active, invalid, updatedAt });
+        return true;
+      },
+      completePendingCommits: async () => 0,
     },
 
-    async getTasks(keys) {
-      const out = new Map<string, TaskRecord>();
-      for (const key of keys) {
-        const record = tasks.get(taskKeyString(key));
-        if (record) out.set(taskKeyString(key), clone(record));
-      }
-      return out;
+    events: {
+      get: async (ids) => pick(events, ids),
+      async range(filter, range) {
+        const matching = [...events.values()].filter(
+          (e) => (!filter.regionId || e.regionId === filter.regionId) && (!filter.taskId || e.taskId === filter.taskId) && (!filter.type || e.event.type === filter.type),
+        );
+        return rangeOf(matching.map((e) => [eventSortKey(e), e]), range);
+      },
     },
 
-    async listActiveTasks(page) {
-      return pageOf([...tasks].filter(([, t]) => t.active), page);
+    deliveries: {
+      async insert(list) {
+        for (const d of list) if (!deliveries.has(d.id)) deliveries.set(d.id, revise(d));
+      },
+      get: async (ids) => pick(deliveries, ids),
+      async replace(current, next, attempt) {
+        if (attempt) attempts.push(clone(attempt));
+        if (deliveries.get(current.value.id)?.revision !== current.revision) return false;
+        deliveries.set(next.id, revise(next));
+        return true;
+      },
+      async appendAttempt(attempt) {
+        attempts.push(clone(attempt));
+      },
+      async due(now, limit) {
+        return [...deliveries.values()]
+          .map((d) => d.value)
+          .filter((d) => d.status === 'pending' && d.nextAttemptAt !== null && d.nextAttemptAt <= now)
+          .sort((a, b) => (a.nextAttemptAt! < b.nextAttemptAt! ? -1 : a.nextAttemptAt! > b.nextAttemptAt! ? 1 : a.id < b.id ? -1 : 1))
+          .slice(0, limit)
+          .map(clone);
+      },
+      async pendingInOrder(webhookId, key, limit) {
+        const pending = [...deliveries.values()]
+          .map((d) => d.value)
+          .filter((d) => d.status === 'pending' && d.webhookId === webhookId && d.regionId === key.regionId && d.taskId === key.taskId);
+        return rangeOf(pending.map((d) => [orderSortKey(d), d]), { limit }).map((e) => e.record);
+      },
+      async range(filter, range) {
+        const matching = [...deliveries.values()].map((d) => d.value).filter((d) => (!filter.eventId || d.eventId === filter.eventId) && (!filter.webhookId || d.webhookId === filter.webhookId));
+        return rangeOf(matching.map((d) => [deliverySortKey(d), d]), range);
+      },
+      async rangeAttempts(filter, range) {
+        const matching = attempts.filter((a) => (!filter.eventId || a.eventId === filter.eventId) && (!filter.webhookId || a.webhookId === filter.webhookId));
+        return rangeOf(matching.map((a) => [attemptSortKey(a), a]), range);
+      },
     },
 
-    async listTasks(page) {
-      return pageOf([...tasks], page);
+    webhooks: {
+      async get(id) {
+        const w = webhooks.get(id);
+        return w ? clone(w) : null;
+      },
+      async put(webhook) {
+        webhooks.set(webhook.id, clone(webhook));
+      },
+      all: async () => [...webhooks.values()].map(clone),
+      delete: async (id) => webhooks.delete(id),
     },
 
-    async commitTransition(commit: TransitionCommit) {
-      const id = taskKeyString(commit.key);
-      const existing = tasks.get(id);
-      if (!existing || existing.version !== commit.expectedVersion) throw new VersionConflictError(id);
-      for (const event of commit.events) {
-        if (!events.has(event.id)) events.set(event.id, { event: clone(event), regionId: commit.key.regionId, taskId: commit.key.taskId, recordedAt: commit.snapshot.observedAt });
-      }
-      insertDeliveries(commit.deliveries);
-      Object.assign(existing, {
-        snapshot: clone(commit.snapshot),
-        version: existing.version + 1,
-        sequence: commit.sequence,
-        active: commit.active,
-        invalid: commit.invalid ?? null,
-        updatedAt: commit.snapshot.observedAt,
-      });
-    },
-
-    async getEvent(id) {
-      const stored = events.get(id);
-      return stored ? clone(stored) : null;
-    },
-
-    async listEvents(query: EventQuery) {
-      const matching = [...events.values()].filter(
-        (e) =>
-          (!query.regionId || e.regionId === query.regionId) &&
-          (!query.taskId || e.taskId === query.taskId) &&
-          (!query.type || e.event.type === query.type),
-      );
-      // Newest first: the sort key is the inverted time, then the id.
-      return pageOf(matching.map((e) => [eventSortKey(e), e]), query);
-    },
-
-    async enqueueDeliveries(list) {
-      insertDeliveries(list);
-    },
-
-    async listDueDeliveries(now, limit) {
-      return [...deliveries.values()]
-        .filter((d) => d.status === 'pending' && d.nextAttemptAt !== null && d.nextAttemptAt <= now)
-        .sort((a, b) => (a.nextAttemptAt! < b.nextAttemptAt! ? -1 : a.nextAttemptAt! > b.nextAttemptAt! ? 1 : a.id < b.id ? -1 : 1))
-        .slice(0, limit)
-        .map(clone);
-    },
-
-    async getDelivery(id) {
-      const d = deliveries.get(id);
-      return d ? clone(d) : null;
-    },
-
-    async rescheduleDelivery(id, nextAttemptAt) {
-      const d = deliveries.get(id);
-      const next = d && rescheduled(d, nextAttemptAt);
-      if (next) deliveries.set(id, next);
-    },
-
-    async abandonDelivery(id, reason, now) {
-      const d = deliveries.get(id);
-      const next = d && abandoned(d, reason, now);
-      if (next) deliveries.set(id, next);
-    },
-
-    async firstPendingDelivery(webhookId, key) {
-      const pending = [...deliveries.values()]
-        .filter((d) => d.status === 'pending' && d.webhookId === webhookId && d.regionId === key.regionId && d.taskId === key.taskId)
-        .sort((a, b) => a.sequence - b.sequence);
-      return pending[0] ? clone(pending[0]) : null;
-    },
-
-    async recordAttempt(attempt: DeliveryAttempt, update: DeliveryUpdate) {
-      attempts.push(clone(attempt));
-      const d = deliveries.get(attempt.deliveryId);
-      if (d) deliveries.set(d.id, afterAttempt(d, attempt, update));
-    },
-
-    async listDeliveries(query) {
-      const matching = [...deliveries.values()].filter((d) => (!query.eventId || d.eventId === query.eventId) && (!query.webhookId || d.webhookId === query.webhookId));
-      return pageOf(matching.map((d) => [newestFirstKey(d.createdAt, d.id), d]), query);
-    },
-
-    async listAttempts(query) {
-      const matching = attempts.filter((a) => (!query.eventId || a.eventId === query.eventId) && (!query.webhookId || a.webhookId === query.webhookId));
-      return pageOf(matching.map((a) => [newestFirstKey(a.at, `${a.deliveryId}#${String(a.attempt).padStart(4, '0')}`), a]), query);
-    },
-
-    async putWebhook(webhook) {
-      webhooks.set(webhook.id, clone(webhook));
-    },
-    async getWebhook(id) {
-      const w = webhooks.get(id);
-      return w ? clone(w) : null;
-    },
-    async listWebhooks() {
-      return [...webhooks.values()].sort((a, b) => (a.createdAt < b.createdAt ? -1 : 1)).map(clone);
-    },
-    async deleteWebhook(id) {
-      return webhooks.delete(id);
-    },
-
-    async acquireLease(name, holder, ttlMs, nowMs) {
-      const lease = leases.get(name);
-      if (lease && lease.holder !== holder && lease.expiresAt > nowMs) return false;
-      leases.set(name, { holder, expiresAt: nowMs + ttlMs });
-      return true;
-    },
-    async releaseLease(name, holder) {
-      if (leases.get(name)?.holder === holder) leases.delete(name);
+    leases: {
+      async insert(name, lease) {
+        if (leases.has(name)) return false;
+        leases.set(name, { ...lease });
+        return true;
+      },
+      async replaceIf(name, lease, when) {
+        const current = leases.get(name);
+        if (!current || (current.holder !== when.heldBy && current.expiresAtMs > when.expiredBy)) return false;
+        leases.set(name, { ...lease });
+        return true;
+      },
+      async delete(name, holder) {
+        if (leases.get(name)?.holder === holder) leases.delete(name);
+      },
     },
 
     async purge(before): Promise<RetentionResult> {
       const result: RetentionResult = { tasks: 0, events: 0, deliveries: 0, attempts: 0 };
-      for (const [id, t] of tasks) if (!t.active && t.updatedAt < before) (tasks.delete(id), result.tasks++);
-      for (const [id, e] of events) if (e.recordedAt < before) (events.delete(id), result.events++);
-      for (const [id, d] of deliveries) if (d.status !== 'pending' && d.updatedAt < before) (deliveries.delete(id), result.deliveries++);
-      for (let i = attempts.length - 1; i >= 0; i--) if (attempts[i].at < before) (attempts.splice(i, 1), result.attempts++);
+      for (const [id, t] of tasks) if (purgeable.task(t, before)) (tasks.delete(id), result.tasks++);
+      for (const [id, e] of events) if (purgeable.event(e, before)) (events.delete(id), result.events++);
+      for (const [id, d] of deliveries) if (purgeable.delivery(d.value, before)) (deliveries.delete(id), result.deliveries++);
+      for (let i = attempts.length - 1; i >= 0; i--) if (purgeable.attempt(attempts[i], before)) (attempts.splice(i, 1), result.attempts++);
       return result;
     },
 
     async close() {},
   };
+  return createStateStore(backend);
 }

@@ -1,6 +1,6 @@
 /**
- * The StateStore port: everything taskhook remembers. One contract suite (test/store-contract.ts) holds every
- * adapter to the same behaviour; an adapter translates these calls to its storage and decides nothing.
+ * The StateStore port, split by role so a consumer can depend on the narrowest one. One contract suite
+ * (test/store/contract.ts) holds every store to the same behaviour; the rules live once in ./layer.ts.
  */
 import type { TaskSnapshot } from '../tasks/snapshot.js';
 import type { TaskEvent } from '../tasks/events.js';
@@ -147,7 +147,8 @@ export interface RetentionResult {
   attempts: number;
 }
 
-export interface StateStore {
+/** The watch list and its transitions: what the poller reads and commits. */
+export interface TaskStore {
   /** Adds the task to the watch list (or adds a source to it); watching twice is not an error. */
   watchTask(key: TaskKey, source: WatchSource, now: string): Promise<TaskRecord>;
   /** Removes one source; the task is forgotten when none is left. True if it was watched by that source. */
@@ -159,19 +160,34 @@ export interface StateStore {
    * The new snapshot and its events and deliveries, as one unit: exactly one of two racing commits wins, and a
    * crash at any point neither loses nor duplicates an event. SQLite and memory make all of it visible at once;
    * Tablestore commits the snapshot with an outbox in one conditional row write and writes the events from it
-   * right after — or, after a crash, when listActiveTasks or the task's next commit meets the outbox.
+   * right after — or, after a crash, in completePendingCommits or when the task's next commit meets the outbox.
    */
   commitTransition(commit: TransitionCommit): Promise<void>;
+  /**
+   * Finishes the commits a crash left half-written (snapshot stored, events and deliveries not yet): writes them
+   * out exactly once and returns how many it finished. Idempotent; 0 where every commit is atomic (memory, SQLite).
+   */
+  completePendingCommits(): Promise<number>;
+}
 
+/** The events that transitions recorded. */
+export interface EventLog {
   getEvent(id: string): Promise<StoredEvent | null>;
   /** Newest first. */
   listEvents(query: EventQuery): Promise<Page<StoredEvent>>;
+}
 
+export interface DeliveryQuery extends PageRequest {
+  eventId?: string;
+  webhookId?: string;
+}
+
+/** Deliveries waiting to be sent, their attempts, and how each moves on. */
+export interface DeliveryQueue {
   /** Inserts deliveries that do not exist yet (by id). */
   enqueueDeliveries(deliveries: NewDelivery[]): Promise<void>;
   /** Pending deliveries whose next attempt is due at `now`, oldest due first, without scanning finished ones. */
   listDueDeliveries(now: string, limit: number): Promise<Delivery[]>;
-  getDelivery(id: string): Promise<Delivery | null>;
   /** Moves a pending delivery's next attempt (it waits behind an earlier one, or its webhook is paused). */
   rescheduleDelivery(id: string, nextAttemptAt: string): Promise<void>;
   /** Marks a pending delivery dead without an attempt (its webhook was disabled or deleted). */
@@ -180,20 +196,33 @@ export interface StateStore {
   firstPendingDelivery(webhookId: string, key: TaskKey): Promise<Delivery | null>;
   /** Appends the attempt and moves the delivery on (rescheduled, succeeded or dead). */
   recordAttempt(attempt: DeliveryAttempt, update: DeliveryUpdate): Promise<void>;
-  listDeliveries(query: PageRequest & { eventId?: string; webhookId?: string }): Promise<Page<Delivery>>;
   /** Newest first. */
-  listAttempts(query: PageRequest & { eventId?: string; webhookId?: string }): Promise<Page<DeliveryAttempt>>;
+  listDeliveries(query: DeliveryQuery): Promise<Page<Delivery>>;
+  /** Newest first. */
+  listAttempts(query: DeliveryQuery): Promise<Page<DeliveryAttempt>>;
+}
 
+export interface WebhookStore {
   putWebhook(webhook: WebhookRecord): Promise<void>;
   getWebhook(id: string): Promise<WebhookRecord | null>;
+  /** Oldest first. */
   listWebhooks(): Promise<WebhookRecord[]>;
   deleteWebhook(id: string): Promise<boolean>;
+}
 
+/** Named leases, so only one poll run works at a time. */
+export interface LeaseStore {
   /** True if `holder` now holds the lease (it was free, expired, or already theirs). */
   acquireLease(name: string, holder: string, ttlMs: number, nowMs: number): Promise<boolean>;
   releaseLease(name: string, holder: string): Promise<void>;
+}
 
+export interface RetentionStore {
   /** Removes inactive tasks, events, deliveries and attempts last touched before `before`. */
   purge(before: string): Promise<RetentionResult>;
+}
+
+/** Everything taskhook remembers: every role, and the connection behind them. */
+export interface StateStore extends TaskStore, EventLog, DeliveryQueue, WebhookStore, LeaseStore, RetentionStore {
   close(): Promise<void>;
 }

@@ -1,21 +1,11 @@
-/** StateStore on SQLite (better-sqlite3): the local default. WAL mode; one transaction per transition commit. */
+/** The SQLite backend (better-sqlite3): the local default. WAL mode; one transaction per transition commit. */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { VersionConflictError } from '../errors.js';
-import { abandoned, afterAttempt, pendingDelivery, rescheduled } from './delivery-records.js';
-import { decodeCursor, encodeCursor, eventSortKey, newestFirstKey } from './cursor.js';
-import {
-  taskKeyString,
-  type Delivery,
-  type DeliveryAttempt,
-  type NewDelivery,
-  type Page,
-  type StateStore,
-  type StoredEvent,
-  type TaskRecord,
-  type WebhookRecord,
-} from './port.js';
+import type { RangeRequest, StorageBackend } from './backend.js';
+import { attemptSortKey, deliverySortKey, eventSortKey } from './cursor.js';
+import { createStateStore } from './layer.js';
+import { taskKeyString, type Delivery, type DeliveryAttempt, type StateStore, type StoredEvent, type TaskRecord, type WebhookRecord } from './port.js';
 
 /** Each entry moves the schema one version on; PRAGMA user_version records how far a file has come. */
 const MIGRATIONS: string[] = [
@@ -94,208 +84,143 @@ export function createSqliteStore(path: string): StateStore {
   db.pragma('busy_timeout = 5000');
   migrate(db);
 
-  const page = <R, T>(sql: string, params: unknown[], limit: number, keyOf: (row: R) => string, map: (row: R) => T): Page<T> => {
-    const rows = db.prepare(sql).all(...params, limit + 1) as R[];
-    const items = rows.slice(0, limit);
-    return { items: items.map(map), ...(rows.length > limit ? { cursor: encodeCursor(keyOf(items[items.length - 1])) } : {}) };
+  /** `where` conditions joined to the range: rows after the cursor by `sort_key`, up to the limit. */
+  const rangeOf = <T>(table: string, where: Array<[clause: string, value: unknown]>, range: RangeRequest): Array<{ key: string; record: T }> => {
+    const clauses = ['sort_key > ?', ...where.map(([clause]) => clause)];
+    const rows = db
+      .prepare(`SELECT sort_key, body FROM ${table} WHERE ${clauses.join(' AND ')} ORDER BY sort_key LIMIT ?`)
+      .all(range.after ?? '', ...where.map(([, value]) => value), range.limit) as { sort_key: string; body: string }[];
+    return rows.map((r) => ({ key: r.sort_key, record: JSON.parse(r.body) as T }));
   };
+  const present = (filter: Record<string, string | undefined>) => Object.entries(filter).flatMap(([column, value]): Array<[string, unknown]> => (value ? [[`${column} = ?`, value]] : []));
 
+  const getTask = db.prepare(`SELECT * FROM tasks WHERE key = ?`);
+  const insertEvent = db.prepare(`INSERT OR IGNORE INTO events (id, region_id, task_id, type, sort_key, recorded_at, body) VALUES (?, ?, ?, ?, ?, ?, ?)`);
   const insertDelivery = db.prepare(
     `INSERT OR IGNORE INTO deliveries (id, event_id, webhook_id, sort_key, region_id, task_id, sequence, status, next_attempt_at, updated_at, body)
-     VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)`,
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
-  const insertDeliveries = (list: NewDelivery[]) => {
-    for (const d of list) {
-      const delivery = pendingDelivery(d);
-      insertDelivery.run(d.id, d.eventId, d.webhookId, newestFirstKey(d.createdAt, d.id), d.regionId, d.taskId, d.sequence, d.dueAt, d.createdAt, JSON.stringify(delivery));
-    }
+  const insertDeliveries = (list: Delivery[]) => {
+    for (const d of list) insertDelivery.run(d.id, d.eventId, d.webhookId, deliverySortKey(d), d.regionId, d.taskId, d.sequence, d.status, d.nextAttemptAt, d.updatedAt, JSON.stringify(d));
   };
-  const insertEvent = db.prepare(`INSERT OR IGNORE INTO events (id, region_id, task_id, type, sort_key, recorded_at, body) VALUES (?, ?, ?, ?, ?, ?, ?)`);
-  const getTask = db.prepare(`SELECT * FROM tasks WHERE key = ?`);
-
-  /** Read-modify-write of one delivery; `change` returns null to leave it as it is. */
-  const updateDelivery = (id: string, change: (d: Delivery) => Delivery | null) => {
-    const row = db.prepare(`SELECT body FROM deliveries WHERE id = ?`).get(id) as { body: string } | undefined;
-    if (!row) return;
-    const next = change(JSON.parse(row.body));
-    if (!next) return;
-    db.prepare(`UPDATE deliveries SET status = ?, next_attempt_at = ?, updated_at = ?, body = ? WHERE id = ?`).run(next.status, next.nextAttemptAt, next.updatedAt, JSON.stringify(next), id);
+  const insertAttempt = (a: DeliveryAttempt) =>
+    db.prepare(`INSERT OR REPLACE INTO attempts (delivery_id, attempt, event_id, webhook_id, at, sort_key, body) VALUES (?, ?, ?, ?, ?, ?, ?)`).run(
+      a.deliveryId, a.attempt, a.eventId, a.webhookId, a.at, attemptSortKey(a), JSON.stringify(a),
+    );
+  const bodies = <T>(table: string, ids: string[]) => {
+    const select = db.prepare(`SELECT body FROM ${table} WHERE id = ?`);
+    return new Map(ids.flatMap((id) => {
+      const row = select.get(id) as { body: string } | undefined;
+      return row ? [[id, JSON.parse(row.body) as T] as const] : [];
+    }));
   };
 
-  const commit = db.transaction((c: Parameters<StateStore['commitTransition']>[0]) => {
-    const key = taskKeyString(c.key);
+  const commit = db.transaction((c: Parameters<StorageBackend['tasks']['commit']>[0]): boolean => {
     const moved = db
       .prepare(`UPDATE tasks SET snapshot = ?, version = version + 1, sequence = ?, active = ?, invalid = ?, updated_at = ? WHERE key = ? AND version = ?`)
-      .run(JSON.stringify(c.snapshot), c.sequence, c.active ? 1 : 0, c.invalid ? JSON.stringify(c.invalid) : null, c.snapshot.observedAt, key, c.expectedVersion);
-    if (moved.changes !== 1) throw new VersionConflictError(key);
-    for (const event of c.events) {
-      const stored: StoredEvent = { event, regionId: c.key.regionId, taskId: c.key.taskId, recordedAt: c.snapshot.observedAt };
-      insertEvent.run(event.id, c.key.regionId, c.key.taskId, event.type, eventSortKey(stored), stored.recordedAt, JSON.stringify(stored));
-    }
+      .run(JSON.stringify(c.snapshot), c.sequence, c.active ? 1 : 0, c.invalid ? JSON.stringify(c.invalid) : null, c.updatedAt, taskKeyString(c.key), c.expectedVersion);
+    if (moved.changes !== 1) return false;
+    for (const s of c.events) insertEvent.run(s.event.id, s.regionId, s.taskId, s.event.type, eventSortKey(s), s.recordedAt, JSON.stringify(s));
     insertDeliveries(c.deliveries);
+    return true;
   });
 
-  return {
-    async watchTask(key, source, now) {
-      return db.transaction(() => {
-        const id = taskKeyString(key);
-        const row = getTask.get(id) as TaskRow | undefined;
-        if (!row) {
-          db.prepare(`INSERT INTO tasks (key, region_id, task_id, sources, snapshot, version, sequence, active, invalid, watched_at, updated_at) VALUES (?, ?, ?, ?, NULL, 0, 0, 1, NULL, ?, ?)`).run(
-            id, key.regionId, key.taskId, JSON.stringify([source]), now, now,
-          );
-        } else {
-          const sources: string[] = JSON.parse(row.sources);
-          if (!sources.includes(source)) db.prepare(`UPDATE tasks SET sources = ? WHERE key = ?`).run(JSON.stringify([...sources, source]), id);
+  const replaceDelivery = db.transaction((current: { value: Delivery; revision: string }, next: Delivery, attempt?: DeliveryAttempt): boolean => {
+    if (attempt) insertAttempt(attempt);
+    // The stored body is the revision: the change applies only if nobody rewrote it since it was read.
+    const changed = db
+      .prepare(`UPDATE deliveries SET status = ?, next_attempt_at = ?, updated_at = ?, body = ? WHERE id = ? AND body = ?`)
+      .run(next.status, next.nextAttemptAt, next.updatedAt, JSON.stringify(next), next.id, current.revision);
+    return changed.changes === 1;
+  });
+
+  const backend: StorageBackend = {
+    tasks: {
+      async get(ids) {
+        const out = new Map<string, TaskRecord>();
+        for (const id of ids) {
+          const row = getTask.get(id) as TaskRow | undefined;
+          if (row) out.set(row.key, toTask(row));
         }
-        return toTask(getTask.get(id) as TaskRow);
-      })();
+        return out;
+      },
+      async insert(r) {
+        const inserted = db
+          .prepare(`INSERT OR IGNORE INTO tasks (key, region_id, task_id, sources, snapshot, version, sequence, active, invalid, watched_at, updated_at) VALUES (?, ?, ?, ?, NULL, ?, ?, ?, NULL, ?, ?)`)
+          .run(taskKeyString(r), r.regionId, r.taskId, JSON.stringify(r.sources), r.version, r.sequence, r.active ? 1 : 0, r.watchedAt, r.updatedAt);
+        return inserted.changes === 1;
+      },
+      async setSources(current, sources) {
+        return db.prepare(`UPDATE tasks SET sources = ? WHERE key = ? AND sources = ?`).run(JSON.stringify(sources), taskKeyString(current), JSON.stringify(current.sources)).changes === 1;
+      },
+      async delete(current) {
+        return db.prepare(`DELETE FROM tasks WHERE key = ? AND version = ? AND sources = ?`).run(taskKeyString(current), current.version, JSON.stringify(current.sources)).changes === 1;
+      },
+      async range(range, activeOnly) {
+        const rows = db.prepare(`SELECT * FROM tasks WHERE ${activeOnly ? 'active = 1 AND ' : ''}key > ? ORDER BY key LIMIT ?`).all(range.after ?? '', range.limit) as TaskRow[];
+        return rows.map((r) => ({ key: r.key, record: toTask(r) }));
+      },
+      commit: async (c) => commit(c),
+      completePendingCommits: async () => 0,
     },
 
-    async unwatchTask(key, source) {
-      return db.transaction(() => {
-        const id = taskKeyString(key);
-        const row = getTask.get(id) as TaskRow | undefined;
-        const sources: string[] = row ? JSON.parse(row.sources) : [];
-        if (!sources.includes(source)) return false;
-        const left = sources.filter((s) => s !== source);
-        if (left.length === 0) db.prepare(`DELETE FROM tasks WHERE key = ?`).run(id);
-        else db.prepare(`UPDATE tasks SET sources = ? WHERE key = ?`).run(JSON.stringify(left), id);
-        return true;
-      })();
+    events: {
+      get: async (ids) => bodies<StoredEvent>('events', ids),
+      range: async (filter, range) => rangeOf<StoredEvent>('events', present({ region_id: filter.regionId, task_id: filter.taskId, type: filter.type }), range),
     },
 
-    async getTasks(keys) {
-      const out = new Map<string, TaskRecord>();
-      for (const key of keys) {
-        const row = getTask.get(taskKeyString(key)) as TaskRow | undefined;
-        if (row) out.set(row.key, toTask(row));
-      }
-      return out;
+    deliveries: {
+      async insert(list) {
+        db.transaction(insertDeliveries)(list);
+      },
+      async get(ids) {
+        const select = db.prepare(`SELECT body FROM deliveries WHERE id = ?`);
+        return new Map(ids.flatMap((id) => {
+          const row = select.get(id) as { body: string } | undefined;
+          return row ? [[id, { value: JSON.parse(row.body) as Delivery, revision: row.body }] as const] : [];
+        }));
+      },
+      replace: async (current, next, attempt) => replaceDelivery(current, next, attempt),
+      async appendAttempt(attempt) {
+        insertAttempt(attempt);
+      },
+      async due(now, limit) {
+        const rows = db.prepare(`SELECT body FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`).all(now, limit) as { body: string }[];
+        return rows.map((r) => JSON.parse(r.body));
+      },
+      async pendingInOrder(webhookId, key, limit) {
+        const rows = db
+          .prepare(`SELECT body FROM deliveries WHERE status = 'pending' AND webhook_id = ? AND region_id = ? AND task_id = ? ORDER BY sequence, id LIMIT ?`)
+          .all(webhookId, key.regionId, key.taskId, limit) as { body: string }[];
+        return rows.map((r) => JSON.parse(r.body));
+      },
+      range: async (filter, range) => rangeOf<Delivery>('deliveries', present({ event_id: filter.eventId, webhook_id: filter.webhookId }), range),
+      rangeAttempts: async (filter, range) => rangeOf<DeliveryAttempt>('attempts', present({ event_id: filter.eventId, webhook_id: filter.webhookId }), range),
     },
 
-    async listActiveTasks({ cursor, limit }) {
-      return page<TaskRow, TaskRecord>(`SELECT * FROM tasks WHERE active = 1 AND key > ? ORDER BY key LIMIT ?`, [decodeCursor(cursor) ?? ''], limit, (r) => r.key, toTask);
+    webhooks: {
+      async get(id) {
+        const row = db.prepare(`SELECT body FROM webhooks WHERE id = ?`).get(id) as { body: string } | undefined;
+        return row ? JSON.parse(row.body) : null;
+      },
+      async put(webhook: WebhookRecord) {
+        db.prepare(`INSERT OR REPLACE INTO webhooks (id, created_at, body) VALUES (?, ?, ?)`).run(webhook.id, webhook.createdAt, JSON.stringify(webhook));
+      },
+      all: async () => (db.prepare(`SELECT body FROM webhooks`).all() as { body: string }[]).map((r) => JSON.parse(r.body)),
+      delete: async (id) => db.prepare(`DELETE FROM webhooks WHERE id = ?`).run(id).changes === 1,
     },
 
-    async listTasks({ cursor, limit }) {
-      return page<TaskRow, TaskRecord>(`SELECT * FROM tasks WHERE key > ? ORDER BY key LIMIT ?`, [decodeCursor(cursor) ?? ''], limit, (r) => r.key, toTask);
-    },
-
-    async commitTransition(c) {
-      commit(c);
-    },
-
-    async getEvent(id) {
-      const row = db.prepare(`SELECT body FROM events WHERE id = ?`).get(id) as { body: string } | undefined;
-      return row ? JSON.parse(row.body) : null;
-    },
-
-    async listEvents(query) {
-      const where = ['sort_key > ?'];
-      const params: unknown[] = [decodeCursor(query.cursor) ?? ''];
-      if (query.regionId) (where.push('region_id = ?'), params.push(query.regionId));
-      if (query.taskId) (where.push('task_id = ?'), params.push(query.taskId));
-      if (query.type) (where.push('type = ?'), params.push(query.type));
-      return page<{ sort_key: string; body: string }, StoredEvent>(
-        `SELECT sort_key, body FROM events WHERE ${where.join(' AND ')} ORDER BY sort_key LIMIT ?`,
-        params,
-        query.limit,
-        (r) => r.sort_key,
-        (r) => JSON.parse(r.body),
-      );
-    },
-
-    async enqueueDeliveries(list) {
-      db.transaction(insertDeliveries)(list);
-    },
-
-    async listDueDeliveries(now, limit) {
-      const rows = db.prepare(`SELECT body FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`).all(now, limit) as { body: string }[];
-      return rows.map((r) => JSON.parse(r.body));
-    },
-
-    async getDelivery(id) {
-      const row = db.prepare(`SELECT body FROM deliveries WHERE id = ?`).get(id) as { body: string } | undefined;
-      return row ? JSON.parse(row.body) : null;
-    },
-
-    async rescheduleDelivery(id, nextAttemptAt) {
-      updateDelivery(id, (d) => rescheduled(d, nextAttemptAt));
-    },
-
-    async abandonDelivery(id, reason, now) {
-      updateDelivery(id, (d) => abandoned(d, reason, now));
-    },
-
-    async firstPendingDelivery(webhookId, key) {
-      const row = db
-        .prepare(`SELECT body FROM deliveries WHERE status = 'pending' AND webhook_id = ? AND region_id = ? AND task_id = ? ORDER BY sequence LIMIT 1`)
-        .get(webhookId, key.regionId, key.taskId) as { body: string } | undefined;
-      return row ? JSON.parse(row.body) : null;
-    },
-
-    async recordAttempt(attempt: DeliveryAttempt, update) {
-      db.transaction(() => {
-        db.prepare(`INSERT OR REPLACE INTO attempts (delivery_id, attempt, event_id, webhook_id, at, sort_key, body) VALUES (?, ?, ?, ?, ?, ?, ?)`).run(
-          attempt.deliveryId, attempt.attempt, attempt.eventId, attempt.webhookId, attempt.at,
-          newestFirstKey(attempt.at, `${attempt.deliveryId}#${String(attempt.attempt).padStart(4, '0')}`), JSON.stringify(attempt),
-        );
-        updateDelivery(attempt.deliveryId, (d) => afterAttempt(d, attempt, update));
-      })();
-    },
-
-    async listDeliveries(query) {
-      const where = ['sort_key > ?'];
-      const params: unknown[] = [decodeCursor(query.cursor) ?? ''];
-      if (query.eventId) (where.push('event_id = ?'), params.push(query.eventId));
-      if (query.webhookId) (where.push('webhook_id = ?'), params.push(query.webhookId));
-      return page<{ sort_key: string; body: string }, Delivery>(
-        `SELECT sort_key, body FROM deliveries WHERE ${where.join(' AND ')} ORDER BY sort_key LIMIT ?`,
-        params, query.limit, (r) => r.sort_key, (r) => JSON.parse(r.body),
-      );
-    },
-
-    async listAttempts(query) {
-      const where = ['sort_key > ?'];
-      const params: unknown[] = [decodeCursor(query.cursor) ?? ''];
-      if (query.eventId) (where.push('event_id = ?'), params.push(query.eventId));
-      if (query.webhookId) (where.push('webhook_id = ?'), params.push(query.webhookId));
-      return page<{ sort_key: string; body: string }, DeliveryAttempt>(
-        `SELECT sort_key, body FROM attempts WHERE ${where.join(' AND ')} ORDER BY sort_key LIMIT ?`,
-        params, query.limit, (r) => r.sort_key, (r) => JSON.parse(r.body),
-      );
-    },
-
-    async putWebhook(webhook: WebhookRecord) {
-      db.prepare(`INSERT OR REPLACE INTO webhooks (id, created_at, body) VALUES (?, ?, ?)`).run(webhook.id, webhook.createdAt, JSON.stringify(webhook));
-    },
-    async getWebhook(id) {
-      const row = db.prepare(`SELECT body FROM webhooks WHERE id = ?`).get(id) as { body: string } | undefined;
-      return row ? JSON.parse(row.body) : null;
-    },
-    async listWebhooks() {
-      return (db.prepare(`SELECT body FROM webhooks ORDER BY created_at, id`).all() as { body: string }[]).map((r) => JSON.parse(r.body));
-    },
-    async deleteWebhook(id) {
-      return db.prepare(`DELETE FROM webhooks WHERE id = ?`).run(id).changes === 1;
-    },
-
-    async acquireLease(name, holder, ttlMs, nowMs) {
-      const result = db
-        .prepare(
-          `INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)
-           ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
-           WHERE leases.holder = excluded.holder OR leases.expires_at <= ?`,
-        )
-        .run(name, holder, nowMs + ttlMs, nowMs);
-      return result.changes === 1;
-    },
-    async releaseLease(name, holder) {
-      db.prepare(`DELETE FROM leases WHERE name = ? AND holder = ?`).run(name, holder);
+    leases: {
+      insert: async (name, lease) => db.prepare(`INSERT OR IGNORE INTO leases (name, holder, expires_at) VALUES (?, ?, ?)`).run(name, lease.holder, lease.expiresAtMs).changes === 1,
+      replaceIf: async (name, lease, when) =>
+        db.prepare(`UPDATE leases SET holder = ?, expires_at = ? WHERE name = ? AND (holder = ? OR expires_at <= ?)`).run(lease.holder, lease.expiresAtMs, name, when.heldBy, when.expiredBy).changes === 1,
+      async delete(name, holder) {
+        db.prepare(`DELETE FROM leases WHERE name = ? AND holder = ?`).run(name, holder);
+      },
     },
 
     async purge(before) {
+      // The SQL form of ./retention.ts `purgeable`.
       return db.transaction(() => ({
         tasks: db.prepare(`DELETE FROM tasks WHERE active = 0 AND updated_at < ?`).run(before).changes,
         events: db.prepare(`DELETE FROM events WHERE recorded_at < ?`).run(before).changes,
@@ -308,4 +233,5 @@ export function createSqliteStore(path: string): StateStore {
       if (db.open) db.close();
     },
   };
+  return createStateStore(backend);
 }

@@ -4,12 +4,17 @@
  */
 import { groupBy, runBounded } from '../batching.js';
 import type { Logger } from '../log.js';
-import type { DeliverySummary } from '../poller.js';
 import type { Delivery, DeliveryAttempt, DeliveryUpdate, StateStore, WebhookRecord } from '../store/port.js';
 import { sleep as realSleep } from '../retry.js';
 import { WebhookSendError, type WebhookClient } from './http-client.js';
 import { DISABLE_AFTER_MS, nextRetryDelay } from './schedule.js';
 import { signedHeaders } from './signing.js';
+
+export interface DeliverySummary {
+  succeeded: number;
+  failed: number;
+  dead: number;
+}
 
 export interface DeliveryDeps {
   store: StateStore;
@@ -147,7 +152,7 @@ export async function attemptSend(deps: Pick<DeliveryDeps, 'client' | 'now'>, we
       retryAfter: res.retryAfter,
     };
   } catch (error) {
-    const e = error instanceof WebhookSendError ? error : new WebhookSendError('network', 'the request failed');
+    const e = error instanceof WebhookSendError ? error : new WebhookSendError('NetworkError', 'the request failed');
     return { attempt: { at, status: null, durationMs: e.durationMs, success: false, error: `${e.code}: ${e.message}`, responseSnippet: '' } };
   }
 }

@@ -15,7 +15,7 @@ import {
   type AddressPolicy,
   type Resolver,
   type UrlProblemCode,
-} from './address-policy.js';
+} from '../net/address-policy.js';
 
 export interface WebhookRequest {
   url: string;
@@ -47,11 +47,11 @@ export interface WebhookClient {
 }
 
 const POLICY_CODES: Record<UrlProblemCode, WebhookSendErrorCode> = {
-  webhook_url_invalid: 'invalid_url',
-  webhook_url_scheme: 'invalid_url',
-  webhook_url_credentials: 'invalid_url',
-  webhook_url_blocked_address: 'blocked_address',
-  webhook_url_unresolvable: 'unresolvable',
+  InvalidWebhookUrl: 'InvalidUrl',
+  'InvalidWebhookUrl.Scheme': 'InvalidUrl',
+  'InvalidWebhookUrl.Credentials': 'InvalidUrl',
+  'InvalidWebhookUrl.BlockedAddress': 'BlockedAddress',
+  'InvalidWebhookUrl.Unresolvable': 'Unresolvable',
 };
 
 export function createWebhookClient(opts: WebhookClientOptions): WebhookClient {
@@ -76,7 +76,7 @@ export function createWebhookClient(opts: WebhookClientOptions): WebhookClient {
       const family = options.family === 'IPv4' ? 4 : options.family === 'IPv6' ? 6 : (options.family ?? 0);
       const usable = addresses.map((address) => ({ address, family: isIP(address) })).filter((a) => !family || a.family === family);
       if (usable.length === 0) {
-        callback(new WebhookSendError('unresolvable', `The webhook host ${hostname} has no address of the requested family.`), '');
+        callback(new WebhookSendError('Unresolvable', `The webhook host ${hostname} has no address of the requested family.`), '');
       } else if (options.all) {
         callback(null, usable); // Node tries these in turn (happy eyeballs); every one was checked
       } else {
@@ -161,15 +161,15 @@ function toSendError(error: unknown, host: string, aborted: 'timeout' | 'cancell
     new WebhookSendError(code, `Webhook POST to ${host} failed: ${what}.`, durationMs, { cause: error });
 
   if (error instanceof WebhookSendError) return new WebhookSendError(error.code, error.message, durationMs); // refused by the policy
-  if (aborted === 'timeout') return fail('timeout', 'no complete response within the timeout');
-  if (aborted === 'cancelled') return fail('timeout', 'cancelled by the caller');
+  if (aborted === 'timeout') return fail('Timeout', 'no complete response within the timeout');
+  if (aborted === 'cancelled') return fail('Timeout', 'cancelled by the caller');
   const code = errorCode(error);
-  if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return fail('timeout', `timed out (${code})`);
-  if (code === 'ECONNREFUSED') return fail('connection_refused', 'connection refused');
-  if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET') return fail('connection_reset', 'connection reset by the server');
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return fail('unresolvable', 'host could not be resolved');
-  if (code && TLS_ERROR.test(code)) return fail('tls', `TLS error (${code})`);
-  return fail('network', code ? `network error (${code})` : 'network error');
+  if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return fail('Timeout', `timed out (${code})`);
+  if (code === 'ECONNREFUSED') return fail('ConnectionRefused', 'connection refused');
+  if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET') return fail('ConnectionReset', 'connection reset by the server');
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return fail('Unresolvable', 'host could not be resolved');
+  if (code && TLS_ERROR.test(code)) return fail('TlsError', `TLS error (${code})`);
+  return fail('NetworkError', code ? `network error (${code})` : 'network error');
 }
 
 /** Handshake errors (ERR_SSL_*, ERR_TLS_*) and OpenSSL's certificate verification codes. */

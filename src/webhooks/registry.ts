@@ -1,10 +1,10 @@
 /** Webhook endpoints: validated at registration, static ones from TASKHOOK_WEBHOOKS kept in step, secrets shown once. */
 import { createHash, randomBytes } from 'node:crypto';
 import type { StaticWebhook } from '../config.js';
-import { HttpError } from '../errors.js';
+import { ConflictError, InvalidInputError, NotFoundError } from '../errors.js';
 import type { StateStore, WebhookFilter, WebhookRecord } from '../store/port.js';
 import { TASK_EVENT_TYPES } from '../tasks/events.js';
-import { checkWebhookUrl, type AddressPolicy, type Resolver } from './address-policy.js';
+import { checkWebhookUrl, type AddressPolicy, type Resolver } from '../net/address-policy.js';
 import { DEFAULT_WEBHOOK_EVENTS } from './matching.js';
 import { newWebhookSecret } from './signing.js';
 
@@ -26,9 +26,9 @@ export function publicWebhook(w: WebhookRecord) {
 }
 
 export async function checkUrl(url: unknown, policy: AddressPolicy, resolve?: Resolver): Promise<string> {
-  if (typeof url !== 'string' || url === '') throw new HttpError(400, 'webhook_url_invalid', '"url" is required, e.g. https://example.com/hooks/taskhook');
+  if (typeof url !== 'string' || url === '') throw new InvalidInputError('InvalidWebhookUrl', '"url" is required, e.g. https://example.com/hooks/taskhook', 'url');
   const verdict = await checkWebhookUrl(url, policy, resolve);
-  if (!verdict.ok) throw new HttpError(400, verdict.code, verdict.message);
+  if (!verdict.ok) throw new InvalidInputError(verdict.code, verdict.message, 'url');
   return verdict.url.toString();
 }
 
@@ -36,18 +36,18 @@ export function checkEvents(events: unknown): string[] {
   if (events === undefined) return [...DEFAULT_WEBHOOK_EVENTS];
   const known: readonly string[] = TASK_EVENT_TYPES;
   if (!Array.isArray(events) || events.length === 0 || events.some((e) => typeof e !== 'string' || (e !== '*' && !known.includes(e)))) {
-    throw new HttpError(400, 'InvalidEvents', `"events" must be a non-empty list of: ${known.join(', ')} (or "*")`);
+    throw new InvalidInputError('InvalidEvents', `"events" must be a non-empty list of: ${known.join(', ')} (or "*")`, 'events');
   }
   return [...new Set(events as string[])];
 }
 
 export function checkFilter(filter: unknown): WebhookFilter {
   if (filter === undefined || filter === null) return {};
-  if (typeof filter !== 'object' || Array.isArray(filter)) throw new HttpError(400, 'InvalidFilter', '"filter" must be an object like {"regions":["cn-hangzhou"],"actions":["ExportImage"],"taskIds":[]}');
+  if (typeof filter !== 'object' || Array.isArray(filter)) throw new InvalidInputError('InvalidFilter', '"filter" must be an object like {"regions":["cn-hangzhou"],"actions":["ExportImage"],"taskIds":[]}', 'filter');
   const out: WebhookFilter = {};
   for (const [name, value] of Object.entries(filter)) {
-    if (!['regions', 'actions', 'taskIds'].includes(name)) throw new HttpError(400, 'InvalidFilter', `"filter.${name}" is not a filter; use regions, actions or taskIds`);
-    if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) throw new HttpError(400, 'InvalidFilter', `"filter.${name}" must be a list of strings`);
+    if (!['regions', 'actions', 'taskIds'].includes(name)) throw new InvalidInputError('InvalidFilter', `"filter.${name}" is not a filter; use regions, actions or taskIds`, `filter.${name}`);
+    if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) throw new InvalidInputError('InvalidFilter', `"filter.${name}" must be a list of strings`, `filter.${name}`);
     out[name as keyof WebhookFilter] = value as string[];
   }
   return out;
@@ -55,7 +55,7 @@ export function checkFilter(filter: unknown): WebhookFilter {
 
 function checkDescription(description: unknown): string | null {
   if (description === undefined || description === null) return null;
-  if (typeof description !== 'string' || description.length > 500) throw new HttpError(400, 'InvalidDescription', '"description" must be a string of at most 500 characters');
+  if (typeof description !== 'string' || description.length > 500) throw new InvalidInputError('InvalidDescription', '"description" must be a string of at most 500 characters', 'description');
   return description;
 }
 
@@ -82,16 +82,16 @@ export async function createWebhook(store: StateStore, input: WebhookInput, poli
 
 export async function requireWebhook(store: StateStore, id: string | undefined): Promise<WebhookRecord> {
   const webhook = id ? await store.getWebhook(id) : null;
-  if (!webhook) throw new HttpError(404, 'WebhookNotFound', `no webhook "${id ?? ''}"; GET /v1/webhooks lists them`);
+  if (!webhook) throw new NotFoundError('WebhookNotFound', `no webhook "${id ?? ''}"; GET /v1/webhooks lists them`);
   return webhook;
 }
 
 export async function updateWebhook(store: StateStore, id: string | undefined, patch: WebhookInput, policy: AddressPolicy, now: number, resolve?: Resolver): Promise<WebhookRecord> {
   const webhook = await requireWebhook(store, id);
   if (webhook.source === 'config' && (patch.url !== undefined || patch.events !== undefined || patch.filter !== undefined)) {
-    throw new HttpError(409, 'WebhookFromConfig', 'this webhook comes from TASKHOOK_WEBHOOKS; change it there (enabled and description may be changed here)');
+    throw new ConflictError('WebhookFromConfig', 'this webhook comes from TASKHOOK_WEBHOOKS; change it there (enabled and description may be changed here)');
   }
-  if (patch.enabled !== undefined && typeof patch.enabled !== 'boolean') throw new HttpError(400, 'InvalidEnabled', '"enabled" must be true or false');
+  if (patch.enabled !== undefined && typeof patch.enabled !== 'boolean') throw new InvalidInputError('InvalidEnabled', '"enabled" must be true or false', 'enabled');
   const next: WebhookRecord = {
     ...webhook,
     url: patch.url === undefined ? webhook.url : await checkUrl(patch.url, policy, resolve),
@@ -108,7 +108,7 @@ export async function updateWebhook(store: StateStore, id: string | undefined, p
 
 export async function rotateSecret(store: StateStore, id: string | undefined, now: number): Promise<{ webhook: WebhookRecord; secret: string }> {
   const webhook = await requireWebhook(store, id);
-  if (webhook.source === 'config') throw new HttpError(409, 'WebhookFromConfig', 'this webhook’s secret comes from TASKHOOK_WEBHOOKS; rotate it there');
+  if (webhook.source === 'config') throw new ConflictError('WebhookFromConfig', 'this webhook’s secret comes from TASKHOOK_WEBHOOKS; rotate it there');
   const secret = newWebhookSecret();
   webhook.secrets = { current: secret, previous: { secret: webhook.secrets.current, expiresAt: new Date(now + ROTATION_OVERLAP_MS).toISOString() } };
   webhook.updatedAt = new Date(now).toISOString();

@@ -1,6 +1,6 @@
 /** Sending again on request: one event (redeliver), a webhook's failures since a time (recover), a test ping. */
 import { randomBytes } from 'node:crypto';
-import { HttpError } from '../errors.js';
+import { ConflictError, InvalidInputError, NotFoundError } from '../errors.js';
 import type { Delivery, NewDelivery, StateStore, StoredEvent, WebhookRecord } from '../store/port.js';
 import { attemptSend, type SendResult } from './delivery.js';
 import type { WebhookClient } from './http-client.js';
@@ -11,7 +11,7 @@ export const MAX_RECOVER_WINDOW_MS = 14 * 24 * 3_600_000;
 
 export async function requireEvent(store: StateStore, id: string | undefined): Promise<StoredEvent> {
   const stored = id ? await store.getEvent(id) : null;
-  if (!stored) throw new HttpError(404, 'EventNotFound', `no event "${id ?? ''}"; it may be past its retention period`);
+  if (!stored) throw new NotFoundError('EventNotFound', `no event "${id ?? ''}"; it may be past its retention period`);
   return stored;
 }
 
@@ -21,11 +21,11 @@ export async function redeliver(store: StateStore, stored: StoredEvent, webhookI
   let targets = webhooksFor(stored.event, webhooks);
   if (webhookId !== undefined) {
     const chosen = webhooks.find((w) => w.id === webhookId);
-    if (!chosen) throw new HttpError(404, 'WebhookNotFound', `no webhook "${String(webhookId)}"`);
-    if (!chosen.enabled) throw new HttpError(409, 'WebhookDisabled', `webhook ${chosen.id} is disabled (${chosen.disabledReason}); enable it with PATCH first`);
+    if (!chosen) throw new NotFoundError('WebhookNotFound', `no webhook ${JSON.stringify(webhookId)}`);
+    if (!chosen.enabled) throw new ConflictError('WebhookDisabled', `webhook ${chosen.id} is disabled (${chosen.disabledReason}); enable it with PATCH first`);
     targets = [chosen];
   }
-  if (targets.length === 0) throw new HttpError(409, 'NoMatchingWebhook', 'no enabled webhook subscribes to this event; name one with {"webhookId": "..."}');
+  if (targets.length === 0) throw new ConflictError('NoMatchingWebhook', 'no enabled webhook subscribes to this event; name one with {"webhookId": "..."}');
   const at = new Date(now).toISOString();
   const deliveries = targets.map((w) => ({
     id: deliveryId(stored.event.id, w.id, now),
@@ -43,7 +43,7 @@ export async function redeliver(store: StateStore, stored: StoredEvent, webhookI
 
 /** Every failed (still retrying) or dead delivery of the webhook created since `since`: due now, or delivered afresh. */
 export async function recover(store: StateStore, webhook: WebhookRecord, since: string, now: number): Promise<string[]> {
-  if (now - Date.parse(since) > MAX_RECOVER_WINDOW_MS) throw new HttpError(400, 'InvalidParameter', 'since may reach back at most 14 days');
+  if (now - Date.parse(since) > MAX_RECOVER_WINDOW_MS) throw new InvalidInputError('InvalidParameter', 'since may reach back at most 14 days', 'since');
   const failed: Delivery[] = [];
   let cursor: string | undefined;
   do {

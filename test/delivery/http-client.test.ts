@@ -7,7 +7,7 @@ import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import type { AddressPolicy, Resolver } from '../../src/webhooks/address-policy.js';
+import type { AddressPolicy, Resolver } from '../../src/net/address-policy.js';
 import { createWebhookClient, WebhookSendError, type WebhookClientOptions, type WebhookRequest } from '../../src/webhooks/http-client.js';
 
 const LOCAL_TESTS: AddressPolicy = { allowPrivate: ['127.0.0.1/32'] };
@@ -195,7 +195,7 @@ describe('webhook client: failures', () => {
     const server = await startServer(() => {});
     const error = await sendError(client().send(post(`http://127.0.0.1:${server.port}/`, { timeoutMs: 300 })));
 
-    expect(error.code).toBe('timeout');
+    expect(error.code).toBe('Timeout');
     expect(error.durationMs).toBeGreaterThanOrEqual(250);
     expect(error.durationMs).toBeLessThan(2_000);
   });
@@ -206,7 +206,7 @@ describe('webhook client: failures', () => {
       res.write('only part of it');
     });
     const error = await sendError(client().send(post(`http://127.0.0.1:${server.port}/`, { timeoutMs: 300 })));
-    expect(error.code).toBe('timeout');
+    expect(error.code).toBe('Timeout');
     expect(error.durationMs).toBeLessThan(2_000);
   });
 
@@ -215,15 +215,15 @@ describe('webhook client: failures', () => {
     const error = await sendError(
       client().send(post(`http://127.0.0.1:${server.port}/`, { timeoutMs: 10_000, signal: AbortSignal.timeout(200) })),
     );
-    expect(error.code).toBe('timeout');
+    expect(error.code).toBe('Timeout');
     expect(error.durationMs).toBeLessThan(2_000);
   });
 
-  it('maps a refused port to connection_refused, naming the host but not the path or query', async () => {
+  it('maps a refused port to ConnectionRefused, naming the host but not the path or query', async () => {
     const port = await closedPort();
     const error = await sendError(client().send(post(`http://127.0.0.1:${port}/secret-path?token=abc123`)));
 
-    expect(error.code).toBe('connection_refused');
+    expect(error.code).toBe('ConnectionRefused');
     expect(error.message).toContain(`127.0.0.1:${port}`);
     expect(error.message).not.toMatch(/secret-path|abc123/);
   });
@@ -231,7 +231,7 @@ describe('webhook client: failures', () => {
   it('maps a connection dropped mid-request to connection_reset', async () => {
     const server = await startServer((req) => req.socket.destroy());
     const error = await sendError(client().send(post(`http://127.0.0.1:${server.port}/`)));
-    expect(error.code).toBe('connection_reset');
+    expect(error.code).toBe('ConnectionReset');
   });
 
   it('maps a TLS handshake failure to tls (https to a plain-http server)', async () => {
@@ -239,7 +239,7 @@ describe('webhook client: failures', () => {
     const resolve = scriptedResolver(() => ['127.0.0.1']);
     const error = await sendError(client({ resolve }).send(post(`https://hooks.test:${server.port}/`)));
 
-    expect(error.code).toBe('tls');
+    expect(error.code).toBe('TlsError');
     expect(resolve.calls).toEqual(['hooks.test']); // https connections use the checked lookup too
     expect(server.connections).toBe(1);
   });
@@ -260,7 +260,7 @@ describe('webhook client: failures', () => {
 
     const resolve = scriptedResolver(() => ['127.0.0.1']);
     const error = await sendError(client({ resolve }).send(post(`https://hooks.test:${port}/`)));
-    expect(error.code).toBe('tls');
+    expect(error.code).toBe('TlsError');
     expect(error.message).toContain('DEPTH_ZERO_SELF_SIGNED_CERT');
     expect(resolve.calls).toEqual(['hooks.test']);
     expect(connections).toBe(1);
@@ -269,7 +269,7 @@ describe('webhook client: failures', () => {
 
   it('refuses a URL with credentials without leaking them', async () => {
     const error = await sendError(client().send(post('http://admin:s3cr3t@127.0.0.1:9/')));
-    expect(error.code).toBe('invalid_url');
+    expect(error.code).toBe('InvalidUrl');
     expect(error.message).not.toMatch(/admin|s3cr3t/);
   });
 });
@@ -281,7 +281,7 @@ describe('webhook client: address policy on every connection', () => {
     const resolve = scriptedResolver(() => ['127.0.0.2']); // blocked: only 127.0.0.1/32 is allowed
     const error = await sendError(client({ resolve }).send(post(`http://hooks.test:${server.port}/`)));
 
-    expect(error.code).toBe('blocked_address');
+    expect(error.code).toBe('BlockedAddress');
     expect(error.message).toContain('127.0.0.2 is in a blocked range (127.0.0.0/8, loopback)');
     expect(watch.connectedTo).toEqual([]);
   });
@@ -292,7 +292,7 @@ describe('webhook client: address policy on every connection', () => {
     const resolve = scriptedResolver(() => ['127.0.0.1', '10.0.0.1']);
     const error = await sendError(client({ resolve }).send(post(`http://hooks.test:${server.port}/`)));
 
-    expect(error.code).toBe('blocked_address');
+    expect(error.code).toBe('BlockedAddress');
     expect(server.connections).toBe(0);
     expect(watch.connectedTo).toEqual([]);
   });
@@ -302,7 +302,7 @@ describe('webhook client: address policy on every connection', () => {
     const resolve = scriptedResolver(() => ['127.0.0.2']);
     const error = await sendError(client({ resolve }).send(post(`https://hooks.test:${server.port}/`)));
 
-    expect(error.code).toBe('blocked_address');
+    expect(error.code).toBe('BlockedAddress');
     expect(server.connections).toBe(0);
   });
 
@@ -313,7 +313,7 @@ describe('webhook client: address policy on every connection', () => {
     };
     const error = await sendError(client({ resolve }).send(post('http://hooks.test/')));
 
-    expect(error.code).toBe('unresolvable');
+    expect(error.code).toBe('Unresolvable');
     expect(watch.connectedTo).toEqual([]);
   });
 
@@ -324,7 +324,7 @@ describe('webhook client: address policy on every connection', () => {
       const resolve = scriptedResolver(() => ['127.0.0.1']);
       const error = await sendError(client({ resolve }).send(post(url)));
 
-      expect(error.code).toBe('blocked_address');
+      expect(error.code).toBe('BlockedAddress');
       expect(watch.sockets).toBe(0);
       expect(resolve.calls).toEqual([]);
     },
@@ -343,7 +343,7 @@ describe('webhook client: address policy on every connection', () => {
     expect(watch.connectedTo).toEqual([`127.0.0.1:${server.port}`]);
 
     const second = await sendError(webhooks.send(post(`http://rebind.test:${server.port}/`)));
-    expect(second.code).toBe('blocked_address');
+    expect(second.code).toBe('BlockedAddress');
     expect(resolve.calls).toEqual(['rebind.test', 'rebind.test']);
     expect(watch.connectedTo).toEqual([`127.0.0.1:${server.port}`]); // 10.0.0.1 was never contacted
     expect(server.requests).toHaveLength(1);

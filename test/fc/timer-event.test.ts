@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { TimerPayloadError } from '../../src/errors.js';
-import { createPollHandler } from '../../src/poll-handler.js';
+import { pollBudgetMs } from '../../src/budget.js';
+import { createPollHandler } from '../../src/fc/poll-handler.js';
 import { buildDeps, closeDeps } from '../../src/runtime.js';
-import { parseTimerEvent, pollBudgetMs } from '../../src/timer-event.js';
+import { parseTimerEvent } from '../../src/fc/timer-event.js';
 import { KEYS, finishedExport, startSimulator } from '../support/helpers.js';
 
 const event = (payload: string) => Buffer.from(JSON.stringify({ triggerTime: '2026-11-27T03:34:09Z', triggerName: 'every-minute', payload }));

@@ -85,13 +85,13 @@ describe('webhook, poll and event routes', () => {
   });
 
   it.each([
-    ['http://100.100.100.200/latest/meta-data/', 'webhook_url_blocked_address'],
-    ['http://169.254.169.254/', 'webhook_url_blocked_address'],
-    ['http://[::ffff:127.0.0.2]/', 'webhook_url_blocked_address'],
-    ['http://2130706434/', 'webhook_url_blocked_address'],
-    ['https://user:pw@example.com/', 'webhook_url_credentials'],
-    ['ftp://example.com/', 'webhook_url_scheme'],
-    ['not a url', 'webhook_url_invalid'],
+    ['http://100.100.100.200/latest/meta-data/', 'InvalidWebhookUrl.BlockedAddress'],
+    ['http://169.254.169.254/', 'InvalidWebhookUrl.BlockedAddress'],
+    ['http://[::ffff:127.0.0.2]/', 'InvalidWebhookUrl.BlockedAddress'],
+    ['http://2130706434/', 'InvalidWebhookUrl.BlockedAddress'],
+    ['https://user:pw@example.com/', 'InvalidWebhookUrl.Credentials'],
+    ['ftp://example.com/', 'InvalidWebhookUrl.Scheme'],
+    ['not a url', 'InvalidWebhookUrl'],
   ])('refuses to register %s (%s)', async (url, code) => {
     const res = await api('POST', '/v1/webhooks', { url });
     expect(res.status).toBe(400);

@@ -40,9 +40,9 @@ afterEach(async () => {
 
 function deps(): PollDeps {
   return {
-    ecs: (onCall) => createPopEcsApi({ endpoint: sim.endpoint, credentials: () => KEYS, onCall, now: () => now }),
+    ecsFor: (onCall) => createPopEcsApi({ endpoint: sim.endpoint, credentials: () => KEYS, onCall, now: () => now }),
     store,
-    config: { tasks: [{ regionId: 'cn-hangzhou', taskId: 't-otspoll0000001' }, { regionId: 'cn-beijing', taskId: 't-otspoll0000002' }], discover: [] },
+    config: { tasks: [{ regionId: 'cn-hangzhou', taskId: 't-otspoll0000001' }, { regionId: 'cn-beijing', taskId: 't-otspoll0000002' }], discover: [], webhooks: [], retentionDays: 30 },
     logger: silentLogger,
     now: () => now,
   };

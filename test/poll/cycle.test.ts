@@ -25,9 +25,9 @@ afterEach(async () => {
 function deps(store: StateStore, config: Partial<PollDeps['config']> = {}): PollDeps {
   stores.push(store);
   return {
-    ecs: (onCall) => createPopEcsApi({ endpoint: sim!.endpoint, credentials: () => KEYS, onCall, now: clock, throttleWindowMs: 200, retry: { baseDelayMs: 5, maxDelayMs: 20, budgetMs: 2_000 } }),
+    ecsFor: (onCall) => createPopEcsApi({ endpoint: sim!.endpoint, credentials: () => KEYS, onCall, now: clock, throttleWindowMs: 200, retry: { baseDelayMs: 5, maxDelayMs: 20, budgetMs: 2_000 } }),
     store,
-    config: { tasks: [], discover: [], ...config },
+    config: { tasks: [], discover: [], ...config, webhooks: [], retentionDays: 30 },
     logger: silentLogger,
     now: clock,
   };
@@ -192,7 +192,7 @@ describe('pollOnce', () => {
     const d = deps(store, { tasks: tasks.map((t) => ({ regionId: 'cn-hangzhou', taskId: t.taskId })) });
     now = T0 + 5_000;
     // Each ECS call moves the clock by 1 s; the budget (minus the safety margin) lasts 10 s.
-    const ticking = { ...d, ecs: (onCall: Parameters<PollDeps['ecs']>[0]) => d.ecs((r) => (onCall(r), (now += 1_000))) };
+    const ticking = { ...d, ecsFor: (onCall: Parameters<PollDeps['ecsFor']>[0]) => d.ecsFor((r) => (onCall(r), (now += 1_000))) };
     const first = await pollOnce(ticking, { budgetMs: 12_000 });
     expect(first.tasks.deferred).toBeGreaterThan(0);
     expect(first.tasks.polled + first.tasks.deferred).toBe(30);

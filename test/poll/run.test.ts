@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { runPollCycle } from '../../src/poll-run.js';
+import { pollOnce } from '../../src/poller.js';
 import { buildDeps, closeDeps, type AppDeps } from '../../src/runtime.js';
 import { snapshot, transition } from '../store/contract.js';
 
@@ -30,17 +30,17 @@ describe('a poll run', () => {
 
     await finishOld('t-retain00000001', 40);
     await finishOld('t-retain00000002', 10);
-    await runPollCycle(deps, { budgetMs: 10_000 });
+    await pollOnce(deps, { budgetMs: 10_000 });
     expect(await remaining()).toEqual(['t-retain00000002']);
     expect((await store.listEvents({ taskId: 't-retain00000001', limit: 10 })).items).toEqual([]);
 
     await finishOld('t-retain00000003', 45);
     now += DAY / 2;
-    await runPollCycle(deps, { budgetMs: 10_000 });
+    await pollOnce(deps, { budgetMs: 10_000 });
     expect(await remaining()).toEqual(['t-retain00000002', 't-retain00000003']); // purged already today
 
     now += DAY;
-    await runPollCycle(deps, { budgetMs: 10_000 });
+    await pollOnce(deps, { budgetMs: 10_000 });
     expect(await remaining()).toEqual(['t-retain00000002']);
   });
 });

@@ -10,7 +10,7 @@ import type { StateStore, TaskKey } from '../../src/store/port.js';
 import { createTables, createTablestoreStore, type TablestoreOptions } from '../../src/store/tablestore.js';
 import type { TaskOperation } from '../../src/tasks/snapshot.js';
 import { startFakeTablestore, type FakeTablestore } from '../../src/fakes/tablestore/index';
-import { defineStoreContract, snapshot, transition, webhook } from './contract.js';
+import { defineStoreContract, deliveryOf, snapshot, transition, webhook } from './contract.js';
 
 /** Fast backoff so fault tests take milliseconds; three attempts so a fault `times: 3` outlasts one call. */
 const FAST: RetryPolicy = { baseDelayMs: 5, maxDelayMs: 40, budgetMs: 5_000, maxAttempts: 3 };
@@ -81,7 +81,7 @@ describe('Tablestore store', () => {
   }
 
   describe('a commit whose event writes fail after the task row was committed', () => {
-    it('throws, and the next listActiveTasks writes its events and deliveries out exactly once', async () => {
+    it('throws, and the next completePendingCommits writes its events and deliveries out exactly once', async () => {
       const running = await processing();
       const finish = transition(key, 1, running, snapshot(key, 'Finished', { observedAt: '2026-11-27T10:07:00Z' }), 2, ['wh_a']);
       fake.injectFault({ operation: 'BatchWriteRow', code: 'OTSServerBusy', times: FAST.maxAttempts });
@@ -93,15 +93,19 @@ describe('Tablestore store', () => {
       expect((await store.getTasks([key])).get(id)).toMatchObject({ version: 2, sequence: 4, active: false });
       expect((await store.listEvents({ ...key, limit: 10 })).items.map((e) => e.event.data.sequence)).toEqual([2, 1]);
 
+      // Listing has no side effect: the outbox is still there until completePendingCommits writes it out.
+      expect((await store.listActiveTasks({ limit: 10 })).items).toEqual([]);
+      expect((await store.listEvents({ ...key, limit: 10 })).items.map((e) => e.event.data.sequence)).toEqual([2, 1]);
+      expect(await store.completePendingCommits()).toBe(1);
       expect((await store.listActiveTasks({ limit: 10 })).items).toEqual([]);
       expect((await store.listEvents({ ...key, limit: 10 })).items.map((e) => e.event.data.sequence)).toEqual([4, 3, 2, 1]);
       const deliveries = (await store.listDeliveries({ webhookId: 'wh_a', limit: 10 })).items;
       expect(deliveries.map((d) => d.eventId).sort()).toEqual(finish.events.map((e) => e.id).sort());
       expect((await store.listDueDeliveries('2026-11-27T11:00:00Z', 10)).map((d) => d.id).sort()).toEqual(deliveries.map((d) => d.id).sort());
 
-      // Written out once: a second listing finds nothing left to write.
+      // Written out once: a second run finds nothing left to write.
       const before = fake.requests();
-      await store.listActiveTasks({ limit: 10 });
+      expect(await store.completePendingCommits()).toBe(0);
       expect(callsSince(fake, before).BatchWriteRow).toBeUndefined();
       await expect(store.commitTransition(finish)).rejects.toBeInstanceOf(VersionConflictError);
       expect((await store.listEvents({ ...key, limit: 10 })).items).toHaveLength(4);
@@ -152,18 +156,19 @@ describe('Tablestore store', () => {
 
     it('sends a read again through OTSTimeout, OTSInternalServerError and a dropped connection', async () => {
       await store.watchTask(key, 'api', T0);
+      const before = fake.requests();
       fake.injectFault({ operation: 'BatchGetRow', code: 'OTSTimeout', times: 1 });
       fake.injectFault({ operation: 'BatchGetRow', code: 'OTSInternalServerError', times: 1 });
       expect((await store.getTasks([key])).size).toBe(1);
       fake.injectFault({ operation: 'GetRange', code: 'drop', times: 2 });
       expect((await store.listTasks({ limit: 10 })).items).toHaveLength(1);
-      expect(fake.requests()).toMatchObject({ BatchGetRow: 3, GetRange: 3 });
+      expect(callsSince(fake, before)).toMatchObject({ BatchGetRow: 3, GetRange: 3 });
     });
 
     it('gives up after the policy allows, with a StoreError naming the operation and code', async () => {
       fake.injectFault({ operation: 'GetRow', code: 'OTSServerBusy', times: 10 });
       const before = fake.requests();
-      const error = (await rejection(store.getDelivery('dlv_x'))) as StoreError;
+      const error = (await rejection(store.rescheduleDelivery('dlv_x', T0))) as StoreError;
       expect(error).toBeInstanceOf(StoreError);
       expect(error).toMatchObject({ code: 'OTSServerBusy', retryable: true });
       expect(error.message).toMatch(/^Tablestore GetRow on th_deliveries failed: OTSServerBusy \(request [\w-]+\)$/);
@@ -237,7 +242,7 @@ describe('Tablestore store', () => {
     await store.rescheduleDelivery('dlv_1', '2026-11-27T10:30:00Z');
     // Enqueued again (a rerun): the delivery stays as it is, but a due row for the old time is written once more.
     await store.enqueueDeliveries([{ ...d, dueAt: '2026-11-27T10:01:00Z' }]);
-    expect((await store.getDelivery('dlv_1'))?.nextAttemptAt).toBe('2026-11-27T10:30:00Z');
+    expect((await deliveryOf(store, 'evt_1', 'dlv_1'))?.nextAttemptAt).toBe('2026-11-27T10:30:00Z');
 
     expect(await store.listDueDeliveries('2026-11-27T10:10:00Z', 10)).toEqual([]);
     const before = fake.requests();
@@ -355,12 +360,16 @@ describe('Tablestore store', () => {
 
     await watchAll(0, 250);
     const small = await listAll();
+    let before: Record<string, number>;
     await watchAll(250, 5_000);
     const large = await listAll();
+    before = fake.requests();
+    expect(await store.completePendingCommits()).toBe(0);
+    const pending = callsSince(fake, before);
 
     const k = { regionId: 'cn-shanghai', taskId: 't-poll00000' };
     const running = snapshot(k, 'Processing', { progress: 40 });
-    let before = fake.requests();
+    before = fake.requests();
     await store.commitTransition({ ...transition(k, 0, null, running, 0, ['wh_a']) });
     const withEvents = callsSince(fake, before);
     before = fake.requests();
@@ -372,12 +381,14 @@ describe('Tablestore store', () => {
         'Tablestore round trips (calls per operation):',
         `  listActiveTasks, 250 active tasks, pages of 1000:   ${JSON.stringify(small.calls)}`,
         `  listActiveTasks, 5000 active tasks, pages of 1000:  ${JSON.stringify(large.calls)}`,
+        `  completePendingCommits, 5000 active tasks, none:    ${JSON.stringify(pending)}`,
         `  commitTransition with 3 events and 3 deliveries:    ${JSON.stringify(withEvents)}`,
         `  commitTransition without events:                    ${JSON.stringify(withoutEvents)}`,
       ].join('\n'),
     );
     expect(small).toEqual({ count: 250, calls: { GetRange: 1, BatchGetRow: 3 } });
     expect(large).toEqual({ count: 5_000, calls: { GetRange: 5, BatchGetRow: 50 } });
+    expect(pending).toEqual({ GetRange: 2, BatchGetRow: 50 });
     expect(withEvents).toEqual({ GetRow: 1, UpdateRow: 2, BatchWriteRow: 1 });
     expect(withoutEvents).toEqual({ GetRow: 1, UpdateRow: 1 });
   }, 60_000);

@@ -27,8 +27,9 @@ export const errors = {
   incorrectTaskStatus: () => new ApiError(403, 'InvalidTaskId.IncorrectTaskStatus', 'The specified task status is invalid.'),
   incompleteSignature: () => new ApiError(400, 'IncompleteSignature', 'The request signature does not conform to Aliyun standards.'),
   accessKeyNotFound: () => new ApiError(404, 'InvalidAccessKeyId.NotFound', 'Specified access key is not found.'),
-  signatureDoesNotMatch: () =>
-    new ApiError(400, 'SignatureDoesNotMatch', 'Specified signature is not matched with our calculation.'),
+  /** Real ECS appends the string-to-sign it computed, credentials and all; the `signatureMismatch` fault does too. */
+  signatureDoesNotMatch: (stringToSign?: string) =>
+    new ApiError(400, 'SignatureDoesNotMatch', `Specified signature is not matched with our calculation.${stringToSign ? ` server string to sign is:${stringToSign}` : ''}`),
   securityTokenMismatch: () =>
     new ApiError(400, 'InvalidSecurityToken.Mismatch', 'Specified SecurityToken mismatch with the AccessKey.'),
   actionNotFound: () =>

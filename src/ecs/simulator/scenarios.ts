@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import type { SimOperation, SimStep, SimTask } from './types';
 import { REGION_IDS } from './types';
+import { InvalidInputError } from '../../errors';
 
 const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 // Real ids start with a region-specific zone prefix, e.g. t-bp1… in Hangzhou.
@@ -179,8 +180,12 @@ export function demoTasks(now: number): SimTask[] {
   return [exported, failedImport, resizedDisk, cancelledImport, slowExport, partialImport];
 }
 
-export class ScenarioError extends Error {
+/** A scenario file the simulator cannot run; the message names the path to the wrong part. */
+export class ScenarioError extends InvalidInputError {
   override name = 'ScenarioError';
+  constructor(message: string) {
+    super('InvalidScenario', message);
+  }
 }
 
 type Json = Record<string, unknown>;

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import { ACTIONS, type TaskStore } from './actions';
 import { API_VERSION, ApiError, HTML_503, errorBody, errors, hostId, newRequestId, readParams } from './protocol';
-import { verifyRpcSignature } from './signature';
+import { rpcStringToSign, verifyRpcSignature } from './signature';
 import { sortedTimeline } from './timeline';
 import type { SimCall, SimFault, SimTask, SimulatorOptions } from './types';
 import { REGION_IDS } from './types';
@@ -173,6 +173,7 @@ export class EcsSimulator {
         if (fault?.kind === 'throttle') throw errors.throttled();
         if (fault?.kind === 'http500') throw errors.internal();
         if (fault?.kind === 'http503') throw errors.unavailable();
+        if (fault?.kind === 'signatureMismatch') throw errors.signatureDoesNotMatch(rpcStringToSign(req.method ?? 'GET', params));
         this.spendQuota(action, regionId ?? '');
         const now = this.clock();
         const result = ACTIONS[action](params, { store: this.taskStore, now, precision: this.opts.timePrecision ?? 'minute', requestId });

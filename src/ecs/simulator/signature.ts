@@ -13,14 +13,18 @@ export function percentEncode(s: string): string {
     .replace(/\*/g, '%2A');
 }
 
-export function signRpc(method: string, params: Record<string, string>, accessKeySecret: string): string {
+/** `POST&%2F&AccessKeyId%3D…%26SecurityToken%3D…`: what is signed, and what ECS quotes back on SignatureDoesNotMatch. */
+export function rpcStringToSign(method: string, params: Record<string, string>): string {
   const canonical = Object.keys(params)
     .filter((k) => k !== 'Signature')
     .sort()
     .map((k) => `${percentEncode(k)}=${percentEncode(params[k])}`)
     .join('&');
-  const stringToSign = `${method.toUpperCase()}&${percentEncode('/')}&${percentEncode(canonical)}`;
-  return createHmac('sha1', `${accessKeySecret}&`).update(stringToSign).digest('base64');
+  return `${method.toUpperCase()}&${percentEncode('/')}&${percentEncode(canonical)}`;
+}
+
+export function signRpc(method: string, params: Record<string, string>, accessKeySecret: string): string {
+  return createHmac('sha1', `${accessKeySecret}&`).update(rpcStringToSign(method, params)).digest('base64');
 }
 
 const REQUIRED = ['AccessKeyId', 'Signature', 'SignatureMethod', 'SignatureVersion', 'SignatureNonce', 'Timestamp'];

@@ -44,7 +44,8 @@ export interface SimulatorOptions {
 }
 
 export type SimFault = {
-  kind: 'throttle' | 'http500' | 'http503' | 'html503' | 'drop' | 'latency';
+  /** `signatureMismatch` answers SignatureDoesNotMatch quoting the string-to-sign (AccessKeyId, SecurityToken), as ECS does. */
+  kind: 'throttle' | 'http500' | 'http503' | 'html503' | 'drop' | 'latency' | 'signatureMismatch';
   action?: string;
   regionId?: string;
   /** How many matching requests this fault answers; default 1, Infinity allowed. */

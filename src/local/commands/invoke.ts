@@ -1,7 +1,6 @@
 /** `taskhook invoke`: run the deployed poller now, through @alicloud/fc2 (sync, or async with --async). */
 import FCClient from '@alicloud/fc2';
-import { loadConfig } from '../../config.js';
-import { UsageError, requireOption, type CliIo } from '../cli-context.js';
+import { configOf, EXIT, UsageError, requireOption, type CliIo } from '../cli-context.js';
 
 export interface InvokeOptions {
   function?: string;
@@ -16,7 +15,7 @@ export interface InvokeOptions {
 const FC3_API_VERSION = '2023-03-30';
 
 export async function invokeCommand(io: CliIo, options: InvokeOptions): Promise<number> {
-  const config = loadConfig(io.env, 'local');
+  const config = configOf(io);
   if (!config.credentials) throw new UsageError('invoke needs ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET (a RAM user allowed fc:InvokeFunction)');
   const functionName = options.function ?? 'taskhook-poller';
   const region = requireOption(options.region ?? io.env.ALIBABA_CLOUD_REGION, 'region', 'cn-hangzhou');
@@ -36,11 +35,11 @@ export async function invokeCommand(io: CliIo, options: InvokeOptions): Promise<
     const res = await client.post(`/functions/${encodeURIComponent(functionName)}/invocations`, payload, { 'x-fc-invocation-type': options.async ? 'Async' : 'Sync' });
     if (options.async) io.out(`queued: request id ${res.headers['x-fc-request-id'] ?? '-'}`);
     else io.out(typeof res.data === 'string' ? res.data : JSON.stringify(res.data, null, 2));
-    return 0;
+    return EXIT.ok;
   } catch (error) {
     // fc2's own message carries only the method, path, status, request id and FC's message: no credentials.
     const e = error as { code?: string; message?: string };
     io.err(`invoke failed: ${e.code ?? 'error'}: ${e.message ?? String(error)}`);
-    return 1;
+    return EXIT.failed;
   }
 }

@@ -3,7 +3,7 @@ import { REGION_ID, TASK_ID } from '../../config.js';
 import { EcsError } from '../../errors.js';
 import type { TaskSnapshot } from '../../tasks/snapshot.js';
 import { sleep } from '../../retry.js';
-import { UsageError, requireOption, withDeps, type CliIo } from '../cli-context.js';
+import { EXIT, UsageError, requireOption, withDeps, type CliIo } from '../cli-context.js';
 
 export function checkTaskArgs(taskId: string | undefined, region: string | undefined): { taskId: string; regionId: string } {
   if (!taskId) throw new UsageError('a task id is required (e.g. taskhook lookup t-bp1abcdefghij --region cn-hangzhou)');
@@ -34,7 +34,7 @@ export async function lookupCommand(io: CliIo, positionals: string[], options: {
     const task = await deps.ecs.describeTaskAttribute(regionId, taskId);
     if (options.json) io.out(JSON.stringify(task, null, 2));
     else for (const line of describeTask(task)) io.out(line);
-    return 0;
+    return EXIT.ok;
   });
 }
 
@@ -52,7 +52,7 @@ export async function watchCommand(io: CliIo, positionals: string[], options: { 
       } catch (error) {
         if (error instanceof EcsError && error.code === 'InvalidTaskId.NotFound') {
           io.out(`${taskId}: not found in ${regionId}`);
-          return 1;
+          return EXIT.failed;
         }
         throw error;
       }
@@ -63,7 +63,7 @@ export async function watchCommand(io: CliIo, positionals: string[], options: { 
       if (task.terminal) {
         if (io.tty) io.out('\n');
         io.out(`${taskId}: ${task.outcome}${task.finishedAt ? ` at ${task.finishedAt}` : ''}`);
-        return task.outcome === 'succeeded' ? 0 : 1;
+        return task.outcome === 'succeeded' ? EXIT.ok : EXIT.failed;
       }
       await sleep(interval * 1000);
     }

@@ -1,7 +1,7 @@
 /** `taskhook simulate [--scenario file] [--port N]`: the ECS simulator alone, for testing receivers against realistic tasks. */
 import { readFileSync } from 'node:fs';
 import { runSimulator } from '../../ecs/simulator/index.js';
-import type { CliIo } from '../cli-context.js';
+import { EXIT, type CliIo } from '../cli-context.js';
 
 export async function simulateCommand(io: CliIo, argv: string[], untilStopped: () => Promise<void>): Promise<number> {
   const scenario = argv.indexOf('--scenario');
@@ -10,5 +10,5 @@ export async function simulateCommand(io: CliIo, argv: string[], untilStopped: (
   io.out('point taskhook at it with the line above, then: npm start (Ctrl-C stops the simulator)');
   await untilStopped();
   await sim.stop();
-  return 0;
+  return EXIT.ok;
 }

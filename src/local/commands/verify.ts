@@ -1,7 +1,7 @@
 /** `taskhook verify --secret whsec_… --headers <json|file> < body`: does a captured delivery verify, and if not, why. */
 import { existsSync, readFileSync } from 'node:fs';
 import { Webhook } from 'standardwebhooks';
-import { UsageError, requireOption, type CliIo } from '../cli-context.js';
+import { EXIT, UsageError, requireOption, type CliIo } from '../cli-context.js';
 
 const TOLERANCE_SECONDS = 300;
 
@@ -66,5 +66,5 @@ export async function verifyCommand(io: CliIo, options: { secret?: string; heade
   const body = await io.readStdin();
   const verdict = diagnose(secret, headers, body, Math.floor(Date.now() / 1000));
   io.out(verdict.reason);
-  return verdict.ok ? 0 : 1;
+  return verdict.ok ? EXIT.ok : EXIT.failed;
 }

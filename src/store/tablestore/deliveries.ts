@@ -1,42 +1,14 @@
 /**
- * Deliveries and attempts. A delivery row is changed by read-modify-write guarded by its `rev`; the rows that find it
+ * Deliveries and attempts. A delivery row is replaced only at the `rev` it was read at; the rows that find it
  * (due, order) are written before the change that needs them and removed after the change that ends them, so a crash
  * leaves at most a stale row, which readers skip and tidy.
  */
-import { abandoned, afterAttempt, rescheduled } from '../delivery-records.js';
-import { StoreError } from '../../errors.js';
-import type { Delivery, DeliveryAttempt, DeliveryUpdate, StateStore } from '../port.js';
+import type { DeliveryFilter, DeliveryRows } from '../backend.js';
+import { orderSortKey } from '../cursor.js';
+import type { Delivery, DeliveryAttempt } from '../port.js';
 import { applied, equals, ignore, INF_MAX, INF_MIN, long, mustExist, num, str, type CallState, type Db, type KeyValues, type Row, type WriteRow } from './client.js';
-import {
-  attemptRows,
-  cursorAfter,
-  deliveryRow,
-  deliverySideRows,
-  dueRow,
-  newDelivery,
-  orderRow,
-  orderScope,
-  orderSortKey,
-  pageScope,
-  parseDelivery,
-  type DeliveryRow,
-} from './rows.js';
+import { attemptRows, deliveryRow, deliverySideRows, dueRow, orderRow, orderScope, parseDelivery, rowsById, scopeRange, type DeliveryRow } from './rows.js';
 import type { Tables } from './schema.js';
-
-const CONTENDED_ROUNDS = 8;
-
-type DeliveryMethods = Pick<
-  StateStore,
-  | 'enqueueDeliveries'
-  | 'listDueDeliveries'
-  | 'getDelivery'
-  | 'rescheduleDelivery'
-  | 'abandonDelivery'
-  | 'firstPendingDelivery'
-  | 'recordAttempt'
-  | 'listDeliveries'
-  | 'listAttempts'
->;
 
 /** A due row is stale once its delivery has moved past the change that wrote it and no longer waits at that time. */
 export function staleDue(due: { dueAt: string; rev: number }, current: DeliveryRow | null): boolean {
@@ -53,61 +25,59 @@ export const removeDue = (t: Tables, due: { dueAt: string; id: string; rev: numb
   condition: ignore(equals('rev', long(due.rev))),
 });
 
-export function deliveryMethods(db: Db, t: Tables): DeliveryMethods {
+const revised = (row: DeliveryRow) => ({ value: row.delivery, revision: String(row.rev) });
+
+/** The listing scope a filter names: the event's, else the webhook's; the other condition filters its rows. */
+const scopeOf = (f: DeliveryFilter) => (f.eventId ? `event:${f.eventId}` : f.webhookId ? `webhook:${f.webhookId}` : 'all');
+
+export function deliveryRows(db: Db, t: Tables): DeliveryRows {
   const readDelivery = async (id: string) => {
     const row = await db.getRow(t.deliveries, [id]);
     return row ? parseDelivery(row) : null;
   };
+  const bodies = async (ids: string[]) => (await db.batchGet(t.deliveries, ids.map((id) => [id]))).map((row) => (row ? parseDelivery(row) : null));
 
-  /** Changes one delivery (`change` returns null to leave it); `alongside` rows are written even if it does not exist. */
-  async function updateDelivery(id: string, change: (d: Delivery) => Delivery | null, alongside: WriteRow[] = []): Promise<void> {
-    let extra = alongside;
-    for (let round = 0; round < CONTENDED_ROUNDS; round++) {
-      const current = await readDelivery(id);
-      const next = current && change(current.delivery);
-      if (!current || !next) {
-        await db.batchWrite(extra);
-        return;
-      }
-      const old = current.delivery;
-      const rev = current.rev + 1;
+  return {
+    async insert(list) {
+      // Finding rows first: a pending delivery without its due row would never be sent.
+      await db.batchWrite(list.flatMap((d) => deliverySideRows(t, d)));
+      await db.batchWrite(list.map((d) => deliveryRow(t, d)));
+    },
+
+    get: (ids) => rowsById(db, t.deliveries, ids, (row) => revised(parseDelivery(row))),
+
+    async replace(current, next, attempt) {
+      const old = current.value;
+      const id = old.id;
+      const rev = Number(current.revision) + 1;
       const body = JSON.stringify(next);
-      const before = [...extra];
+      const before = attempt ? attemptRows(t, attempt) : [];
       if (next.status === 'pending' && next.nextAttemptAt) before.push(dueRow(t, next.nextAttemptAt, id, rev));
       if (next.status === 'pending' && old.status !== 'pending') before.push(orderRow(t, next));
       await db.batchWrite(before);
-      extra = [];
       const state: CallState = { maybeApplied: false };
       const put = { body, rev: long(rev), status: next.status, updated_at: next.updatedAt };
-      if (!(await applied(db.updateRow(t.deliveries, [id], { put }, mustExist(equals('rev', long(current.rev))), state)))) {
+      if (!(await applied(db.updateRow(t.deliveries, [id], { put }, mustExist(equals('rev', long(rev - 1))), state)))) {
         // A retry after a lost answer fails on its own write; only an identical row at the new rev means it was ours.
         const now = state.maybeApplied ? await readDelivery(id) : null;
-        if (!(now && now.rev === rev && now.raw === body)) continue;
+        if (!(now && now.rev === rev && now.raw === body)) return false;
       }
       const after: WriteRow[] = [];
       if (old.status === 'pending' && old.nextAttemptAt && !(next.status === 'pending' && next.nextAttemptAt === old.nextAttemptAt)) {
-        after.push(removeDue(t, { dueAt: old.nextAttemptAt, id, rev: current.rev }));
+        after.push(removeDue(t, { dueAt: old.nextAttemptAt, id, rev: rev - 1 }));
       }
       if (old.status === 'pending' && next.status !== 'pending') {
         after.push({ type: 'DELETE', table: t.delivery_index, key: [orderScope(old.webhookId, old), orderSortKey(old)], condition: ignore() });
       }
       await db.batchWrite(after);
-      return;
-    }
-    throw new StoreError(`delivery ${id} kept changing under concurrent updates; try again`, 'Contention', true);
-  }
-
-  const bodies = async (ids: string[]) => (await db.batchGet(t.deliveries, ids.map((id) => [id]))).map((row) => (row ? parseDelivery(row) : null));
-
-  return {
-    async enqueueDeliveries(list) {
-      const first = [...new Map(list.map((d) => [d.id, d] as const).reverse()).values()]; // the first of each id, as memory keeps it
-      // Finding rows first: a pending delivery without its due row would never be sent.
-      await db.batchWrite(first.flatMap((d) => deliverySideRows(t, d)));
-      await db.batchWrite(first.map((d) => deliveryRow(t, newDelivery(d))));
+      return true;
     },
 
-    async listDueDeliveries(now, limit) {
+    async appendAttempt(attempt) {
+      await db.batchWrite(attemptRows(t, attempt));
+    },
+
+    async due(now, limit) {
       const out: Delivery[] = [];
       const stale: WriteRow[] = [];
       let from: KeyValues | null = [INF_MIN, INF_MIN];
@@ -128,52 +98,27 @@ export function deliveryMethods(db: Db, t: Tables): DeliveryMethods {
       return out.slice(0, limit);
     },
 
-    async getDelivery(id) {
-      return (await readDelivery(id))?.delivery ?? null;
-    },
-
-    async rescheduleDelivery(id, nextAttemptAt) {
-      await updateDelivery(id, (d) => rescheduled(d, nextAttemptAt));
-    },
-
-    async abandonDelivery(id, reason, now) {
-      await updateDelivery(id, (d) => abandoned(d, reason, now));
-    },
-
-    async firstPendingDelivery(webhookId, key) {
+    async pendingInOrder(webhookId, key, limit) {
       const scope = orderScope(webhookId, key);
-      let found: Delivery | null = null;
+      const found: Delivery[] = [];
       // Order rows exist only while a delivery is pending; one left by a crash is skipped.
       await db.scan(t.delivery_index, [scope, INF_MIN], [scope, INF_MAX], { limit: 20 }, async (rows) => {
         const current = await bodies(rows.map((r) => str(r.attrs.delivery_id)!));
-        found = current.find((c) => c?.delivery.status === 'pending')?.delivery ?? null;
-        return found === null;
+        for (const c of current) if (c?.delivery.status === 'pending' && found.length < limit) found.push(c.delivery);
+        return found.length < limit;
       });
       return found;
     },
 
-    async recordAttempt(attempt: DeliveryAttempt, update: DeliveryUpdate) {
-      await updateDelivery(
-        attempt.deliveryId,
-        (d) => afterAttempt(d, attempt, update),
-        attemptRows(t, attempt),
-      );
-    },
-
-    async listDeliveries(query) {
-      const scope = query.eventId ? `event:${query.eventId}` : query.webhookId ? `webhook:${query.webhookId}` : 'all';
-      const keep = query.eventId && query.webhookId ? (r: Row) => r.attrs.webhook_id === query.webhookId : undefined;
-      const { rows, more } = await pageScope(db, t.delivery_index, scope, query, keep);
-      const current = await bodies(rows.map((r) => str(r.attrs.delivery_id)!));
+    async range(filter, range) {
+      const keep = filter.eventId && filter.webhookId ? (r: Row) => r.attrs.webhook_id === filter.webhookId : undefined;
       // An index row whose delivery is not there yet (an insert in progress or crashed) lists nothing.
-      return { items: current.flatMap((c) => (c ? [c.delivery] : [])), ...cursorAfter(rows, more) };
+      return (await scopeRange(db, t.delivery_index, scopeOf(filter), range, keep)).map((r) => ({ key: str(r.key.sort_key)!, id: str(r.attrs.delivery_id)! }));
     },
 
-    async listAttempts(query) {
-      const scope = query.eventId ? `event:${query.eventId}` : query.webhookId ? `webhook:${query.webhookId}` : 'all';
-      const keep = query.eventId && query.webhookId ? (r: Row) => (JSON.parse(str(r.attrs.body)!) as DeliveryAttempt).webhookId === query.webhookId : undefined;
-      const { rows, more } = await pageScope(db, t.attempts, scope, query, keep);
-      return { items: rows.map((r) => JSON.parse(str(r.attrs.body)!) as DeliveryAttempt), ...cursorAfter(rows, more) };
+    async rangeAttempts(filter, range) {
+      const keep = filter.eventId && filter.webhookId ? (r: Row) => (JSON.parse(str(r.attrs.body)!) as DeliveryAttempt).webhookId === filter.webhookId : undefined;
+      return (await scopeRange(db, t.attempts, scopeOf(filter), range, keep)).map((r) => ({ key: str(r.key.sort_key)!, record: JSON.parse(str(r.attrs.body)!) as DeliveryAttempt }));
     },
   };
 }

@@ -1,8 +1,10 @@
 /** Retention: removes what was last touched before a time, reading only the old end of each listing where it can. */
 import type { RetentionResult } from '../port.js';
 import { allOf, equals, ignore, INF_MAX, INF_MIN, long, mustExist, num, str, type Db, type Row, type WriteRow } from './client.js';
+import { orderSortKey } from '../cursor.js';
+import { purgeable } from '../retention.js';
 import { dueOf, removeDue, staleDue } from './deliveries.js';
-import { deliveryScopes, orderScope, orderSortKey, parseDelivery } from './rows.js';
+import { deliveryScopes, orderScope, parseDelivery } from './rows.js';
 import type { Tables } from './schema.js';
 
 const PAGE = 1000;
@@ -13,7 +15,7 @@ export async function purge(db: Db, t: Tables, before: string): Promise<Retentio
 
   // Inactive tasks: the whole table is read (it is only the retained ones plus the active ones).
   await db.scan(t.tasks, [INF_MIN], [INF_MAX], { limit: PAGE, columns: ['active', 'updated_at', 'version', 'active_id'] }, async (rows) => {
-    const old = rows.filter((r) => r.attrs.active === false && str(r.attrs.updated_at)! < before);
+    const old = rows.filter((r) => purgeable.task({ active: r.attrs.active !== false, updatedAt: str(r.attrs.updated_at) ?? '' }, before));
     const outcomes = await db.batchWrite(
       old.map((r): WriteRow => ({
         type: 'DELETE',
@@ -37,7 +39,7 @@ export async function purge(db: Db, t: Tables, before: string): Promise<Retentio
 
   // Events: the `all` listing read from its oldest end.
   await db.scan(t.event_index, ['all', INF_MAX], ['all', INF_MIN], oldestFirst, async (rows) => {
-    const old = takeWhileOld(rows, 'recorded_at', before);
+    const old = takeWhile(rows, (r) => purgeable.event({ recordedAt: str(r.attrs.recorded_at) ?? '' }, before));
     const deletes = old.flatMap((r): WriteRow[] => {
       const sortKey = str(r.key.sort_key)!;
       const scopes = ['all', `task:${str(r.attrs.region_id)}/${str(r.attrs.task_id)}`, `type:${str(r.attrs.type)}`];
@@ -53,9 +55,9 @@ export async function purge(db: Db, t: Tables, before: string): Promise<Retentio
 
   // Deliveries: only those created before the cutoff can have been finished before it.
   await db.scan(t.delivery_index, ['all', INF_MAX], ['all', INF_MIN], oldestFirst, async (rows) => {
-    const old = takeWhileOld(rows, 'created_at', before);
+    const old = takeWhile(rows, (r) => (str(r.attrs.created_at) ?? '') < before);
     const current = await db.batchGet(t.deliveries, old.map((r) => [str(r.attrs.delivery_id)!]));
-    const finished = current.flatMap((row) => (row ? [parseDelivery(row)] : [])).filter((c) => c.delivery.status !== 'pending' && c.delivery.updatedAt < before);
+    const finished = current.flatMap((row) => (row ? [parseDelivery(row)] : [])).filter((c) => purgeable.delivery(c.delivery, before));
     // The delivery row first, only if unchanged since read; its index rows after.
     const outcomes = await db.batchWrite(finished.map((c): WriteRow => ({ type: 'DELETE', table: t.deliveries, key: [c.delivery.id], condition: mustExist(equals('rev', long(c.rev))) })));
     const gone = finished.filter((_, i) => outcomes[i] === 'ok').map((c) => c.delivery);
@@ -79,7 +81,7 @@ export async function purge(db: Db, t: Tables, before: string): Promise<Retentio
 
   // Attempts: the `all` listing from its oldest end; the table's TTL removes what a purge never reaches.
   await db.scan(t.attempts, ['all', INF_MAX], ['all', INF_MIN], oldestFirst, async (rows) => {
-    const old = takeWhileOld(rows, 'at', before);
+    const old = takeWhile(rows, (r) => purgeable.attempt({ at: str(r.attrs.at) ?? '' }, before));
     const deletes = old.flatMap((r) => {
       const a = JSON.parse(str(r.attrs.body)!) as { eventId: string; webhookId: string };
       return deliveryScopes(a).map((scope): WriteRow => ({ type: 'DELETE', table: t.attempts, key: [scope, str(r.key.sort_key)!], condition: ignore() }));
@@ -93,7 +95,7 @@ export async function purge(db: Db, t: Tables, before: string): Promise<Retentio
 }
 
 /** Rows come oldest first; the ones before the cutoff are a prefix. */
-function takeWhileOld(rows: Row[], column: string, before: string): Row[] {
-  const end = rows.findIndex((r) => (str(r.attrs[column]) ?? '') >= before);
+function takeWhile(rows: Row[], old: (row: Row) => boolean): Row[] {
+  const end = rows.findIndex((r) => !old(r));
   return end === -1 ? rows : rows.slice(0, end);
 }

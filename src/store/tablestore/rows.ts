@@ -1,6 +1,7 @@
 /** How records map to rows: task rows, event and delivery rows with their index rows, attempt rows. */
-import { decodeCursor, encodeCursor, eventSortKey, newestFirstKey } from '../cursor.js';
-import { taskKeyString, type PageRequest, type Delivery, type DeliveryAttempt, type NewDelivery, type StoredEvent, type TaskKey, type TaskRecord, type WatchSource } from '../port.js';
+import type { RangeRequest } from '../backend.js';
+import { attemptSortKey, deliverySortKey, eventSortKey, orderSortKey } from '../cursor.js';
+import { taskKeyString, type Delivery, type DeliveryAttempt, type NewDelivery, type StoredEvent, type TaskKey, type TaskRecord, type WatchSource } from '../port.js';
 import type { TaskEvent, TaskEventData } from '../../tasks/events.js';
 import type { TaskOperation, TaskSnapshot } from '../../tasks/snapshot.js';
 import { ignore, INF_MAX, INF_MIN, long, mustNotExist, num, str, type Db, type Row, type Table, type WriteRow } from './client.js';
@@ -13,7 +14,8 @@ export type OutboxEvent = Omit<TaskEvent, 'data'> & { data: Omit<TaskEventData, 
 export interface Outbox {
   recordedAt: string;
   events: OutboxEvent[];
-  deliveries: NewDelivery[];
+  /** Pending deliveries; an outbox written before the store layer holds NewDelivery records instead. */
+  deliveries: Array<Delivery | NewDelivery>;
   /** The commit made the task inactive: its active_tasks row goes. */
   deactivate: boolean;
 }
@@ -102,8 +104,6 @@ export function eventRows(t: Tables, stored: StoredEvent): WriteRow[] {
   ];
 }
 
-export { pendingDelivery as newDelivery } from '../delivery-records.js';
-
 export interface DeliveryRow {
   delivery: Delivery;
   /** +1 per change: the guard for read-modify-write, and the age of due rows. */
@@ -118,7 +118,6 @@ export function parseDelivery(row: Row): DeliveryRow {
 
 export const deliveryScopes = (d: { eventId: string; webhookId: string }) => ['all', `event:${d.eventId}`, `webhook:${d.webhookId}`];
 export const orderScope = (webhookId: string, key: TaskKey) => `order:${webhookId}|${taskKeyString(key)}`;
-export const orderSortKey = (d: { sequence: number; id: string }) => `${String(d.sequence).padStart(12, '0')}|${d.id}`;
 
 export function deliveryRow(t: Tables, d: Delivery): WriteRow {
   // Never reset a delivery that exists: it may have moved on since.
@@ -143,7 +142,7 @@ export const orderRow = (t: Tables, d: Delivery | NewDelivery): WriteRow => ({
 
 /** The rows that find a new delivery: due, listings by event/webhook/all, and its place in its task's order. */
 export function deliverySideRows(t: Tables, d: NewDelivery): WriteRow[] {
-  const sortKey = newestFirstKey(d.createdAt, d.id);
+  const sortKey = deliverySortKey(d);
   const index = { delivery_id: d.id, event_id: d.eventId, webhook_id: d.webhookId, created_at: d.createdAt };
   return [
     dueRow(t, d.dueAt, d.id, 0),
@@ -151,8 +150,6 @@ export function deliverySideRows(t: Tables, d: NewDelivery): WriteRow[] {
     orderRow(t, d),
   ];
 }
-
-export const attemptSortKey = (a: DeliveryAttempt) => newestFirstKey(a.at, `${a.deliveryId}#${String(a.attempt).padStart(4, '0')}`);
 
 export function attemptRows(t: Tables, a: DeliveryAttempt): WriteRow[] {
   const body = JSON.stringify(a);
@@ -168,22 +165,25 @@ export function uniqueRows(rows: WriteRow[]): WriteRow[] {
   });
 }
 
-/** One page of an index scope after the cursor, of rows `keep` accepts; `more` when another follows the page. */
-export async function pageScope(db: Db, table: Table, scope: string, page: PageRequest, keep?: (row: Row) => boolean): Promise<{ rows: Row[]; more: boolean }> {
-  const after = decodeCursor(page.cursor);
+/** Up to `range.limit` rows of an index scope after the cursor, of rows `keep` accepts. */
+export async function scopeRange(db: Db, table: Table, scope: string, range: RangeRequest, keep?: (row: Row) => boolean): Promise<Row[]> {
+  const { after } = range;
   const rows: Row[] = [];
-  let more = false;
-  // One row past the page says whether there is more, plus the cursor's own row, which is skipped; filters read wider.
-  const limit = keep ? Math.max(page.limit + 2, 500) : page.limit + (after === undefined ? 1 : 2);
+  // The range starts at the cursor's own row, which is skipped: one more row for it; filters read wider.
+  const limit = keep ? Math.max(range.limit + 1, 500) : range.limit + (after === undefined ? 0 : 1);
   await db.scan(table, [scope, after ?? INF_MIN], [scope, INF_MAX], { limit }, async (batch) => {
     for (const row of batch) {
       if (after !== undefined && str(row.key.sort_key)! <= after) continue;
       if (keep && !keep(row)) continue;
-      if (rows.length === page.limit) return (more = true), false;
       rows.push(row);
+      if (rows.length === range.limit) return false;
     }
   });
-  return { rows, more };
+  return rows;
 }
 
-export const cursorAfter = (rows: Row[], more: boolean) => (more ? { cursor: encodeCursor(str(rows[rows.length - 1].key.sort_key)!) } : {});
+/** Rows by key: one by GetRow, more by BatchGetRow; absent ones left out. */
+export async function rowsById<T>(db: Db, table: Table, ids: string[], parse: (row: Row) => T, columns?: string[]): Promise<Map<string, T>> {
+  const rows = ids.length === 1 ? [await db.getRow(table, [ids[0]], columns)] : await db.batchGet(table, ids.map((id) => [id]), columns);
+  return new Map(rows.flatMap((row, i) => (row ? [[ids[i], parse(row)] as const] : [])));
+}

@@ -1,37 +1,22 @@
 /**
  * Tasks and the transition commit. The one atomic step is a conditional UpdateRow of the task row that stores the new
- * snapshot together with an outbox of the events and deliveries still to write; whoever meets an outbox writes it out
- * (idempotently) and clears it, so after a crash the events appear exactly once.
+ * snapshot together with an outbox of the events and deliveries still to write; the commit writes it out (idempotently)
+ * and clears it. After a crash, completePendingCommits or the task's next commit does, so the events appear exactly once.
  */
 import { randomUUID } from 'node:crypto';
-import { StoreError, VersionConflictError } from '../../errors.js';
-import { decodeCursor, encodeCursor } from '../cursor.js';
-import { taskKeyString, type Page, type PageRequest, type StateStore, type TaskKey, type TaskRecord, type TransitionCommit, type WatchSource } from '../port.js';
+import type { PreparedCommit, TaskRows } from '../backend.js';
+import { pendingDelivery } from '../delivery-records.js';
+import { taskKeyString, type TaskRecord } from '../port.js';
 import type { TaskEvent } from '../../tasks/events.js';
 import type { TaskSnapshot } from '../../tasks/snapshot.js';
 import { allOf, applied, equals, ignore, INF_MAX, INF_MIN, isConditionFailed, long, mustExist, mustNotExist, str, type CallState, type Db, type KeyValues, type Row, type WriteRow } from './client.js';
-import {
-  boundSnapshot,
-  deliveryRow,
-  deliverySideRows,
-  eventRows,
-  newDelivery,
-  newTaskAttrs,
-  parseTask,
-  TASK_COLUMNS,
-  uniqueRows,
-  type Outbox,
-  type OutboxEvent,
-  type TaskRow,
-} from './rows.js';
+import { boundSnapshot, deliveryRow, deliverySideRows, eventRows, newTaskAttrs, parseTask, rowsById, TASK_COLUMNS, uniqueRows, type Outbox, type OutboxEvent, type TaskRow } from './rows.js';
 import type { Tables } from './schema.js';
 
-/** Rounds of read-and-retry before a write that keeps losing to concurrent ones gives up. */
-const CONTENDED_ROUNDS = 8;
+/** active_tasks keys read per GetRange while looking for leftover outboxes. */
+const PENDING_SCAN_PAGE = 5000;
 
-type TaskMethods = Pick<StateStore, 'watchTask' | 'unwatchTask' | 'getTasks' | 'listActiveTasks' | 'listTasks' | 'commitTransition'>;
-
-export function taskMethods(db: Db, t: Tables): TaskMethods & { flush(row: TaskRow): Promise<void> } {
+export function taskRows(db: Db, t: Tables): TaskRows {
   const readTask = async (id: string) => {
     const row = await db.getRow(t.tasks, [id]);
     return row ? parseTask(row) : null;
@@ -48,32 +33,31 @@ export function taskMethods(db: Db, t: Tables): TaskMethods & { flush(row: TaskR
       const event: TaskEvent = { ...e, data: { ...e.data, task: e.data.task ?? snapshot! } };
       rows.push(...eventRows(t, { event, regionId, taskId, recordedAt: outbox.recordedAt }));
     }
-    for (const d of outbox.deliveries) rows.push(deliveryRow(t, newDelivery(d)), ...deliverySideRows(t, d));
+    for (const d of outbox.deliveries) rows.push(deliveryRow(t, 'status' in d ? d : pendingDelivery(d)), ...deliverySideRows(t, d));
     if (outbox.deactivate) rows.push({ type: 'DELETE', table: t.active_tasks, key: [id], condition: ignore(equals('active_id', row.activeId)) });
     await db.batchWrite(uniqueRows(rows));
     // A failed condition means a newer commit replaced the row, and this outbox with it.
     await applied(db.updateRow(t.tasks, [id], { remove: ['outbox'] }, mustExist(equals('version', long(version)))));
   }
 
-  function outboxFor(c: TransitionCommit, snapshot: TaskSnapshot, wasActive: boolean): Outbox | null {
+  function outboxFor(c: PreparedCommit, snapshot: TaskSnapshot, wasActive: boolean): Outbox | null {
     const deactivate = wasActive && !c.active;
     if (c.events.length === 0 && c.deliveries.length === 0 && !deactivate) return null;
-    const events = c.events.map((e): OutboxEvent => {
+    const events = c.events.map(({ event: e }): OutboxEvent => {
       const same = e.data.task === c.snapshot || JSON.stringify(e.data.task) === JSON.stringify(c.snapshot);
       return { ...e, data: { ...e.data, task: same ? null : boundSnapshot(e.data.task) } };
     });
-    return { recordedAt: snapshot.observedAt, events, deliveries: c.deliveries, deactivate };
+    return { recordedAt: c.updatedAt, events, deliveries: c.deliveries, deactivate };
   }
 
-  /** Active tasks by key: keys from active_tasks (one past the page says whether there is more), rows from tasks. */
-  async function listActive(page: PageRequest): Promise<Page<TaskRecord>> {
-    const after = decodeCursor(page.cursor);
+  /** Keys of active_tasks after `after`, up to `limit`. */
+  async function activeKeys(after: string | undefined, limit: number, columns = ['key']): Promise<string[]> {
     const keys: string[] = [];
     let from: KeyValues | null = [after ?? INF_MIN];
     // The range starts at the cursor's own key, which is skipped: one more row for it.
     let skip = after === undefined ? 0 : 1;
-    while (from && keys.length <= page.limit) {
-      const r: { rows: Row[]; next: KeyValues | null } = await db.range(t.active_tasks, from, [INF_MAX], { limit: page.limit + 1 - keys.length + skip, columns: ['key'] });
+    while (from && keys.length < limit) {
+      const r: { rows: Row[]; next: KeyValues | null } = await db.range(t.active_tasks, from, [INF_MAX], { limit: limit - keys.length + skip, columns });
       skip = 0;
       for (const row of r.rows) {
         const k = str(row.key.key)!;
@@ -81,113 +65,89 @@ export function taskMethods(db: Db, t: Tables): TaskMethods & { flush(row: TaskR
       }
       from = r.next;
     }
-    const examined = keys.slice(0, page.limit);
-    const items: TaskRecord[] = [];
-    for (const row of await db.batchGet(t.tasks, examined.map((k) => [k]))) {
-      if (!row) continue; // an active_tasks row whose task is gone: skipped here, removed by purge
-      const task = parseTask(row);
-      if (task.outbox) await flush(task); // a commit that crashed before writing its events out
-      if (task.record.active) items.push(task.record);
-    }
-    // The cursor is the last key looked at, so a page of skipped keys is not looked at again.
-    return { items, ...(keys.length > page.limit ? { cursor: encodeCursor(examined[examined.length - 1]) } : {}) };
+    return keys.slice(0, limit);
   }
 
+  const sourcesOf = (record: TaskRecord) => JSON.stringify(record.sources);
+
   return {
-    flush,
+    get: (ids) => db.batchGet(t.tasks, ids.map((id) => [id]), TASK_COLUMNS).then((rows) => new Map(rows.flatMap((row, i) => (row ? [[ids[i], parseTask(row).record] as const] : [])))),
 
-    async watchTask(key: TaskKey, source: WatchSource, now: string) {
-      const id = taskKeyString(key);
-      let ownActiveId: string | null = null;
-      for (let round = 0; round < CONTENDED_ROUNDS; round++) {
-        const row = await readTask(id);
-        if (!row) {
-          // The active_tasks row first: a task row never exists active without it.
-          const activeId = randomUUID();
-          await db.putRow(t.active_tasks, [id], { active_id: activeId, since: now }, ignore());
-          ownActiveId = activeId;
-          try {
-            await db.putRow(t.tasks, [id], newTaskAttrs(key, [source], now, activeId), mustNotExist());
-            return { regionId: key.regionId, taskId: key.taskId, sources: [source], snapshot: null, version: 0, sequence: 0, active: true, invalid: null, watchedAt: now, updatedAt: now };
-          } catch (error) {
-            if (!isConditionFailed(error)) throw error;
-            continue; // created meanwhile (or by this call's own lost-answer try): read it again
-          }
-        }
-        if (ownActiveId !== null && ownActiveId !== row.activeId) {
-          // This call overwrote the active_tasks row of a task created meanwhile: give it back the task's own.
-          if (row.record.active) await db.putRow(t.active_tasks, [id], { active_id: row.activeId, since: row.record.watchedAt }, ignore());
-          else await applied(db.deleteRow(t.active_tasks, [id], ignore(equals('active_id', ownActiveId))));
-        }
-        ownActiveId = null;
-        if (row.record.sources.includes(source)) return row.record;
-        const sources = [...row.record.sources, source];
-        try {
-          await db.updateRow(t.tasks, [id], { put: { sources: JSON.stringify(sources) } }, mustExist(equals('sources', row.sourcesRaw)));
-          return { ...row.record, sources };
-        } catch (error) {
-          if (!isConditionFailed(error)) throw error;
-        }
+    async insert(record) {
+      const id = taskKeyString(record);
+      // The active_tasks row first: a task row never exists active without it.
+      const activeId = randomUUID();
+      await db.putRow(t.active_tasks, [id], { active_id: activeId, since: record.watchedAt }, ignore());
+      if (await applied(db.putRow(t.tasks, [id], newTaskAttrs(record, record.sources, record.watchedAt, activeId), mustNotExist()))) return true;
+      // Created meanwhile (or by this call's own lost-answer try), so the row written above may not be the task's own.
+      const row = await readTask(id);
+      if (row && row.activeId !== activeId) {
+        if (row.record.active) await db.putRow(t.active_tasks, [id], { active_id: row.activeId, since: row.record.watchedAt }, ignore());
+        else await applied(db.deleteRow(t.active_tasks, [id], ignore(equals('active_id', activeId))));
       }
-      throw new StoreError(`watching ${id} kept conflicting with concurrent changes; try again`, 'Contention', true);
+      return false;
     },
 
-    async unwatchTask(key, source) {
-      const id = taskKeyString(key);
+    async setSources(current, sources) {
+      const id = taskKeyString(current);
       const state: CallState = { maybeApplied: false };
-      for (let round = 0; round < CONTENDED_ROUNDS; round++) {
-        const row = await readTask(id);
-        // Gone after a try whose answer was lost: that try removed it.
-        if (!row || !row.record.sources.includes(source)) return state.maybeApplied;
-        const left = row.record.sources.filter((s) => s !== source);
-        try {
-          if (left.length > 0) {
-            await db.updateRow(t.tasks, [id], { put: { sources: JSON.stringify(left) } }, mustExist(equals('sources', row.sourcesRaw)), state);
-            return true;
-          }
-          await flush(row); // its events must not go with it
-          await db.deleteRow(t.tasks, [id], mustExist(allOf(equals('version', long(row.record.version)), equals('sources', row.sourcesRaw))), state);
-        } catch (error) {
-          if (!isConditionFailed(error)) throw error;
-          continue;
-        }
-        // A failed condition: already gone, or a newer watch owns it.
-        await applied(db.deleteRow(t.active_tasks, [id], ignore(equals('active_id', row.activeId))));
-        return true;
-      }
-      throw new StoreError(`unwatching ${id} kept conflicting with concurrent changes; try again`, 'Contention', true);
+      const put = JSON.stringify(sources);
+      if (await applied(db.updateRow(t.tasks, [id], { put: { sources: put } }, mustExist(equals('sources', sourcesOf(current))), state))) return true;
+      // A retry after a lost answer fails on its own write: then the row holds exactly these sources.
+      return state.maybeApplied && (await readTask(id))?.sourcesRaw === put;
     },
 
-    async getTasks(keys) {
-      const ids = [...new Set(keys.map(taskKeyString))];
-      const rows = await db.batchGet(t.tasks, ids.map((id) => [id]), TASK_COLUMNS);
-      const out = new Map<string, TaskRecord>();
-      rows.forEach((row, i) => row && out.set(ids[i], parseTask(row).record));
+    async delete(current) {
+      const id = taskKeyString(current);
+      const row = await readTask(id);
+      if (!row || row.record.version !== current.version || row.sourcesRaw !== sourcesOf(current)) return false;
+      await flush(row); // its events must not go with it
+      const state: CallState = { maybeApplied: false };
+      const unchanged = mustExist(allOf(equals('version', long(current.version)), equals('sources', row.sourcesRaw)));
+      // Gone after a try whose answer was lost: that try removed it.
+      if (!(await applied(db.deleteRow(t.tasks, [id], unchanged, state))) && !(state.maybeApplied && !(await readTask(id)))) return false;
+      await applied(db.deleteRow(t.active_tasks, [id], ignore(equals('active_id', row.activeId))));
+      return true;
+    },
+
+    async range({ after, limit }, activeOnly) {
+      // Active tasks by key from active_tasks; the layer reads their rows from tasks.
+      if (activeOnly) return (await activeKeys(after, limit)).map((key) => ({ key, id: key }));
+      const out: Array<{ key: string; record: TaskRecord }> = [];
+      await db.scan(t.tasks, [after ?? INF_MIN], [INF_MAX], { limit: limit + (after === undefined ? 0 : 1), columns: TASK_COLUMNS }, async (rows) => {
+        for (const row of rows) {
+          const key = str(row.key.key)!;
+          if (after !== undefined && key <= after) continue;
+          out.push({ key, record: parseTask(row).record });
+          if (out.length === limit) return false;
+        }
+      });
       return out;
     },
 
-    listActiveTasks: listActive,
-
-    async listTasks(page) {
-      const after = decodeCursor(page.cursor);
-      const items: TaskRecord[] = [];
-      let more = false;
-      await db.scan(t.tasks, [after ?? INF_MIN], [INF_MAX], { limit: page.limit + (after === undefined ? 1 : 2), columns: TASK_COLUMNS }, async (rows) => {
-        for (const row of rows) {
-          const k = str(row.key.key)!;
-          if (after !== undefined && k <= after) continue;
-          if (items.length === page.limit) return (more = true), false;
-          items.push(parseTask(row).record);
+    async completePendingCommits() {
+      let finished = 0;
+      let after: string | undefined;
+      // Tasks are committed while active, and a commit keeps its task in active_tasks until its outbox is written.
+      for (;;) {
+        const keys = await activeKeys(after, PENDING_SCAN_PAGE);
+        if (keys.length === 0) return finished;
+        const outboxes = await db.batchGet(t.tasks, keys.map((k) => [k]), ['outbox']);
+        for (const [i, row] of outboxes.entries()) {
+          if (!row?.attrs.outbox) continue;
+          const task = await readTask(keys[i]);
+          if (task?.outbox) (await flush(task), finished++);
         }
-      });
-      return { items, ...(more ? { cursor: encodeCursor(taskKeyString(items[items.length - 1])) } : {}) };
+        if (keys.length < PENDING_SCAN_PAGE) return finished;
+        after = keys[keys.length - 1];
+      }
     },
 
-    async commitTransition(c) {
+    async commit(c) {
       const id = taskKeyString(c.key);
       const row = await readTask(id);
       if (row?.outbox) await flush(row);
-      if (!row || row.record.version !== c.expectedVersion) throw new VersionConflictError(id);
+      if (!row || row.record.version !== c.expectedVersion) return false;
 
       const snapshot = boundSnapshot(c.snapshot);
       const outbox = outboxFor(c, snapshot, row.record.active);
@@ -195,7 +155,7 @@ export function taskMethods(db: Db, t: Tables): TaskMethods & { flush(row: TaskR
       if (c.active && !row.record.active) {
         // Listed again before the commit makes it active, under a fresh id no late remover can match.
         activeId = randomUUID();
-        await db.putRow(t.active_tasks, [id], { active_id: activeId, since: snapshot.observedAt }, ignore());
+        await db.putRow(t.active_tasks, [id], { active_id: activeId, since: c.updatedAt }, ignore());
       }
       const commitId = randomUUID();
       const state: CallState = { maybeApplied: false };
@@ -205,7 +165,7 @@ export function taskMethods(db: Db, t: Tables): TaskMethods & { flush(row: TaskR
         version: long(version),
         sequence: long(c.sequence),
         active: c.active,
-        updated_at: snapshot.observedAt,
+        updated_at: c.updatedAt,
         commit_id: commitId,
         active_id: activeId,
         ...(c.invalid ? { invalid: JSON.stringify(c.invalid) } : {}),
@@ -218,11 +178,12 @@ export function taskMethods(db: Db, t: Tables): TaskMethods & { flush(row: TaskR
       } catch (error) {
         if (!isConditionFailed(error)) throw error;
         // A retry after a lost answer fails on its own first write: the commit id says whose write the row holds.
-        if (!state.maybeApplied || (await readTask(id))?.commitId !== commitId) throw new VersionConflictError(id);
+        if (!state.maybeApplied || (await readTask(id))?.commitId !== commitId) return false;
       }
       if (outbox) {
         await flush({ record: { ...row.record, version, snapshot }, sourcesRaw: row.sourcesRaw, outbox, commitId, activeId });
       }
+      return true;
     },
   };
 }

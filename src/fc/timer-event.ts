@@ -1,6 +1,6 @@
 /** The FC timer trigger's event and the poll options its payload may carry. */
-import { REGION_ID } from './config.js';
-import { TimerPayloadError } from './errors.js';
+import { REGION_ID } from '../config.js';
+import { TimerPayloadError } from '../errors.js';
 
 export interface TimerEvent {
   triggerTime?: string;
@@ -11,7 +11,6 @@ export interface TimerEvent {
 export interface TimerPayload {
   regions?: string[];
 }
-
 
 /** The event arrives as a Buffer of JSON; `payload` is the trigger's configured string: empty, or JSON options. */
 export function parseTimerEvent(input: unknown): { event: TimerEvent; options: TimerPayload } {
@@ -37,12 +36,4 @@ export function parseTimerEvent(input: unknown): { event: TimerEvent; options: T
     throw new TimerPayloadError('the timer payload "regions" must be a list of region ids like ["cn-hangzhou"]');
   }
   return { event, options: { regions } };
-}
-
-/** The run's budget: the function's timeout (or TASKHOOK_POLL_BUDGET if smaller), less a safety margin. */
-export function pollBudgetMs(functionTimeoutSeconds: number | undefined, configuredSeconds: number | null): number {
-  const timeout = (functionTimeoutSeconds ?? 60) * 1000;
-  const configured = configuredSeconds === null ? Infinity : configuredSeconds * 1000;
-  const margin = Math.min(10_000, timeout * 0.2);
-  return Math.max(1_000, Math.min(configured, timeout - margin));
 }

@@ -4,11 +4,12 @@
  * it, or any other private, loopback, link-local or otherwise special address.
  *
  * The same checks run at registration (checkWebhookUrl) and on every connection the webhook client opens
- * (see http-client.ts, which checks the addresses its DNS lookup returns).
+ * (see src/webhooks/http-client.ts, which checks the addresses its DNS lookup returns).
  */
 import { promises as dns } from 'node:dns';
 import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
+import { InvalidInputError } from '../errors.js';
 
 export interface AddressPolicy {
   /** CIDRs from TASKHOOK_ALLOW_PRIVATE_WEBHOOKS, e.g. ['127.0.0.1/32', '::1/128']; they may also use plain http. */
@@ -18,11 +19,11 @@ export interface AddressPolicy {
 export type Resolver = (hostname: string) => Promise<string[]>;
 
 export type UrlProblemCode =
-  | 'webhook_url_invalid'
-  | 'webhook_url_scheme'
-  | 'webhook_url_blocked_address'
-  | 'webhook_url_unresolvable'
-  | 'webhook_url_credentials';
+  | 'InvalidWebhookUrl'
+  | 'InvalidWebhookUrl.Scheme'
+  | 'InvalidWebhookUrl.BlockedAddress'
+  | 'InvalidWebhookUrl.Unresolvable'
+  | 'InvalidWebhookUrl.Credentials';
 
 export type UrlProblem = { ok: false; code: UrlProblemCode; message: string };
 
@@ -63,12 +64,12 @@ const BLOCKED = BLOCKED_RANGES.map(([cidr, label]) => ({ cidr, label, range: ipa
 
 const inRange = (ip: ipaddr.IPv4 | ipaddr.IPv6, range: Cidr) => ip.kind() === range[0].kind() && ip.match(range);
 
-/** 'a/b, c/d' → ['a/b', 'c/d']. Throws an Error naming the first entry that is not a CIDR. */
+/** 'a/b, c/d' → ['a/b', 'c/d']. Throws an InvalidInputError naming the first entry that is not a CIDR. */
 export function parseCidrList(value: string): string[] {
   const entries = value.split(',').map((entry) => entry.trim()).filter(Boolean);
   for (const entry of entries) {
     if (!ipaddr.IPv4.isValidCIDRFourPartDecimal(entry) && !ipaddr.IPv6.isValidCIDR(entry)) {
-      throw new Error(`'${entry}' is not a CIDR (example: 127.0.0.1/32)`);
+      throw new InvalidInputError('InvalidCidr', `'${entry}' is not a CIDR (example: 127.0.0.1/32)`);
     }
   }
   return entries;
@@ -121,16 +122,16 @@ export function parseWebhookUrl(url: string): { ok: true; url: URL } | UrlProble
   try {
     parsed = new URL(url);
   } catch {
-    return problem('webhook_url_invalid', 'The webhook URL is not a valid absolute URL; use a full URL such as https://hooks.example.com/taskhook.');
+    return problem('InvalidWebhookUrl', 'The webhook URL is not a valid absolute URL; use a full URL such as https://hooks.example.com/taskhook.');
   }
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
-    return problem('webhook_url_scheme', `The webhook URL uses ${parsed.protocol} which is not supported; use an https:// URL.`);
+    return problem('InvalidWebhookUrl.Scheme', `The webhook URL uses ${parsed.protocol} which is not supported; use an https:// URL.`);
   }
   if (parsed.username || parsed.password) {
-    return problem('webhook_url_credentials', `The webhook URL for ${parsed.hostname} contains a username or password; remove them (requests are authenticated by the webhook signature).`);
+    return problem('InvalidWebhookUrl.Credentials', `The webhook URL for ${parsed.hostname} contains a username or password; remove them (requests are authenticated by the webhook signature).`);
   }
   if (!parsed.hostname) {
-    return problem('webhook_url_invalid', 'The webhook URL has no host; use a full URL such as https://hooks.example.com/taskhook.');
+    return problem('InvalidWebhookUrl', 'The webhook URL has no host; use a full URL such as https://hooks.example.com/taskhook.');
   }
   parsed.hash = '';
   return { ok: true, url: parsed };
@@ -151,12 +152,12 @@ export function checkResolvedAddresses(
   for (const address of addresses) {
     const verdict = isAddressAllowed(address, policy);
     if (!verdict.allowed) {
-      return problem('webhook_url_blocked_address', `The webhook host ${hostname} is not allowed: ${verdict.reason}; use a publicly reachable host (private ranges can be allowed with TASKHOOK_ALLOW_PRIVATE_WEBHOOKS).`);
+      return problem('InvalidWebhookUrl.BlockedAddress', `The webhook host ${hostname} is not allowed: ${verdict.reason}; use a publicly reachable host (private ranges can be allowed with TASKHOOK_ALLOW_PRIVATE_WEBHOOKS).`);
     }
     canonical.push(parseHostAsIp(address)!);
   }
   if (protocol !== 'https:' && !canonical.every((ip) => isInsideAllowPrivate(ip, policy))) {
-    return problem('webhook_url_scheme', `The webhook URL for ${hostname} must use https://; plain http is only allowed for addresses listed in TASKHOOK_ALLOW_PRIVATE_WEBHOOKS.`);
+    return problem('InvalidWebhookUrl.Scheme', `The webhook URL for ${hostname} must use https://; plain http is only allowed for addresses listed in TASKHOOK_ALLOW_PRIVATE_WEBHOOKS.`);
   }
   return { ok: true, addresses: canonical };
 }
@@ -185,7 +186,7 @@ export async function checkWebhookUrl(
 }
 
 function unresolvable(hostname: string): UrlProblem {
-  return problem('webhook_url_unresolvable', `The webhook host ${hostname} could not be resolved; check the hostname and its DNS records.`);
+  return problem('InvalidWebhookUrl.Unresolvable', `The webhook host ${hostname} could not be resolved; check the hostname and its DNS records.`);
 }
 
 function problem(code: UrlProblemCode, message: string): UrlProblem {

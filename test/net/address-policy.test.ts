@@ -6,7 +6,7 @@ import {
   parseHostAsIp,
   type AddressPolicy,
   type Resolver,
-} from '../../src/webhooks/address-policy.js';
+} from '../../src/net/address-policy.js';
 
 const NO_PRIVATE: AddressPolicy = { allowPrivate: [] };
 const LOCAL_TESTS: AddressPolicy = { allowPrivate: ['127.0.0.1/32'] };
@@ -37,78 +37,78 @@ function fakeDns(): Resolver & { calls: string[] } {
 describe('checkWebhookUrl refuses hostile webhook URLs', () => {
   const hostile: Array<[url: string, code: string]> = [
     // the Alibaba Cloud metadata service, in any spelling
-    ['http://100.100.100.200/latest/meta-data/', 'webhook_url_blocked_address'],
-    ['https://100.100.100.200/latest/meta-data/ram/security-credentials/', 'webhook_url_blocked_address'],
-    ['https://[::ffff:6464:64c8]/latest/meta-data/', 'webhook_url_blocked_address'],
-    ['https://1684300000/', 'webhook_url_blocked_address'], // 100.100.100.192
-    ['https://metadata.example/latest/meta-data/', 'webhook_url_blocked_address'],
-    ['https://100.64.0.1/', 'webhook_url_blocked_address'],
+    ['http://100.100.100.200/latest/meta-data/', 'InvalidWebhookUrl.BlockedAddress'],
+    ['https://100.100.100.200/latest/meta-data/ram/security-credentials/', 'InvalidWebhookUrl.BlockedAddress'],
+    ['https://[::ffff:6464:64c8]/latest/meta-data/', 'InvalidWebhookUrl.BlockedAddress'],
+    ['https://1684300000/', 'InvalidWebhookUrl.BlockedAddress'], // 100.100.100.192
+    ['https://metadata.example/latest/meta-data/', 'InvalidWebhookUrl.BlockedAddress'],
+    ['https://100.64.0.1/', 'InvalidWebhookUrl.BlockedAddress'],
     // loopback, in any spelling
-    ['http://localhost/', 'webhook_url_blocked_address'],
-    ['http://[::1]/', 'webhook_url_blocked_address'],
-    ['http://[::ffff:127.0.0.1]/', 'webhook_url_blocked_address'],
-    ['http://[::ffff:7f00:1]/', 'webhook_url_blocked_address'],
-    ['http://[0:0:0:0:0:ffff:7f00:1]/', 'webhook_url_blocked_address'],
-    ['http://[::127.0.0.1]/', 'webhook_url_blocked_address'],
-    ['http://[::ffff:0:7f00:1]/', 'webhook_url_blocked_address'],
-    ['http://2130706433/', 'webhook_url_blocked_address'],
-    ['http://0x7f.1/', 'webhook_url_blocked_address'],
-    ['http://0x7f000001/', 'webhook_url_blocked_address'],
-    ['http://017700000001/', 'webhook_url_blocked_address'],
-    ['http://0177.0.0.1/', 'webhook_url_blocked_address'],
-    ['http://127.1/', 'webhook_url_blocked_address'],
-    ['http://127.0.1/', 'webhook_url_blocked_address'],
-    ['http://127.0.0.1./', 'webhook_url_blocked_address'],
-    ['https://127.255.255.254:8443/', 'webhook_url_blocked_address'],
+    ['http://localhost/', 'InvalidWebhookUrl.BlockedAddress'],
+    ['http://[::1]/', 'InvalidWebhookUrl.BlockedAddress'],
+    ['http://[::ffff:127.0.0.1]/', 'InvalidWebhookUrl.BlockedAddress'],
+    ['http://[::ffff:7f00:1]/', 'InvalidWebhookUrl.BlockedAddress'],
+    ['http://[0:0:0:0:0:ffff:7f00:1]/', 'InvalidWebhookUrl.BlockedAddress'],
+    ['http://[::127.0.0.1]/', 'InvalidWebhookUrl.BlockedAddress'],
+    ['http://[::ffff:0:7f00:1]/', 'InvalidWebhookUrl.BlockedAddress'],
+    ['http://2130706433/', 'InvalidWebhookUrl.BlockedAddress'],
+    ['http://0x7f.1/', 'InvalidWebhookUrl.BlockedAddress'],
+    ['http://0x7f000001/', 'InvalidWebhookUrl.BlockedAddress'],
+    ['http://017700000001/', 'InvalidWebhookUrl.BlockedAddress'],
+    ['http://0177.0.0.1/', 'InvalidWebhookUrl.BlockedAddress'],
+    ['http://127.1/', 'InvalidWebhookUrl.BlockedAddress'],
+    ['http://127.0.1/', 'InvalidWebhookUrl.BlockedAddress'],
+    ['http://127.0.0.1./', 'InvalidWebhookUrl.BlockedAddress'],
+    ['https://127.255.255.254:8443/', 'InvalidWebhookUrl.BlockedAddress'],
     // "this host"
-    ['http://0/', 'webhook_url_blocked_address'],
-    ['http://0.0.0.0/', 'webhook_url_blocked_address'],
-    ['http://[::]/', 'webhook_url_blocked_address'],
+    ['http://0/', 'InvalidWebhookUrl.BlockedAddress'],
+    ['http://0.0.0.0/', 'InvalidWebhookUrl.BlockedAddress'],
+    ['http://[::]/', 'InvalidWebhookUrl.BlockedAddress'],
     // private, link-local, cloud metadata of other providers
-    ['https://10.0.0.1/', 'webhook_url_blocked_address'],
-    ['https://172.16.0.1/', 'webhook_url_blocked_address'],
-    ['https://172.31.255.255/', 'webhook_url_blocked_address'],
-    ['https://192.168.1.1/', 'webhook_url_blocked_address'],
-    ['http://169.254.169.254/latest/meta-data/', 'webhook_url_blocked_address'],
-    ['http://[::ffff:a9fe:a9fe]/', 'webhook_url_blocked_address'],
-    ['https://[fe80::1]/', 'webhook_url_blocked_address'],
-    ['https://[fc00::1]/', 'webhook_url_blocked_address'],
-    ['http://[fd00:ec2::254]/', 'webhook_url_blocked_address'],
+    ['https://10.0.0.1/', 'InvalidWebhookUrl.BlockedAddress'],
+    ['https://172.16.0.1/', 'InvalidWebhookUrl.BlockedAddress'],
+    ['https://172.31.255.255/', 'InvalidWebhookUrl.BlockedAddress'],
+    ['https://192.168.1.1/', 'InvalidWebhookUrl.BlockedAddress'],
+    ['http://169.254.169.254/latest/meta-data/', 'InvalidWebhookUrl.BlockedAddress'],
+    ['http://[::ffff:a9fe:a9fe]/', 'InvalidWebhookUrl.BlockedAddress'],
+    ['https://[fe80::1]/', 'InvalidWebhookUrl.BlockedAddress'],
+    ['https://[fc00::1]/', 'InvalidWebhookUrl.BlockedAddress'],
+    ['http://[fd00:ec2::254]/', 'InvalidWebhookUrl.BlockedAddress'],
     // IPv6 forms that embed an IPv4 address
-    ['https://[64:ff9b::7f00:1]/', 'webhook_url_blocked_address'],
-    ['https://[64:ff9b::5db8:d822]/', 'webhook_url_blocked_address'],
-    ['https://[2002:7f00:1::]/', 'webhook_url_blocked_address'],
-    ['https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/', 'webhook_url_blocked_address'],
+    ['https://[64:ff9b::7f00:1]/', 'InvalidWebhookUrl.BlockedAddress'],
+    ['https://[64:ff9b::5db8:d822]/', 'InvalidWebhookUrl.BlockedAddress'],
+    ['https://[2002:7f00:1::]/', 'InvalidWebhookUrl.BlockedAddress'],
+    ['https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/', 'InvalidWebhookUrl.BlockedAddress'],
     // special-purpose, documentation, multicast, reserved, broadcast
-    ['https://192.0.0.8/', 'webhook_url_blocked_address'],
-    ['https://192.0.2.1/', 'webhook_url_blocked_address'],
-    ['https://192.88.99.1/', 'webhook_url_blocked_address'],
-    ['https://198.18.0.1/', 'webhook_url_blocked_address'],
-    ['https://198.51.100.7/', 'webhook_url_blocked_address'],
-    ['https://203.0.113.9/', 'webhook_url_blocked_address'],
-    ['https://224.0.0.1/', 'webhook_url_blocked_address'],
-    ['https://240.0.0.1/', 'webhook_url_blocked_address'],
-    ['https://255.255.255.255/', 'webhook_url_blocked_address'],
-    ['https://[ff02::1]/', 'webhook_url_blocked_address'],
-    ['https://[2001:db8::1]/', 'webhook_url_blocked_address'],
-    ['https://[100::1]/', 'webhook_url_blocked_address'],
+    ['https://192.0.0.8/', 'InvalidWebhookUrl.BlockedAddress'],
+    ['https://192.0.2.1/', 'InvalidWebhookUrl.BlockedAddress'],
+    ['https://192.88.99.1/', 'InvalidWebhookUrl.BlockedAddress'],
+    ['https://198.18.0.1/', 'InvalidWebhookUrl.BlockedAddress'],
+    ['https://198.51.100.7/', 'InvalidWebhookUrl.BlockedAddress'],
+    ['https://203.0.113.9/', 'InvalidWebhookUrl.BlockedAddress'],
+    ['https://224.0.0.1/', 'InvalidWebhookUrl.BlockedAddress'],
+    ['https://240.0.0.1/', 'InvalidWebhookUrl.BlockedAddress'],
+    ['https://255.255.255.255/', 'InvalidWebhookUrl.BlockedAddress'],
+    ['https://[ff02::1]/', 'InvalidWebhookUrl.BlockedAddress'],
+    ['https://[2001:db8::1]/', 'InvalidWebhookUrl.BlockedAddress'],
+    ['https://[100::1]/', 'InvalidWebhookUrl.BlockedAddress'],
     // a hostname with ANY blocked address is refused, even if another one is public
-    ['https://mixed.example/', 'webhook_url_blocked_address'],
-    ['https://mixed6.example/', 'webhook_url_blocked_address'],
+    ['https://mixed.example/', 'InvalidWebhookUrl.BlockedAddress'],
+    ['https://mixed6.example/', 'InvalidWebhookUrl.BlockedAddress'],
     // DNS failures fail closed
-    ['https://broken.example/', 'webhook_url_unresolvable'],
-    ['https://empty.example/', 'webhook_url_unresolvable'],
+    ['https://broken.example/', 'InvalidWebhookUrl.Unresolvable'],
+    ['https://empty.example/', 'InvalidWebhookUrl.Unresolvable'],
     // credentials, schemes and syntax
-    ['http://user:pass@example.com/', 'webhook_url_credentials'],
-    ['https://user:pass@hooks.example.com/', 'webhook_url_credentials'],
-    ['https://token@hooks.example.com/', 'webhook_url_credentials'],
-    ['ftp://x/', 'webhook_url_scheme'],
-    ['file:///etc/passwd', 'webhook_url_scheme'],
-    ['gopher://hooks.example.com:70/', 'webhook_url_scheme'],
-    ['http://hooks.example.com/', 'webhook_url_scheme'], // https required for public hosts
-    ['not a url', 'webhook_url_invalid'],
-    ['/relative/path', 'webhook_url_invalid'],
-    ['https://', 'webhook_url_invalid'],
+    ['http://user:pass@example.com/', 'InvalidWebhookUrl.Credentials'],
+    ['https://user:pass@hooks.example.com/', 'InvalidWebhookUrl.Credentials'],
+    ['https://token@hooks.example.com/', 'InvalidWebhookUrl.Credentials'],
+    ['ftp://x/', 'InvalidWebhookUrl.Scheme'],
+    ['file:///etc/passwd', 'InvalidWebhookUrl.Scheme'],
+    ['gopher://hooks.example.com:70/', 'InvalidWebhookUrl.Scheme'],
+    ['http://hooks.example.com/', 'InvalidWebhookUrl.Scheme'], // https required for public hosts
+    ['not a url', 'InvalidWebhookUrl'],
+    ['/relative/path', 'InvalidWebhookUrl'],
+    ['https://', 'InvalidWebhookUrl'],
   ];
 
   it.each(hostile)('%s → %s', async (url, code) => {
@@ -124,7 +124,7 @@ describe('checkWebhookUrl refuses hostile webhook URLs', () => {
     const result = await checkWebhookUrl('http://100.100.100.200/latest/meta-data/', NO_PRIVATE, fakeDns());
     expect(result).toEqual({
       ok: false,
-      code: 'webhook_url_blocked_address',
+      code: 'InvalidWebhookUrl.BlockedAddress',
       message: expect.stringContaining(
         '100.100.100.200 is in a blocked range (100.64.0.0/10, carrier-grade NAT, holds the cloud metadata service)',
       ),
@@ -140,7 +140,7 @@ describe('checkWebhookUrl refuses hostile webhook URLs', () => {
   });
 
   it('refuses localhost with the real resolver too (it answers from /etc/hosts)', async () => {
-    expect(await checkWebhookUrl('http://localhost/', NO_PRIVATE)).toMatchObject({ ok: false, code: 'webhook_url_blocked_address' });
+    expect(await checkWebhookUrl('http://localhost/', NO_PRIVATE)).toMatchObject({ ok: false, code: 'InvalidWebhookUrl.BlockedAddress' });
   });
 
   it('checks IP literals without asking DNS', async () => {
@@ -181,7 +181,7 @@ describe('allowPrivate (TASKHOOK_ALLOW_PRIVATE_WEBHOOKS)', () => {
     // localhost also resolves to ::1, which 127.0.0.1/32 does not cover
     expect(await checkWebhookUrl('http://localhost:8787/', LOCAL_TESTS, fakeDns())).toMatchObject({
       ok: false,
-      code: 'webhook_url_blocked_address',
+      code: 'InvalidWebhookUrl.BlockedAddress',
       message: expect.stringContaining('::1 is in a blocked range (::1/128, loopback)'),
     });
   });
@@ -193,20 +193,20 @@ describe('allowPrivate (TASKHOOK_ALLOW_PRIVATE_WEBHOOKS)', () => {
     'http://169.254.169.254/',
     'http://10.0.0.1/',
   ])('still blocks %s', async (url) => {
-    expect(await checkWebhookUrl(url, LOCAL_TESTS, fakeDns())).toMatchObject({ ok: false, code: 'webhook_url_blocked_address' });
+    expect(await checkWebhookUrl(url, LOCAL_TESTS, fakeDns())).toMatchObject({ ok: false, code: 'InvalidWebhookUrl.BlockedAddress' });
   });
 
   it('never opens the metadata address unless a listed CIDR contains it', async () => {
     const metadata = 'http://100.100.100.200/latest/meta-data/';
     const wideButElsewhere = { allowPrivate: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/16', '127.0.0.0/8'] };
-    expect(await checkWebhookUrl(metadata, wideButElsewhere, fakeDns())).toMatchObject({ ok: false, code: 'webhook_url_blocked_address' });
+    expect(await checkWebhookUrl(metadata, wideButElsewhere, fakeDns())).toMatchObject({ ok: false, code: 'InvalidWebhookUrl.BlockedAddress' });
     expect(await checkWebhookUrl(metadata, { allowPrivate: ['100.100.100.0/24'] }, fakeDns())).toMatchObject({ ok: true });
   });
 
   it('requires https for a hostname with public addresses even when some private range is allowed', async () => {
     const policy = { allowPrivate: ['10.0.0.0/8'] };
     expect(await checkWebhookUrl('http://private.example/', policy, fakeDns())).toMatchObject({ ok: true });
-    expect(await checkWebhookUrl('http://mixed.example/', policy, fakeDns())).toMatchObject({ ok: false, code: 'webhook_url_scheme' });
+    expect(await checkWebhookUrl('http://mixed.example/', policy, fakeDns())).toMatchObject({ ok: false, code: 'InvalidWebhookUrl.Scheme' });
     expect(await checkWebhookUrl('https://mixed.example/', policy, fakeDns())).toMatchObject({ ok: true });
   });
 

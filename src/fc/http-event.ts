@@ -67,7 +67,7 @@ export function toApiGatewayEvent(input: unknown): APIGatewayProxyEventV2 {
   };
 }
 
-export const fcHttpEvent = (): MiddlewareObj => ({
+export const fcHttpEvent = (): MiddlewareObj<APIGatewayProxyEventV2> => ({
   before: (request) => {
     request.event = toApiGatewayEvent(request.event);
   },

@@ -1,0 +1,188 @@
+/**
+ * The store layer: every rule the StateStore port promises, once, over a StorageBackend's primitives (paging,
+ * ordering, watch sources, the commit's stored form, the delivery state machine, leases).
+ */
+import { StoreError, VersionConflictError } from '../errors.js';
+import type { IndexEntry, RangeRequest, Revised, StorageBackend } from './backend.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+import { abandoned, afterAttempt, pendingDelivery, rescheduled } from './delivery-records.js';
+import { taskKeyString, type Delivery, type DeliveryAttempt, type Page, type PageRequest, type StateStore, type StoredEvent, type TaskRecord, type WatchSource } from './port.js';
+
+/** Rounds of read-and-retry before a conditional write that keeps losing to concurrent ones gives up. */
+const CONTENDED_ROUNDS = 8;
+
+const contention = (what: string) => new StoreError(`${what} kept conflicting with concurrent changes; try again`, 'Contention', true);
+
+/** One past the page is asked for: it says whether there is more. */
+const rangeFor = (page: PageRequest): RangeRequest => ({ after: decodeCursor(page.cursor), limit: page.limit + 1 });
+
+/**
+ * The page of a range asked with `rangeFor`: entries without their record are read by id, and entries whose record
+ * is gone (or `keep` refuses) are left out but still move the cursor, so they are not looked at again.
+ */
+async function pageOf<T>(
+  entries: Array<IndexEntry<T>>,
+  page: PageRequest,
+  read: (ids: string[]) => Promise<Map<string, T>> = async () => new Map(),
+  keep: (record: T) => boolean = () => true,
+): Promise<Page<T>> {
+  const examined = entries.slice(0, page.limit);
+  const unread = examined.flatMap((e) => ('id' in e ? [e.id] : []));
+  const loaded = unread.length > 0 ? await read(unread) : new Map<string, T>();
+  const items = examined.flatMap((e) => {
+    const record = 'record' in e ? e.record : loaded.get(e.id);
+    return record !== undefined && keep(record) ? [record] : [];
+  });
+  return { items, ...(entries.length > page.limit ? { cursor: encodeCursor(examined[examined.length - 1].key) } : {}) };
+}
+
+/** The first of each id, as an enqueue that names one twice keeps it. */
+function firstOfEach<T extends { id: string }>(list: T[]): T[] {
+  const seen = new Set<string>();
+  return list.filter((d) => !seen.has(d.id) && Boolean(seen.add(d.id)));
+}
+
+export function createStateStore(backend: StorageBackend): StateStore {
+  const { tasks, events, deliveries, webhooks, leases } = backend;
+
+  const getTask = async (id: string) => (await tasks.get([id])).get(id) ?? null;
+  const getDelivery = async (id: string) => (await deliveries.get([id])).get(id) ?? null;
+  const withoutRevisions = async <T>(pending: Promise<Map<string, Revised<T>>>) => new Map([...(await pending)].map(([id, r]) => [id, r.value]));
+
+  /** Read-modify-write of one delivery; `change` returns null to leave it. The attempt is appended exactly once. */
+  async function moveDelivery(id: string, change: (d: Delivery) => Delivery | null, attempt?: DeliveryAttempt): Promise<void> {
+    let unwritten = attempt;
+    for (let round = 0; round < CONTENDED_ROUNDS; round++) {
+      const current = await getDelivery(id);
+      const next = current && change(current.value);
+      if (!current || !next) {
+        if (unwritten) await deliveries.appendAttempt(unwritten);
+        return;
+      }
+      const done = await deliveries.replace(current, next, unwritten);
+      unwritten = undefined;
+      if (done) return;
+    }
+    throw contention(`delivery ${id}`);
+  }
+
+  return {
+    async watchTask(key, source, now) {
+      const id = taskKeyString(key);
+      for (let round = 0; round < CONTENDED_ROUNDS; round++) {
+        const current = await getTask(id);
+        if (!current) {
+          const record: TaskRecord = { regionId: key.regionId, taskId: key.taskId, sources: [source], snapshot: null, version: 0, sequence: 0, active: true, invalid: null, watchedAt: now, updatedAt: now };
+          if (await tasks.insert(record)) return record;
+          continue; // created meanwhile: read it again
+        }
+        if (current.sources.includes(source)) return current;
+        const sources: WatchSource[] = [...current.sources, source];
+        if (await tasks.setSources(current, sources)) return { ...current, sources };
+      }
+      throw contention(`watching ${id}`);
+    },
+
+    async unwatchTask(key, source) {
+      const id = taskKeyString(key);
+      for (let round = 0; round < CONTENDED_ROUNDS; round++) {
+        const current = await getTask(id);
+        if (!current || !current.sources.includes(source)) return false;
+        const left = current.sources.filter((s) => s !== source);
+        // The last source gone, the task goes with it.
+        if (left.length > 0 ? await tasks.setSources(current, left) : await tasks.delete(current)) return true;
+      }
+      throw contention(`unwatching ${id}`);
+    },
+
+    async getTasks(keys) {
+      return tasks.get([...new Set(keys.map(taskKeyString))]);
+    },
+
+    async listActiveTasks(page) {
+      // An index entry whose task is gone or no longer active is skipped; purge tidies it.
+      return pageOf(await tasks.range(rangeFor(page), true), page, (ids) => tasks.get(ids), (t) => t.active);
+    },
+
+    async listTasks(page) {
+      return pageOf(await tasks.range(rangeFor(page), false), page, (ids) => tasks.get(ids));
+    },
+
+    async commitTransition(c) {
+      const key = { regionId: c.key.regionId, taskId: c.key.taskId };
+      const recordedAt = c.snapshot.observedAt;
+      const committed = await tasks.commit({
+        key,
+        expectedVersion: c.expectedVersion,
+        snapshot: c.snapshot,
+        sequence: c.sequence,
+        active: c.active,
+        invalid: c.invalid ?? null,
+        updatedAt: recordedAt,
+        events: c.events.map((event): StoredEvent => ({ event, ...key, recordedAt })),
+        deliveries: firstOfEach(c.deliveries).map(pendingDelivery),
+      });
+      if (!committed) throw new VersionConflictError(taskKeyString(key));
+    },
+
+    completePendingCommits: () => tasks.completePendingCommits(),
+
+    async getEvent(id) {
+      return (await events.get([id])).get(id) ?? null;
+    },
+
+    async listEvents(query) {
+      const { regionId, taskId, type } = query;
+      return pageOf(await events.range({ regionId, taskId, type }, rangeFor(query)), query, (ids) => events.get(ids));
+    },
+
+    async enqueueDeliveries(list) {
+      await deliveries.insert(firstOfEach(list).map(pendingDelivery));
+    },
+
+    listDueDeliveries: (now, limit) => deliveries.due(now, limit),
+
+    async rescheduleDelivery(id, nextAttemptAt) {
+      await moveDelivery(id, (d) => rescheduled(d, nextAttemptAt));
+    },
+
+    async abandonDelivery(id, reason, now) {
+      await moveDelivery(id, (d) => abandoned(d, reason, now));
+    },
+
+    async firstPendingDelivery(webhookId, key) {
+      return (await deliveries.pendingInOrder(webhookId, key, 1))[0] ?? null;
+    },
+
+    async recordAttempt(attempt, update) {
+      await moveDelivery(attempt.deliveryId, (d) => afterAttempt(d, attempt, update), attempt);
+    },
+
+    async listDeliveries(query) {
+      const { eventId, webhookId } = query;
+      return pageOf(await deliveries.range({ eventId, webhookId }, rangeFor(query)), query, (ids) => withoutRevisions(deliveries.get(ids)));
+    },
+
+    async listAttempts(query) {
+      const { eventId, webhookId } = query;
+      return pageOf(await deliveries.rangeAttempts({ eventId, webhookId }, rangeFor(query)), query);
+    },
+
+    putWebhook: (webhook) => webhooks.put(webhook),
+    getWebhook: (id) => webhooks.get(id),
+    async listWebhooks() {
+      return (await webhooks.all()).sort((a, b) => (a.createdAt !== b.createdAt ? (a.createdAt < b.createdAt ? -1 : 1) : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    },
+    deleteWebhook: (id) => webhooks.delete(id),
+
+    async acquireLease(name, holder, ttlMs, nowMs) {
+      const lease = { holder, expiresAtMs: nowMs + ttlMs };
+      // Free, or else ours to renew, or expired.
+      return (await leases.insert(name, lease)) || leases.replaceIf(name, lease, { heldBy: holder, expiredBy: nowMs });
+    },
+    releaseLease: (name, holder) => leases.delete(name, holder),
+
+    purge: (before) => backend.purge(before),
+    close: () => backend.close(),
+  };
+}

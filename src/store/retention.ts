@@ -1,0 +1,11 @@
+/** What purge removes: records last touched before the cut-off that nothing waits on. Backends delete exactly these. */
+import type { Delivery, DeliveryAttempt, StoredEvent, TaskRecord } from './port.js';
+
+export const purgeable = {
+  /** An active task is still polled, however old. */
+  task: (t: Pick<TaskRecord, 'active' | 'updatedAt'>, before: string) => !t.active && t.updatedAt < before,
+  event: (e: Pick<StoredEvent, 'recordedAt'>, before: string) => e.recordedAt < before,
+  /** A pending delivery is still to be sent, however old. */
+  delivery: (d: Pick<Delivery, 'status' | 'updatedAt'>, before: string) => d.status !== 'pending' && d.updatedAt < before,
+  attempt: (a: Pick<DeliveryAttempt, 'at'>, before: string) => a.at < before,
+};

@@ -1,0 +1,84 @@
+/**
+ * The rules of one poll, as plain functions of data: given a task's last-seen snapshot and what DescribeTasks
+ * said, whether DescribeTaskAttribute must be asked; the snapshot to compare; and the events the change makes.
+ * No I/O and no clock: the poller feeds them what ECS answered and commits what they return.
+ */
+import { eventsForTransition, type TaskEvent } from './events.js';
+import type { TaskSnapshot } from './snapshot.js';
+
+export interface TaskRef {
+  regionId: string;
+  taskId: string;
+}
+
+/**
+ * DescribeTasks carries no progress, counts or error details, so the attribute is asked for when those matter:
+ * the task is missing from the list (to confirm it is gone), it has just become terminal (counts and errors go
+ * into the completion event), or it is running and a webhook wants its progress.
+ */
+export function needsDetail(previous: TaskSnapshot | null, listed: TaskSnapshot | undefined, progressWanted: boolean): boolean {
+  if (!listed) return true;
+  if (listed.terminal) return !previous?.terminal;
+  return listed.outcome === 'running' && progressWanted;
+}
+
+/** A DescribeTasks entry with what only DescribeTaskAttribute knows carried over while the status has not moved. */
+export function carryDetail(previous: TaskSnapshot | null, listed: TaskSnapshot): TaskSnapshot {
+  if (!previous || previous.status !== listed.status) return listed;
+  return { ...listed, progress: previous.progress, counts: previous.counts, operations: previous.operations };
+}
+
+/** What a watched task looks like once ECS answers InvalidTaskId.NotFound for it: terminal, with what was known kept. */
+export function notFoundSnapshot(previous: TaskSnapshot | null, task: TaskRef, requestId: string | null, observedAt: string): TaskSnapshot {
+  return { ...(previous ?? emptySnapshot(task, observedAt)), status: 'NotFound', outcome: 'not_found', terminal: true, requestId, observedAt };
+}
+
+/** The snapshot kept for a task ECS refused for good (an unknown region): nothing new is claimed about it. */
+export function retiredSnapshot(previous: TaskSnapshot | null, task: TaskRef, requestId: string | null, observedAt: string): TaskSnapshot {
+  return { ...(previous ?? { ...emptySnapshot(task, observedAt), requestId }), observedAt };
+}
+
+export function emptySnapshot(task: TaskRef, observedAt: string): TaskSnapshot {
+  return {
+    id: task.taskId,
+    regionId: task.regionId,
+    action: '',
+    status: '',
+    outcome: 'unknown',
+    terminal: false,
+    progress: null,
+    supportCancel: false,
+    createdAt: null,
+    finishedAt: null,
+    durationSeconds: null,
+    counts: null,
+    operations: [],
+    resourceId: null,
+    requestId: null,
+    observedAt,
+  };
+}
+
+export interface TransitionInput {
+  previous: TaskSnapshot | null;
+  next: TaskSnapshot;
+  /** The sequence of the task's last event (0 before any). */
+  sequence: number;
+  accountId?: string;
+  progressStep?: number;
+}
+
+export interface Transition {
+  events: TaskEvent[];
+  /** Whether the new snapshot is worth a commit: first sight, an event, or a new status or progress. */
+  changed: boolean;
+  /** ECS reported a status taskhook does not know (for the first time at this status): worth one warning. */
+  unknownStatus: boolean;
+}
+
+export function transition(input: TransitionInput): Transition {
+  const { previous, next } = input;
+  const events = eventsForTransition(input);
+  const changed = !previous || events.length > 0 || previous.status !== next.status || previous.progress !== next.progress;
+  return { events, changed, unknownStatus: next.outcome === 'unknown' && previous?.status !== next.status };
+}
