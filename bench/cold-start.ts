@@ -31,7 +31,14 @@ const t1 = performance.now();
 process.stdout.write(JSON.stringify({ requireMs: t1 - t0, readyMs: t1, rss: process.memoryUsage().rss, handlerType: typeof mod.handler }));
 `;
 
-function probe(file: string): Promise<{ requireMs: number; readyMs: number; rss: number; handlerType: string; processMs: number }> {
+interface ProbeSample {
+  requireMs: number;
+  readyMs: number;
+  rss: number;
+  handlerType: string;
+}
+
+function probe(file: string): Promise<ProbeSample & { processMs: number }> {
   // No inherited NODE_OPTIONS: the child must start as FC would, without the bench's TypeScript loader.
   const env = { ...process.env };
   delete env.NODE_OPTIONS;
@@ -39,7 +46,7 @@ function probe(file: string): Promise<{ requireMs: number; readyMs: number; rss:
   return new Promise((resolve, reject) => {
     execFile(process.execPath, ['-e', PROBE, file], { env, timeout: CHILD_TIMEOUT_MS }, (error, stdout, stderr) => {
       if (error) return reject(new Error(`${file}: ${error.message}\n${stderr}`));
-      resolve({ ...JSON.parse(stdout), processMs: performance.now() - started });
+      resolve({ ...(JSON.parse(stdout) as ProbeSample), processMs: performance.now() - started });
     });
   });
 }

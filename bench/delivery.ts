@@ -57,7 +57,20 @@ function finished(regionId: string, taskId: string, at: string): TaskSnapshot {
 }
 
 function webhookAt(id: string, url: string, secret: string, at: string): WebhookRecord {
-  return { id, url, description: null, events: ['ecs.task.succeeded'], filter: {}, enabled: true, disabledReason: null, secrets: { current: secret }, source: 'api', failingSince: null, createdAt: at, updatedAt: at };
+  return {
+    id,
+    url,
+    description: null,
+    events: ['ecs.task.succeeded'],
+    filter: {},
+    enabled: true,
+    disabledReason: null,
+    secrets: { current: secret },
+    source: 'api',
+    failingSince: null,
+    createdAt: at,
+    updatedAt: at,
+  };
 }
 
 async function allAttempts(store: StateStore): Promise<DeliveryAttempt[]> {
@@ -89,7 +102,15 @@ export async function benchDelivery(peer: Peer, c: DeliveryCase): Promise<Delive
       const next = finished(key.regionId, key.taskId, at);
       const events = eventsForTransition({ previous: record.snapshot, next, sequence: record.sequence });
       const deliveries = events.flatMap((e) => deliveriesFor(e, [hooks[i % hooks.length]], at));
-      await store.commitTransition({ key, expectedVersion: record.version, snapshot: next, sequence: record.sequence + events.length, active: false, events, deliveries });
+      await store.commitTransition({
+        key,
+        expectedVersion: record.version,
+        snapshot: next,
+        sequence: record.sequence + events.length,
+        active: false,
+        events,
+        deliveries,
+      });
     }
 
     collect();

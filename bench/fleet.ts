@@ -32,7 +32,12 @@ export function fleet(spec: FleetSpec): SimTask[] {
         { afterMs: 1_000, status: 'Processing', progress: 10 },
         { afterMs: finishes ? FINISH_AFTER_MS : 30 * 24 * 3_600_000, status: 'Finished', progress: 100 },
       ],
-      result: { totalCount: 1, successCount: 1, failedCount: 0, operations: [{ status: 'Success', relatedItems: [{ name: 'OSSObject', value: `bench/${i}.vhd` }] }] },
+      result: {
+        totalCount: 1,
+        successCount: 1,
+        failedCount: 0,
+        operations: [{ status: 'Success', relatedItems: [{ name: 'OSSObject', value: `bench/${i}.vhd` }] }],
+      },
     };
   });
 }

@@ -22,7 +22,10 @@ export class Peer {
       else w.resolve(msg.result);
     });
     child.on('exit', (code) => {
-      for (const w of this.waiting.values()) (clearTimeout(w.timer), w.reject(new Error(`peer exited with ${code}`)));
+      for (const w of this.waiting.values()) {
+        clearTimeout(w.timer);
+        w.reject(new Error(`peer exited with ${code}`));
+      }
       this.waiting.clear();
     });
   }

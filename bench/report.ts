@@ -20,7 +20,21 @@ function changedLabel(r: PollRow): string {
 
 export function pollTable(rows: PollRow[]): string {
   return table(
-    ['Store', 'Tasks', 'Regions', 'Changed', 'Runs', 'Wall ms (median)', 'taskhook CPU ms', 'Peer CPU ms', 'DescribeTasks', 'DescribeTaskAttribute', 'Events written', 'Tablestore requests', 'RSS Δ MB'],
+    [
+      'Store',
+      'Tasks',
+      'Regions',
+      'Changed',
+      'Runs',
+      'Wall ms (median)',
+      'taskhook CPU ms',
+      'Peer CPU ms',
+      'DescribeTasks',
+      'DescribeTaskAttribute',
+      'Events written',
+      'Tablestore requests',
+      'RSS Δ MB',
+    ],
     rows.map((r) => [
       r.progressHook ? `${r.store} + progress webhook` : r.store,
       int(r.tasks),
@@ -41,7 +55,20 @@ export function pollTable(rows: PollRow[]): string {
 
 export function deliveryTable(rows: DeliveryRow[]): string {
   return table(
-    ['Store', 'Endpoints', 'Due deliveries', 'Succeeded', 'Wall ms', 'Deliveries/s', 'Attempt p50 ms', 'Attempt p95 ms', 'Attempt max ms', 'taskhook CPU ms', 'RSS Δ MB', 'Signatures verified'],
+    [
+      'Store',
+      'Endpoints',
+      'Due deliveries',
+      'Succeeded',
+      'Wall ms',
+      'Deliveries/s',
+      'Attempt p50 ms',
+      'Attempt p95 ms',
+      'Attempt max ms',
+      'taskhook CPU ms',
+      'RSS Δ MB',
+      'Signatures verified',
+    ],
     rows.map((r) => [
       r.store,
       String(r.endpoints),

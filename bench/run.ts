@@ -44,7 +44,10 @@ const DELIVERY_CASES: (DeliveryCase & { extra?: boolean })[] = [
 
 function machineLine(started: Date): string {
   const cpus = os.cpus();
-  const load = os.loadavg().map((l) => l.toFixed(2)).join(' / ');
+  const load = os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' / ');
   return `Node ${process.version} · ${cpus[0]?.model ?? 'unknown CPU'} × ${cpus.length} · ${Math.round(os.totalmem() / 2 ** 30)} GiB · load average at start ${load} · ${started.toISOString()}`;
 }
 
@@ -74,7 +77,8 @@ async function main(): Promise<void> {
   if (coldRows.length === 0) notes.push('no FC bundle under dist/: cold start not measured (run `node scripts/build.mjs` first)');
   for (const name of ['api', 'poller']) {
     const bundle = `dist/${name}/index.js`;
-    if (existsSync(join(ROOT, 'functions', name, 'index.ts')) && coldRows.length > 0 && !coldRows.some((r) => r.bundle === bundle)) notes.push(`${bundle} was missing (a concurrent build had emptied dist/): cold start not measured`);
+    if (existsSync(join(ROOT, 'functions', name, 'index.ts')) && coldRows.length > 0 && !coldRows.some((r) => r.bundle === bundle))
+      notes.push(`${bundle} was missing (a concurrent build had emptied dist/): cold start not measured`);
   }
   for (const r of coldRows) if (r.handlerType !== 'function') notes.push(`${r.bundle}: exports handler of type ${r.handlerType}`);
   progress('cold start');
@@ -88,7 +92,8 @@ async function main(): Promise<void> {
     const rows = await benchPollCase(peer, c, deadline);
     pollRows.set(i, rows);
     for (const r of rows) {
-      if (r.median.deferred > 0 || r.median.polled !== r.tasks) notes.push(`${label}, ${r.cycle} cycle: polled ${r.median.polled}, deferred ${r.median.deferred}`);
+      if (r.median.deferred > 0 || r.median.polled !== r.tasks)
+        notes.push(`${label}, ${r.cycle} cycle: polled ${r.median.polled}, deferred ${r.median.deferred}`);
     }
     progress(label);
   };

@@ -87,7 +87,8 @@ export function loadConfig(env: Env = process.env, runtime: Runtime = 'local'): 
     allowPrivateWebhooks: parseCidrs(read('TASKHOOK_ALLOW_PRIVATE_WEBHOOKS')),
     port: parseInteger('TASKHOOK_PORT', read('TASKHOOK_PORT'), 9000, 0, 65535, '9000'),
     pollIntervalSeconds: parseInteger('TASKHOOK_POLL_INTERVAL', read('TASKHOOK_POLL_INTERVAL'), 60, 1, 86_400, '60'),
-    pollBudgetSeconds: read('TASKHOOK_POLL_BUDGET') === undefined ? null : parseInteger('TASKHOOK_POLL_BUDGET', read('TASKHOOK_POLL_BUDGET'), 0, 1, 86_400, '240'),
+    pollBudgetSeconds:
+      read('TASKHOOK_POLL_BUDGET') === undefined ? null : parseInteger('TASKHOOK_POLL_BUDGET', read('TASKHOOK_POLL_BUDGET'), 0, 1, 86_400, '240'),
     retentionDays: parseInteger('TASKHOOK_RETENTION_DAYS', read('TASKHOOK_RETENTION_DAYS'), 30, 1, 3650, '30'),
     logLevel: parseLogLevel(read('TASKHOOK_LOG_LEVEL')),
   };
@@ -96,7 +97,8 @@ export function loadConfig(env: Env = process.env, runtime: Runtime = 'local'): 
 /** The store settings the Tablestore adapter cannot work without, checked where the adapter is built. */
 export function requireOts(config: Config): { endpoint: string; instance: string } {
   if (!config.ots.instance) throw new ConfigError('TASKHOOK_OTS_INSTANCE', 'is required when TASKHOOK_STORE=tablestore', 'my-instance');
-  if (!config.ots.endpoint) throw new ConfigError('TASKHOOK_OTS_ENDPOINT', 'is required when TASKHOOK_STORE=tablestore', 'https://my-instance.cn-hangzhou.ots.aliyuncs.com');
+  if (!config.ots.endpoint)
+    throw new ConfigError('TASKHOOK_OTS_ENDPOINT', 'is required when TASKHOOK_STORE=tablestore', 'https://my-instance.cn-hangzhou.ots.aliyuncs.com');
   return { endpoint: config.ots.endpoint, instance: config.ots.instance };
 }
 
@@ -121,7 +123,8 @@ function parseUrl(name: string, value: string | undefined, example: string): str
 }
 
 function parseTablePrefix(value: string): string {
-  if (!/^[A-Za-z_][A-Za-z0-9_]{0,40}$/.test(value)) throw new ConfigError('TASKHOOK_TABLE_PREFIX', `"${value}" may hold only letters, digits and _`, 'taskhook_');
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,40}$/.test(value))
+    throw new ConfigError('TASKHOOK_TABLE_PREFIX', `"${value}" may hold only letters, digits and _`, 'taskhook_');
   return value;
 }
 
@@ -129,9 +132,11 @@ function parseTasks(value: string | undefined): WatchTarget[] {
   if (!value) return [];
   return splitList(value).map((entry) => {
     const [regionId, taskId, extra] = entry.split('/');
-    if (extra !== undefined || !regionId || !taskId) throw new ConfigError('TASKHOOK_TASKS', `"${entry}" is not region/taskId`, 'cn-hangzhou/t-bp1abc,cn-beijing/t-2ze9xyz');
+    if (extra !== undefined || !regionId || !taskId)
+      throw new ConfigError('TASKHOOK_TASKS', `"${entry}" is not region/taskId`, 'cn-hangzhou/t-bp1abc,cn-beijing/t-2ze9xyz');
     checkRegion('TASKHOOK_TASKS', regionId, 'cn-hangzhou/t-bp1abc');
-    if (!TASK_ID.test(taskId)) throw new ConfigError('TASKHOOK_TASKS', `"${taskId}" is not a task id (t- followed by letters and digits)`, 'cn-hangzhou/t-bp1abc');
+    if (!TASK_ID.test(taskId))
+      throw new ConfigError('TASKHOOK_TASKS', `"${taskId}" is not a task id (t- followed by letters and digits)`, 'cn-hangzhou/t-bp1abc');
     return { regionId, taskId };
   });
 }

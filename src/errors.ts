@@ -125,14 +125,7 @@ export class HttpError extends Error {
 }
 
 export type WebhookSendErrorCode =
-  | 'BlockedAddress'
-  | 'Unresolvable'
-  | 'InvalidUrl'
-  | 'Timeout'
-  | 'ConnectionRefused'
-  | 'ConnectionReset'
-  | 'NetworkError'
-  | 'TlsError';
+  'BlockedAddress' | 'Unresolvable' | 'InvalidUrl' | 'Timeout' | 'ConnectionRefused' | 'ConnectionReset' | 'NetworkError' | 'TlsError';
 
 /** A webhook POST that got no HTTP answer. Messages name the host, never the full URL, its userinfo, headers or body. */
 export class WebhookSendError extends Error {

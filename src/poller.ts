@@ -178,7 +178,11 @@ async function commit(run: Run, task: TaskRecord, next: TaskSnapshot, webhooks: 
   const { deps, summary } = run;
   const { events, changed, unknownStatus } = transition({ previous: task.snapshot, next, sequence: task.sequence, accountId: deps.accountId });
   if (unknownStatus) {
-    deps.logger.warn('ECS reported a task status taskhook does not know; it keeps polling the task', { regionId: task.regionId, taskId: task.taskId, status: next.status });
+    deps.logger.warn('ECS reported a task status taskhook does not know; it keeps polling the task', {
+      regionId: task.regionId,
+      taskId: task.taskId,
+      status: next.status,
+    });
   }
   if (!changed) return;
   const deliveries = events.flatMap((event) => deliveriesFor(event, webhooks, next.observedAt));

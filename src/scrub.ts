@@ -46,7 +46,7 @@ export const SCRUB_RULES: readonly ScrubRule[] = [
     replacement: `$1${REDACTED}@`,
   },
   {
-    why: "pop-core appends the signed request URL to its messages; its query holds Signature, AccessKeyId and SecurityToken",
+    why: 'pop-core appends the signed request URL to its messages; its query holds Signature, AccessKeyId and SecurityToken',
     pattern: /(\bhttps?:\/\/[^\s?#"'<>]*)\?[^\s"'<>]*/gi,
     replacement: `$1?${REDACTED}`,
   },

@@ -128,8 +128,8 @@ function asRecord(value: unknown): Raw | undefined {
 }
 
 function str(value: unknown): string | null {
-  if (value === undefined || value === null) return null;
-  const text = String(value);
+  if (value === undefined || value === null || typeof value === 'object') return null;
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
   return text === '' ? null : text;
 }
 

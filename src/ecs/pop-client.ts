@@ -154,7 +154,13 @@ export function toEcsError(raw: unknown, timeoutMs: number): EcsError {
   }
   if (err?.name === 'SyntaxError') {
     // pop-core parses the body (with json-bigint, which throws a plain object) before looking at the status: an HTML error page lands here.
-    return new EcsError({ code: 'InvalidResponse', message: 'ECS answered with a body that is not JSON (likely a gateway error page)', requestId: null, httpStatus: null, retryable: true });
+    return new EcsError({
+      code: 'InvalidResponse',
+      message: 'ECS answered with a body that is not JSON (likely a gateway error page)',
+      requestId: null,
+      httpStatus: null,
+      retryable: true,
+    });
   }
   if (err?.name === 'RequestTimeoutError') {
     return new EcsError({ code: 'Timeout', message: `ECS did not answer within ${timeoutMs} ms`, requestId: null, httpStatus: null, retryable: true });
@@ -175,13 +181,16 @@ function throttledLocally(waitMs: number): EcsError {
 }
 
 function withRetryAfter(error: EcsError, seconds: number): EcsError {
-  return new EcsError({ code: error.code, message: error.message, requestId: error.requestId, httpStatus: error.httpStatus, retryable: true, retryAfterSeconds: error.retryAfterSeconds ?? seconds });
+  return new EcsError({
+    code: error.code,
+    message: error.message,
+    requestId: error.requestId,
+    httpStatus: error.httpStatus,
+    retryable: true,
+    retryAfterSeconds: error.retryAfterSeconds ?? seconds,
+  });
 }
 
 function nextWindow(nowMs: number, windowMs: number): number {
   return (Math.floor(nowMs / windowMs) + 1) * windowMs;
 }
-
-
-
-

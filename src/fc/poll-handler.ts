@@ -9,6 +9,10 @@ export function createPollHandler(depsFor: (context: InvocationContext) => AppDe
   return async (event: unknown, context: InvocationContext): Promise<PollSummary> => {
     const { options } = parseTimerEvent(event);
     const deps = await depsFor(context);
-    return pollOnce(deps, { budgetMs: runBudgetMs({ kind: 'timer', functionTimeoutSeconds: context?.function?.timeout }, deps.config.pollBudgetSeconds), regions: options.regions, holder: context?.requestId });
+    return pollOnce(deps, {
+      budgetMs: runBudgetMs({ kind: 'timer', functionTimeoutSeconds: context?.function?.timeout }, deps.config.pollBudgetSeconds),
+      regions: options.regions,
+      holder: context?.requestId,
+    });
   };
 }

@@ -37,9 +37,14 @@ export const bearerAuth = (opts: Partial<BearerAuthOptions> = {}): MiddlewareObj
       const match = /^Bearer\s+(\S+)$/i.exec(header);
       const allowed = options.tokens(request.event);
       if (!match || allowed.length === 0 || !tokenMatches(match[1], allowed)) {
-        throw new HttpError(401, 'Unauthorized', allowed.length === 0
-          ? 'no API tokens are configured; set TASKHOOK_API_TOKENS'
-          : 'send Authorization: Bearer <token> with a token from TASKHOOK_API_TOKENS', { 'www-authenticate': 'Bearer' });
+        throw new HttpError(
+          401,
+          'Unauthorized',
+          allowed.length === 0
+            ? 'no API tokens are configured; set TASKHOOK_API_TOKENS'
+            : 'send Authorization: Bearer <token> with a token from TASKHOOK_API_TOKENS',
+          { 'www-authenticate': 'Bearer' },
+        );
       }
     },
   };

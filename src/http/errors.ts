@@ -1,4 +1,5 @@
 /** Every error the API answers with is shaped here: {"error":{"code","message","field"?,"requestId"}}, never a stack trace. */
+import { scrub } from '../scrub.js';
 import type { MiddlewareObj } from '@middy/core';
 import { ConfigError, ConflictError, EcsError, HttpError, InvalidInputError, NotFoundError, UnavailableError } from '../errors.js';
 import { createLogger } from '../log.js';
@@ -74,6 +75,7 @@ export const errorResponses = (): MiddlewareObj<{ deps?: AppDeps }, ApiResponse,
     const { status, code, message, field, headers, requestId = null } = answerFor(request.error);
     const ours = request.context.requestId ?? null;
     if (status >= 500) (request.event.deps?.logger ?? createLogger()).error('request failed', { requestId: ours, error: request.error, status });
-    request.response = json(status, { error: { code, message, ...(field && { field }), requestId: requestId ?? ours } }, headers);
+    // The scrubber once more at the boundary: a message may quote what a dependency answered.
+    request.response = json(status, { error: { code, message: scrub(message), ...(field && { field }), requestId: requestId ?? ours } }, headers);
   },
 });

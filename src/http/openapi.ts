@@ -18,7 +18,14 @@ const webhookInput = {
     url: { type: 'string', format: 'uri', description: 'https, public address (SSRF-checked at registration and every send)' },
     description: { type: 'string', maxLength: 500 },
     events: { type: 'array', items: { type: 'string' }, description: 'default: the completion events' },
-    filter: { type: 'object', properties: { regions: { type: 'array', items: { type: 'string' } }, actions: { type: 'array', items: { type: 'string' } }, taskIds: { type: 'array', items: { type: 'string' } } } },
+    filter: {
+      type: 'object',
+      properties: {
+        regions: { type: 'array', items: { type: 'string' } },
+        actions: { type: 'array', items: { type: 'string' } },
+        taskIds: { type: 'array', items: { type: 'string' } },
+      },
+    },
     enabled: { type: 'boolean', description: 'PATCH only' },
   },
 };
@@ -98,7 +105,11 @@ export const openApiDocument = {
         responses: {
           200: {
             description: 'The normalized task',
-            content: { 'application/json': { schema: { type: 'object', properties: { task: { $ref: '#/components/schemas/TaskSnapshot' }, source: { enum: ['live', 'cache'] } } } } },
+            content: {
+              'application/json': {
+                schema: { type: 'object', properties: { task: { $ref: '#/components/schemas/TaskSnapshot' }, source: { enum: ['live', 'cache'] } } },
+              },
+            },
           },
           400: errorResponse('MissingParameter, InvalidRegionId.NotFound or a malformed id'),
           401: errorResponse('Missing or wrong bearer token'),
@@ -107,7 +118,11 @@ export const openApiDocument = {
           502: errorResponse('ECS failed'),
         },
       },
-      delete: { summary: 'Stop watching a task', parameters: [taskIdPath, regionQuery], responses: { 204: { description: 'no longer watched' }, 404: errorResponse('not watched through the API') } },
+      delete: {
+        summary: 'Stop watching a task',
+        parameters: [taskIdPath, regionQuery],
+        responses: { 204: { description: 'no longer watched' }, 404: errorResponse('not watched through the API') },
+      },
     },
     '/v1/tasks': {
       get: { summary: 'The watch list with last-seen state', parameters: paging, responses: { 200: ok('{tasks, cursor}') } },
@@ -120,11 +135,22 @@ export const openApiDocument = {
     '/v1/events': {
       get: {
         summary: 'The event log, newest first',
-        parameters: [...paging, { name: 'taskId', in: 'query', schema: { type: 'string' } }, { name: 'regionId', in: 'query', schema: { type: 'string' } }, { name: 'type', in: 'query', schema: { type: 'string' } }],
+        parameters: [
+          ...paging,
+          { name: 'taskId', in: 'query', schema: { type: 'string' } },
+          { name: 'regionId', in: 'query', schema: { type: 'string' } },
+          { name: 'type', in: 'query', schema: { type: 'string' } },
+        ],
         responses: { 200: ok('{events, cursor}') },
       },
     },
-    '/v1/events/{eventId}': { get: { summary: 'One event with its deliveries and attempts', parameters: [pathId('eventId')], responses: { 200: ok('{event, deliveries, attempts}'), 404: errorResponse('no such event') } } },
+    '/v1/events/{eventId}': {
+      get: {
+        summary: 'One event with its deliveries and attempts',
+        parameters: [pathId('eventId')],
+        responses: { 200: ok('{event, deliveries, attempts}'), 404: errorResponse('no such event') },
+      },
+    },
     '/v1/events/{eventId}/redeliver': {
       post: {
         summary: 'Deliver again, to every matching webhook or to {"webhookId"}',
@@ -134,15 +160,40 @@ export const openApiDocument = {
     },
     '/v1/webhooks': {
       get: { summary: 'All webhooks (without secrets)', responses: { 200: ok('{webhooks}') } },
-      post: { summary: 'Register a webhook; the answer holds its secret, shown only here', requestBody: jsonBody({ ...webhookInput, required: ['url'] }), responses: { 201: ok('{webhook, secret}'), 400: errorResponse('invalid or blocked URL, unknown event type, bad filter') } },
+      post: {
+        summary: 'Register a webhook; the answer holds its secret, shown only here',
+        requestBody: jsonBody({ ...webhookInput, required: ['url'] }),
+        responses: { 201: ok('{webhook, secret}'), 400: errorResponse('invalid or blocked URL, unknown event type, bad filter') },
+      },
     },
     '/v1/webhooks/{webhookId}': {
       get: { summary: 'One webhook', parameters: [pathId('webhookId')], responses: { 200: ok('{webhook}'), 404: errorResponse('no such webhook') } },
-      patch: { summary: 'Change url, description, events, filter or enabled', parameters: [pathId('webhookId')], requestBody: jsonBody(webhookInput), responses: { 200: ok('{webhook}'), 400: errorResponse('invalid change'), 409: errorResponse('a webhook from TASKHOOK_WEBHOOKS') } },
-      delete: { summary: 'Remove a webhook', parameters: [pathId('webhookId')], responses: { 204: { description: 'removed' }, 404: errorResponse('no such webhook') } },
+      patch: {
+        summary: 'Change url, description, events, filter or enabled',
+        parameters: [pathId('webhookId')],
+        requestBody: jsonBody(webhookInput),
+        responses: { 200: ok('{webhook}'), 400: errorResponse('invalid change'), 409: errorResponse('a webhook from TASKHOOK_WEBHOOKS') },
+      },
+      delete: {
+        summary: 'Remove a webhook',
+        parameters: [pathId('webhookId')],
+        responses: { 204: { description: 'removed' }, 404: errorResponse('no such webhook') },
+      },
     },
-    '/v1/webhooks/{webhookId}/rotate-secret': { post: { summary: 'A new secret; the previous one keeps signing for 24 h', parameters: [pathId('webhookId')], responses: { 200: ok('{secret, previousSecretExpiresAt}') } } },
-    '/v1/webhooks/{webhookId}/test': { post: { summary: 'Send a signed webhook.test ping and answer the attempt', parameters: [pathId('webhookId')], responses: { 200: ok('{eventId, status, success, durationMs, error, responseSnippet}') } } },
+    '/v1/webhooks/{webhookId}/rotate-secret': {
+      post: {
+        summary: 'A new secret; the previous one keeps signing for 24 h',
+        parameters: [pathId('webhookId')],
+        responses: { 200: ok('{secret, previousSecretExpiresAt}') },
+      },
+    },
+    '/v1/webhooks/{webhookId}/test': {
+      post: {
+        summary: 'Send a signed webhook.test ping and answer the attempt',
+        parameters: [pathId('webhookId')],
+        responses: { 200: ok('{eventId, status, success, durationMs, error, responseSnippet}') },
+      },
+    },
     '/v1/webhooks/{webhookId}/recover': {
       post: {
         summary: 'Deliver again every failed or dead delivery since a time (at most 14 days back)',
@@ -150,7 +201,9 @@ export const openApiDocument = {
         responses: { 202: ok('{recovered, deliveries}'), 400: errorResponse('since missing or too old') },
       },
     },
-    '/v1/webhooks/{webhookId}/attempts': { get: { summary: 'The attempt log, newest first', parameters: [pathId('webhookId'), ...paging], responses: { 200: ok('{attempts, cursor}') } } },
+    '/v1/webhooks/{webhookId}/attempts': {
+      get: { summary: 'The attempt log, newest first', parameters: [pathId('webhookId'), ...paging], responses: { 200: ok('{attempts, cursor}') } },
+    },
     '/v1/poll': { post: { summary: 'Run a poll cycle now', responses: { 200: ok('{summary}'), 409: ok('another run holds the lease') } } },
   } as Record<string, Record<string, unknown>>,
 };

@@ -45,7 +45,8 @@ export function jsonBody<T = Record<string, unknown>>(event: APIGatewayProxyEven
 export function pageLimit(event: APIGatewayProxyEventV2): number {
   const raw = queryParam(event, 'limit');
   if (raw === undefined) return 50;
-  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 500) throw new InvalidInputError('InvalidParameter', `limit must be a whole number from 1 to 500, got "${raw}"`, 'limit');
+  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 500)
+    throw new InvalidInputError('InvalidParameter', `limit must be a whole number from 1 to 500, got "${raw}"`, 'limit');
   return Number(raw);
 }
 

@@ -99,8 +99,7 @@ export class FramingError extends Error {
   }
 }
 
-export const errorBody = (code: string, message: string, requestId?: string) =>
-  JSON.stringify({ error: { code, message, ...(requestId && { requestId }) } });
+export const errorBody = (code: string, message: string, requestId?: string) => JSON.stringify({ error: { code, message, ...(requestId && { requestId }) } });
 
 /** A whole HTTP/1.1 response for a socket that has no ServerResponse (the `clientError` case). */
 function rawAnswer(code: FramingCode, limits: HttpLimits): string {
@@ -114,7 +113,13 @@ function lingerThenDestroy(socket: Socket | null): void {
 }
 
 /** A JSON error answer; `close` ends the connection after it, for answers given before the body was read. */
-export function sendError(res: http.ServerResponse, code: string, status: number, message: string, options: { requestId?: string; headers?: Record<string, string>; close?: boolean } = {}): void {
+export function sendError(
+  res: http.ServerResponse,
+  code: string,
+  status: number,
+  message: string,
+  options: { requestId?: string; headers?: Record<string, string>; close?: boolean } = {},
+): void {
   if (res.headersSent || res.destroyed) {
     res.destroy();
     return;
@@ -162,7 +167,7 @@ export function readBody(req: http.IncomingMessage, maxBytes: number, beforeRead
 
 export interface RequestScope {
   requestId: string;
-  readBody(): Promise<Buffer>;
+  readBody: () => Promise<Buffer>;
 }
 
 export type Serve = (req: http.IncomingMessage, res: http.ServerResponse, scope: RequestScope) => Promise<void>;
@@ -180,9 +185,10 @@ export function createGuardedServer(limits: HttpLimits, serve: Serve, logger: Lo
     const sendContinue = () => {
       if (/^100-continue$/i.test(req.headers.expect ?? '')) res.writeContinue();
     };
-    const served = req.httpVersion === '1.1' && !req.headers.host
-      ? Promise.reject(new FramingError('MissingHost'))
-      : serve(req, res, { requestId, readBody: () => readBody(req, limits.maxBodyBytes, sendContinue) });
+    const served =
+      req.httpVersion === '1.1' && !req.headers.host
+        ? Promise.reject(new FramingError('MissingHost'))
+        : serve(req, res, { requestId, readBody: () => readBody(req, limits.maxBodyBytes, sendContinue) });
     served.catch((error: unknown) => {
       if (error instanceof FramingError) {
         if (error.code === 'Aborted') res.destroy();

@@ -51,12 +51,22 @@ export async function startLocal(options: StartOptions = {}): Promise<RunningLoc
     const endpoint = await simulator.start();
     const secret = newWebhookSecret();
     receiver = await startDemoReceiver(secret, (line) => print(`  ${line}`));
-    const demoWebhook: StaticWebhook = { url: receiver.url, secret, description: 'demo receiver', events: [...COMPLETION_EVENT_TYPES, 'ecs.task.started', 'ecs.task.progress'] };
+    const demoWebhook: StaticWebhook = {
+      url: receiver.url,
+      secret,
+      description: 'demo receiver',
+      events: [...COMPLETION_EVENT_TYPES, 'ecs.task.started', 'ecs.task.progress'],
+    };
     config = {
       ...initial,
       credentials,
       ecsEndpoint: endpoint,
-      discover: initial.discover.length ? initial.discover : [{ regionId: 'cn-hangzhou', actions: [] }, { regionId: 'cn-beijing', actions: [] }],
+      discover: initial.discover.length
+        ? initial.discover
+        : [
+            { regionId: 'cn-hangzhou', actions: [] },
+            { regionId: 'cn-beijing', actions: [] },
+          ],
       tasks: [...initial.tasks, DEMO_MISSING_TASK],
       webhooks: [...initial.webhooks, demoWebhook],
       allowPrivateWebhooks: [...initial.allowPrivateWebhooks, '127.0.0.1/32'],
@@ -74,11 +84,12 @@ export async function startLocal(options: StartOptions = {}): Promise<RunningLoc
   const depsOf = (): Promise<AppDeps> => running;
   const apiHandler = createApiHandler(depsOf) as unknown as FcHandler;
   const pollHandler = createPollHandler(depsOf);
-  const server = await startLocalServer(apiHandler, config.port).catch(async (error: NodeJS.ErrnoException) => {
+  const guard = { apiTokens: config.apiTokens };
+  const server = await startLocalServer(apiHandler, config.port, undefined, guard).catch(async (error: NodeJS.ErrnoException) => {
     // A busy default port should not stop a first try; a port the user chose should.
     if (error.code !== 'EADDRINUSE' || env.TASKHOOK_PORT) throw error;
     print(`port ${config.port} is busy, so the API takes a free port (set TASKHOOK_PORT to choose one)`);
-    return startLocalServer(apiHandler, 0);
+    return startLocalServer(apiHandler, 0, undefined, guard);
   });
   const intervalMs = (options.intervalSeconds ?? (demo && !env.TASKHOOK_POLL_INTERVAL ? 5 : config.pollIntervalSeconds)) * 1000;
 

@@ -19,11 +19,7 @@ export interface AddressPolicy {
 export type Resolver = (hostname: string) => Promise<string[]>;
 
 export type UrlProblemCode =
-  | 'InvalidWebhookUrl'
-  | 'InvalidWebhookUrl.Scheme'
-  | 'InvalidWebhookUrl.BlockedAddress'
-  | 'InvalidWebhookUrl.Unresolvable'
-  | 'InvalidWebhookUrl.Credentials';
+  'InvalidWebhookUrl' | 'InvalidWebhookUrl.Scheme' | 'InvalidWebhookUrl.BlockedAddress' | 'InvalidWebhookUrl.Unresolvable' | 'InvalidWebhookUrl.Credentials';
 
 export type UrlProblem = { ok: false; code: UrlProblemCode; message: string };
 
@@ -66,7 +62,10 @@ const inRange = (ip: ipaddr.IPv4 | ipaddr.IPv6, range: Cidr) => ip.kind() === ra
 
 /** 'a/b, c/d' → ['a/b', 'c/d']. Throws an InvalidInputError naming the first entry that is not a CIDR. */
 export function parseCidrList(value: string): string[] {
-  const entries = value.split(',').map((entry) => entry.trim()).filter(Boolean);
+  const entries = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
   for (const entry of entries) {
     if (!ipaddr.IPv4.isValidCIDRFourPartDecimal(entry) && !ipaddr.IPv6.isValidCIDR(entry)) {
       throw new InvalidInputError('InvalidCidr', `'${entry}' is not a CIDR (example: 127.0.0.1/32)`);
@@ -128,7 +127,10 @@ export function parseWebhookUrl(url: string): { ok: true; url: URL } | UrlProble
     return problem('InvalidWebhookUrl.Scheme', `The webhook URL uses ${parsed.protocol} which is not supported; use an https:// URL.`);
   }
   if (parsed.username || parsed.password) {
-    return problem('InvalidWebhookUrl.Credentials', `The webhook URL for ${parsed.hostname} contains a username or password; remove them (requests are authenticated by the webhook signature).`);
+    return problem(
+      'InvalidWebhookUrl.Credentials',
+      `The webhook URL for ${parsed.hostname} contains a username or password; remove them (requests are authenticated by the webhook signature).`,
+    );
   }
   if (!parsed.hostname) {
     return problem('InvalidWebhookUrl', 'The webhook URL has no host; use a full URL such as https://hooks.example.com/taskhook.');
@@ -152,25 +154,26 @@ export function checkResolvedAddresses(
   for (const address of addresses) {
     const verdict = isAddressAllowed(address, policy);
     if (!verdict.allowed) {
-      return problem('InvalidWebhookUrl.BlockedAddress', `The webhook host ${hostname} is not allowed: ${verdict.reason}; use a publicly reachable host (private ranges can be allowed with TASKHOOK_ALLOW_PRIVATE_WEBHOOKS).`);
+      return problem(
+        'InvalidWebhookUrl.BlockedAddress',
+        `The webhook host ${hostname} is not allowed: ${verdict.reason}; use a publicly reachable host (private ranges can be allowed with TASKHOOK_ALLOW_PRIVATE_WEBHOOKS).`,
+      );
     }
     canonical.push(parseHostAsIp(address)!);
   }
   if (protocol !== 'https:' && !canonical.every((ip) => isInsideAllowPrivate(ip, policy))) {
-    return problem('InvalidWebhookUrl.Scheme', `The webhook URL for ${hostname} must use https://; plain http is only allowed for addresses listed in TASKHOOK_ALLOW_PRIVATE_WEBHOOKS.`);
+    return problem(
+      'InvalidWebhookUrl.Scheme',
+      `The webhook URL for ${hostname} must use https://; plain http is only allowed for addresses listed in TASKHOOK_ALLOW_PRIVATE_WEBHOOKS.`,
+    );
   }
   return { ok: true, addresses: canonical };
 }
 
-export const defaultResolver: Resolver = async (hostname) =>
-  (await dns.lookup(hostname, { all: true, verbatim: true })).map(({ address }) => address);
+export const defaultResolver: Resolver = async (hostname) => (await dns.lookup(hostname, { all: true, verbatim: true })).map(({ address }) => address);
 
 /** Registration-time check: syntax, then DNS, then every resolved address. Fails closed when DNS fails. */
-export async function checkWebhookUrl(
-  url: string,
-  policy: AddressPolicy,
-  resolve: Resolver = defaultResolver,
-): Promise<{ ok: true; url: URL } | UrlProblem> {
+export async function checkWebhookUrl(url: string, policy: AddressPolicy, resolve: Resolver = defaultResolver): Promise<{ ok: true; url: URL } | UrlProblem> {
   const parsed = parseWebhookUrl(url);
   if (!parsed.ok) return parsed;
   const { hostname } = parsed.url;

@@ -8,7 +8,8 @@ export function encodeCursor(lastKey: string): string {
 
 export function decodeCursor(cursor: string | undefined): string | undefined {
   if (cursor === undefined || cursor === '') return undefined;
-  if (!/^[A-Za-z0-9_-]+$/.test(cursor)) throw new InvalidInputError('InvalidCursor', 'the cursor is not one this API returned; start again without it', 'cursor');
+  if (!/^[A-Za-z0-9_-]+$/.test(cursor))
+    throw new InvalidInputError('InvalidCursor', 'the cursor is not one this API returned; start again without it', 'cursor');
   return Buffer.from(cursor, 'base64url').toString('utf8');
 }
 

@@ -4,7 +4,23 @@ import type { Delivery, DeliveryAttempt, DeliveryUpdate, NewDelivery } from './p
 /** Only the NewDelivery fields are taken: a caller's object may carry more. */
 export function pendingDelivery(d: NewDelivery): Delivery {
   const { id, eventId, webhookId, regionId, taskId, sequence, dueAt, createdAt } = d;
-  return { id, eventId, webhookId, regionId, taskId, sequence, dueAt, createdAt, status: 'pending', attempts: 0, nextAttemptAt: dueAt, lastAttemptAt: null, lastStatus: null, lastError: null, updatedAt: createdAt };
+  return {
+    id,
+    eventId,
+    webhookId,
+    regionId,
+    taskId,
+    sequence,
+    dueAt,
+    createdAt,
+    status: 'pending',
+    attempts: 0,
+    nextAttemptAt: dueAt,
+    lastAttemptAt: null,
+    lastStatus: null,
+    lastError: null,
+    updatedAt: createdAt,
+  };
 }
 
 export function afterAttempt(d: Delivery, attempt: DeliveryAttempt, update: DeliveryUpdate): Delivery {

@@ -6,7 +6,17 @@ import { StoreError, VersionConflictError } from '../errors.js';
 import type { IndexEntry, RangeRequest, Revised, StorageBackend } from './backend.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { abandoned, afterAttempt, pendingDelivery, rescheduled } from './delivery-records.js';
-import { taskKeyString, type Delivery, type DeliveryAttempt, type Page, type PageRequest, type StateStore, type StoredEvent, type TaskRecord, type WatchSource } from './port.js';
+import {
+  taskKeyString,
+  type Delivery,
+  type DeliveryAttempt,
+  type Page,
+  type PageRequest,
+  type StateStore,
+  type StoredEvent,
+  type TaskRecord,
+  type WatchSource,
+} from './port.js';
 
 /** Rounds of read-and-retry before a conditional write that keeps losing to concurrent ones gives up. */
 const CONTENDED_ROUNDS = 8;
@@ -72,7 +82,18 @@ export function createStateStore(backend: StorageBackend): StateStore {
       for (let round = 0; round < CONTENDED_ROUNDS; round++) {
         const current = await getTask(id);
         if (!current) {
-          const record: TaskRecord = { regionId: key.regionId, taskId: key.taskId, sources: [source], snapshot: null, version: 0, sequence: 0, active: true, invalid: null, watchedAt: now, updatedAt: now };
+          const record: TaskRecord = {
+            regionId: key.regionId,
+            taskId: key.taskId,
+            sources: [source],
+            snapshot: null,
+            version: 0,
+            sequence: 0,
+            active: true,
+            invalid: null,
+            watchedAt: now,
+            updatedAt: now,
+          };
           if (await tasks.insert(record)) return record;
           continue; // created meanwhile: read it again
         }
@@ -101,7 +122,12 @@ export function createStateStore(backend: StorageBackend): StateStore {
 
     async listActiveTasks(page) {
       // An index entry whose task is gone or no longer active is skipped; purge tidies it.
-      return pageOf(await tasks.range(rangeFor(page), true), page, (ids) => tasks.get(ids), (t) => t.active);
+      return pageOf(
+        await tasks.range(rangeFor(page), true),
+        page,
+        (ids) => tasks.get(ids),
+        (t) => t.active,
+      );
     },
 
     async listTasks(page) {
@@ -171,7 +197,9 @@ export function createStateStore(backend: StorageBackend): StateStore {
     putWebhook: (webhook) => webhooks.put(webhook),
     getWebhook: (id) => webhooks.get(id),
     async listWebhooks() {
-      return (await webhooks.all()).sort((a, b) => (a.createdAt !== b.createdAt ? (a.createdAt < b.createdAt ? -1 : 1) : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      return (await webhooks.all()).sort((a, b) =>
+        a.createdAt !== b.createdAt ? (a.createdAt < b.createdAt ? -1 : 1) : a.id < b.id ? -1 : a.id > b.id ? 1 : 0,
+      );
     },
     deleteWebhook: (id) => webhooks.delete(id),
 

@@ -2,7 +2,16 @@
 import type { Lease, RangeRequest, StorageBackend } from './backend.js';
 import { attemptSortKey, deliverySortKey, eventSortKey, orderSortKey } from './cursor.js';
 import { createStateStore } from './layer.js';
-import { taskKeyString, type Delivery, type DeliveryAttempt, type RetentionResult, type StateStore, type StoredEvent, type TaskRecord, type WebhookRecord } from './port.js';
+import {
+  taskKeyString,
+  type Delivery,
+  type DeliveryAttempt,
+  type RetentionResult,
+  type StateStore,
+  type StoredEvent,
+  type TaskRecord,
+  type WebhookRecord,
+} from './port.js';
 import { purgeable } from './retention.js';
 
 const clone = <T>(value: T): T => structuredClone(value);
@@ -52,7 +61,11 @@ export function createMemoryStore(): StateStore {
         if (!record || record.version !== current.version || JSON.stringify(record.sources) !== JSON.stringify(current.sources)) return false;
         return tasks.delete(id);
       },
-      range: async (range, activeOnly) => rangeOf([...tasks].filter(([, t]) => !activeOnly || t.active).map(([id, t]) => [id, t]), range),
+      range: async (range, activeOnly) =>
+        rangeOf(
+          [...tasks].filter(([, t]) => !activeOnly || t.active).map(([id, t]) => [id, t]),
+          range,
+        ),
       async commit(c) {
         const record = tasks.get(taskKeyString(c.key));
         if (!record || record.version !== c.expectedVersion) return false;
@@ -69,9 +82,15 @@ export function createMemoryStore(): StateStore {
       get: async (ids) => pick(events, ids),
       async range(filter, range) {
         const matching = [...events.values()].filter(
-          (e) => (!filter.regionId || e.regionId === filter.regionId) && (!filter.taskId || e.taskId === filter.taskId) && (!filter.type || e.event.type === filter.type),
+          (e) =>
+            (!filter.regionId || e.regionId === filter.regionId) &&
+            (!filter.taskId || e.taskId === filter.taskId) &&
+            (!filter.type || e.event.type === filter.type),
         );
-        return rangeOf(matching.map((e) => [eventSortKey(e), e]), range);
+        return rangeOf(
+          matching.map((e) => [eventSortKey(e), e]),
+          range,
+        );
       },
     },
 
@@ -101,15 +120,26 @@ export function createMemoryStore(): StateStore {
         const pending = [...deliveries.values()]
           .map((d) => d.value)
           .filter((d) => d.status === 'pending' && d.webhookId === webhookId && d.regionId === key.regionId && d.taskId === key.taskId);
-        return rangeOf(pending.map((d) => [orderSortKey(d), d]), { limit }).map((e) => e.record);
+        return rangeOf(
+          pending.map((d) => [orderSortKey(d), d]),
+          { limit },
+        ).map((e) => e.record);
       },
       async range(filter, range) {
-        const matching = [...deliveries.values()].map((d) => d.value).filter((d) => (!filter.eventId || d.eventId === filter.eventId) && (!filter.webhookId || d.webhookId === filter.webhookId));
-        return rangeOf(matching.map((d) => [deliverySortKey(d), d]), range);
+        const matching = [...deliveries.values()]
+          .map((d) => d.value)
+          .filter((d) => (!filter.eventId || d.eventId === filter.eventId) && (!filter.webhookId || d.webhookId === filter.webhookId));
+        return rangeOf(
+          matching.map((d) => [deliverySortKey(d), d]),
+          range,
+        );
       },
       async rangeAttempts(filter, range) {
         const matching = attempts.filter((a) => (!filter.eventId || a.eventId === filter.eventId) && (!filter.webhookId || a.webhookId === filter.webhookId));
-        return rangeOf(matching.map((a) => [attemptSortKey(a), a]), range);
+        return rangeOf(
+          matching.map((a) => [attemptSortKey(a), a]),
+          range,
+        );
       },
     },
 
@@ -144,10 +174,26 @@ export function createMemoryStore(): StateStore {
 
     async purge(before): Promise<RetentionResult> {
       const result: RetentionResult = { tasks: 0, events: 0, deliveries: 0, attempts: 0 };
-      for (const [id, t] of tasks) if (purgeable.task(t, before)) (tasks.delete(id), result.tasks++);
-      for (const [id, e] of events) if (purgeable.event(e, before)) (events.delete(id), result.events++);
-      for (const [id, d] of deliveries) if (purgeable.delivery(d.value, before)) (deliveries.delete(id), result.deliveries++);
-      for (let i = attempts.length - 1; i >= 0; i--) if (purgeable.attempt(attempts[i], before)) (attempts.splice(i, 1), result.attempts++);
+      for (const [id, t] of tasks)
+        if (purgeable.task(t, before)) {
+          tasks.delete(id);
+          result.tasks++;
+        }
+      for (const [id, e] of events)
+        if (purgeable.event(e, before)) {
+          events.delete(id);
+          result.events++;
+        }
+      for (const [id, d] of deliveries)
+        if (purgeable.delivery(d.value, before)) {
+          deliveries.delete(id);
+          result.deliveries++;
+        }
+      for (let i = attempts.length - 1; i >= 0; i--)
+        if (purgeable.attempt(attempts[i], before)) {
+          attempts.splice(i, 1);
+          result.attempts++;
+        }
       return result;
     },
 

@@ -5,7 +5,17 @@ import Database from 'better-sqlite3';
 import type { RangeRequest, StorageBackend } from './backend.js';
 import { attemptSortKey, deliverySortKey, eventSortKey } from './cursor.js';
 import { createStateStore } from './layer.js';
-import { taskKeyString, type Delivery, type DeliveryAttempt, type StateStore, type StoredEvent, type TaskRecord, type WebhookRecord } from './port.js';
+import {
+  taskKeyString,
+  type Delivery,
+  type DeliveryAttempt,
+  type StateStore,
+  type StoredEvent,
+  type TaskRecord,
+  type WatchSource,
+  type WebhookRecord,
+} from './port.js';
+import type { TaskSnapshot } from '../tasks/snapshot.js';
 
 /** Each entry moves the schema one version on; PRAGMA user_version records how far a file has come. */
 const MIGRATIONS: string[] = [
@@ -55,12 +65,12 @@ interface TaskRow {
 const toTask = (row: TaskRow): TaskRecord => ({
   regionId: row.region_id,
   taskId: row.task_id,
-  sources: JSON.parse(row.sources),
-  snapshot: row.snapshot ? JSON.parse(row.snapshot) : null,
+  sources: JSON.parse(row.sources) as WatchSource[],
+  snapshot: row.snapshot ? (JSON.parse(row.snapshot) as TaskSnapshot) : null,
   version: row.version,
   sequence: row.sequence,
   active: row.active === 1,
-  invalid: row.invalid ? JSON.parse(row.invalid) : null,
+  invalid: row.invalid ? (JSON.parse(row.invalid) as TaskRecord['invalid']) : null,
   watchedAt: row.watched_at,
   updatedAt: row.updated_at,
 });
@@ -92,7 +102,8 @@ export function createSqliteStore(path: string): StateStore {
       .all(range.after ?? '', ...where.map(([, value]) => value), range.limit) as { sort_key: string; body: string }[];
     return rows.map((r) => ({ key: r.sort_key, record: JSON.parse(r.body) as T }));
   };
-  const present = (filter: Record<string, string | undefined>) => Object.entries(filter).flatMap(([column, value]): Array<[string, unknown]> => (value ? [[`${column} = ?`, value]] : []));
+  const present = (filter: Record<string, string | undefined>) =>
+    Object.entries(filter).flatMap(([column, value]): Array<[string, unknown]> => (value ? [[`${column} = ?`, value]] : []));
 
   const getTask = db.prepare(`SELECT * FROM tasks WHERE key = ?`);
   const insertEvent = db.prepare(`INSERT OR IGNORE INTO events (id, region_id, task_id, type, sort_key, recorded_at, body) VALUES (?, ?, ?, ?, ?, ?, ?)`);
@@ -101,24 +112,47 @@ export function createSqliteStore(path: string): StateStore {
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const insertDeliveries = (list: Delivery[]) => {
-    for (const d of list) insertDelivery.run(d.id, d.eventId, d.webhookId, deliverySortKey(d), d.regionId, d.taskId, d.sequence, d.status, d.nextAttemptAt, d.updatedAt, JSON.stringify(d));
+    for (const d of list)
+      insertDelivery.run(
+        d.id,
+        d.eventId,
+        d.webhookId,
+        deliverySortKey(d),
+        d.regionId,
+        d.taskId,
+        d.sequence,
+        d.status,
+        d.nextAttemptAt,
+        d.updatedAt,
+        JSON.stringify(d),
+      );
   };
   const insertAttempt = (a: DeliveryAttempt) =>
-    db.prepare(`INSERT OR REPLACE INTO attempts (delivery_id, attempt, event_id, webhook_id, at, sort_key, body) VALUES (?, ?, ?, ?, ?, ?, ?)`).run(
-      a.deliveryId, a.attempt, a.eventId, a.webhookId, a.at, attemptSortKey(a), JSON.stringify(a),
-    );
+    db
+      .prepare(`INSERT OR REPLACE INTO attempts (delivery_id, attempt, event_id, webhook_id, at, sort_key, body) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+      .run(a.deliveryId, a.attempt, a.eventId, a.webhookId, a.at, attemptSortKey(a), JSON.stringify(a));
   const bodies = <T>(table: string, ids: string[]) => {
     const select = db.prepare(`SELECT body FROM ${table} WHERE id = ?`);
-    return new Map(ids.flatMap((id) => {
-      const row = select.get(id) as { body: string } | undefined;
-      return row ? [[id, JSON.parse(row.body) as T] as const] : [];
-    }));
+    return new Map(
+      ids.flatMap((id) => {
+        const row = select.get(id) as { body: string } | undefined;
+        return row ? [[id, JSON.parse(row.body) as T] as const] : [];
+      }),
+    );
   };
 
   const commit = db.transaction((c: Parameters<StorageBackend['tasks']['commit']>[0]): boolean => {
     const moved = db
       .prepare(`UPDATE tasks SET snapshot = ?, version = version + 1, sequence = ?, active = ?, invalid = ?, updated_at = ? WHERE key = ? AND version = ?`)
-      .run(JSON.stringify(c.snapshot), c.sequence, c.active ? 1 : 0, c.invalid ? JSON.stringify(c.invalid) : null, c.updatedAt, taskKeyString(c.key), c.expectedVersion);
+      .run(
+        JSON.stringify(c.snapshot),
+        c.sequence,
+        c.active ? 1 : 0,
+        c.invalid ? JSON.stringify(c.invalid) : null,
+        c.updatedAt,
+        taskKeyString(c.key),
+        c.expectedVersion,
+      );
     if (moved.changes !== 1) return false;
     for (const s of c.events) insertEvent.run(s.event.id, s.regionId, s.taskId, s.event.type, eventSortKey(s), s.recordedAt, JSON.stringify(s));
     insertDeliveries(c.deliveries);
@@ -146,18 +180,30 @@ export function createSqliteStore(path: string): StateStore {
       },
       async insert(r) {
         const inserted = db
-          .prepare(`INSERT OR IGNORE INTO tasks (key, region_id, task_id, sources, snapshot, version, sequence, active, invalid, watched_at, updated_at) VALUES (?, ?, ?, ?, NULL, ?, ?, ?, NULL, ?, ?)`)
+          .prepare(
+            `INSERT OR IGNORE INTO tasks (key, region_id, task_id, sources, snapshot, version, sequence, active, invalid, watched_at, updated_at) VALUES (?, ?, ?, ?, NULL, ?, ?, ?, NULL, ?, ?)`,
+          )
           .run(taskKeyString(r), r.regionId, r.taskId, JSON.stringify(r.sources), r.version, r.sequence, r.active ? 1 : 0, r.watchedAt, r.updatedAt);
         return inserted.changes === 1;
       },
       async setSources(current, sources) {
-        return db.prepare(`UPDATE tasks SET sources = ? WHERE key = ? AND sources = ?`).run(JSON.stringify(sources), taskKeyString(current), JSON.stringify(current.sources)).changes === 1;
+        return (
+          db
+            .prepare(`UPDATE tasks SET sources = ? WHERE key = ? AND sources = ?`)
+            .run(JSON.stringify(sources), taskKeyString(current), JSON.stringify(current.sources)).changes === 1
+        );
       },
       async delete(current) {
-        return db.prepare(`DELETE FROM tasks WHERE key = ? AND version = ? AND sources = ?`).run(taskKeyString(current), current.version, JSON.stringify(current.sources)).changes === 1;
+        return (
+          db
+            .prepare(`DELETE FROM tasks WHERE key = ? AND version = ? AND sources = ?`)
+            .run(taskKeyString(current), current.version, JSON.stringify(current.sources)).changes === 1
+        );
       },
       async range(range, activeOnly) {
-        const rows = db.prepare(`SELECT * FROM tasks WHERE ${activeOnly ? 'active = 1 AND ' : ''}key > ? ORDER BY key LIMIT ?`).all(range.after ?? '', range.limit) as TaskRow[];
+        const rows = db
+          .prepare(`SELECT * FROM tasks WHERE ${activeOnly ? 'active = 1 AND ' : ''}key > ? ORDER BY key LIMIT ?`)
+          .all(range.after ?? '', range.limit) as TaskRow[];
         return rows.map((r) => ({ key: r.key, record: toTask(r) }));
       },
       commit: async (c) => commit(c),
@@ -175,24 +221,28 @@ export function createSqliteStore(path: string): StateStore {
       },
       async get(ids) {
         const select = db.prepare(`SELECT body FROM deliveries WHERE id = ?`);
-        return new Map(ids.flatMap((id) => {
-          const row = select.get(id) as { body: string } | undefined;
-          return row ? [[id, { value: JSON.parse(row.body) as Delivery, revision: row.body }] as const] : [];
-        }));
+        return new Map(
+          ids.flatMap((id) => {
+            const row = select.get(id) as { body: string } | undefined;
+            return row ? [[id, { value: JSON.parse(row.body) as Delivery, revision: row.body }] as const] : [];
+          }),
+        );
       },
       replace: async (current, next, attempt) => replaceDelivery(current, next, attempt),
       async appendAttempt(attempt) {
         insertAttempt(attempt);
       },
       async due(now, limit) {
-        const rows = db.prepare(`SELECT body FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`).all(now, limit) as { body: string }[];
-        return rows.map((r) => JSON.parse(r.body));
+        const rows = db
+          .prepare(`SELECT body FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`)
+          .all(now, limit) as { body: string }[];
+        return rows.map((r) => JSON.parse(r.body) as Delivery);
       },
       async pendingInOrder(webhookId, key, limit) {
         const rows = db
           .prepare(`SELECT body FROM deliveries WHERE status = 'pending' AND webhook_id = ? AND region_id = ? AND task_id = ? ORDER BY sequence, id LIMIT ?`)
           .all(webhookId, key.regionId, key.taskId, limit) as { body: string }[];
-        return rows.map((r) => JSON.parse(r.body));
+        return rows.map((r) => JSON.parse(r.body) as Delivery);
       },
       range: async (filter, range) => rangeOf<Delivery>('deliveries', present({ event_id: filter.eventId, webhook_id: filter.webhookId }), range),
       rangeAttempts: async (filter, range) => rangeOf<DeliveryAttempt>('attempts', present({ event_id: filter.eventId, webhook_id: filter.webhookId }), range),
@@ -201,19 +251,22 @@ export function createSqliteStore(path: string): StateStore {
     webhooks: {
       async get(id) {
         const row = db.prepare(`SELECT body FROM webhooks WHERE id = ?`).get(id) as { body: string } | undefined;
-        return row ? JSON.parse(row.body) : null;
+        return row ? (JSON.parse(row.body) as WebhookRecord) : null;
       },
       async put(webhook: WebhookRecord) {
         db.prepare(`INSERT OR REPLACE INTO webhooks (id, created_at, body) VALUES (?, ?, ?)`).run(webhook.id, webhook.createdAt, JSON.stringify(webhook));
       },
-      all: async () => (db.prepare(`SELECT body FROM webhooks`).all() as { body: string }[]).map((r) => JSON.parse(r.body)),
+      all: async () => (db.prepare(`SELECT body FROM webhooks`).all() as { body: string }[]).map((r) => JSON.parse(r.body) as WebhookRecord),
       delete: async (id) => db.prepare(`DELETE FROM webhooks WHERE id = ?`).run(id).changes === 1,
     },
 
     leases: {
-      insert: async (name, lease) => db.prepare(`INSERT OR IGNORE INTO leases (name, holder, expires_at) VALUES (?, ?, ?)`).run(name, lease.holder, lease.expiresAtMs).changes === 1,
+      insert: async (name, lease) =>
+        db.prepare(`INSERT OR IGNORE INTO leases (name, holder, expires_at) VALUES (?, ?, ?)`).run(name, lease.holder, lease.expiresAtMs).changes === 1,
       replaceIf: async (name, lease, when) =>
-        db.prepare(`UPDATE leases SET holder = ?, expires_at = ? WHERE name = ? AND (holder = ? OR expires_at <= ?)`).run(lease.holder, lease.expiresAtMs, name, when.heldBy, when.expiredBy).changes === 1,
+        db
+          .prepare(`UPDATE leases SET holder = ?, expires_at = ? WHERE name = ? AND (holder = ? OR expires_at <= ?)`)
+          .run(lease.holder, lease.expiresAtMs, name, when.heldBy, when.expiredBy).changes === 1,
       async delete(name, holder) {
         db.prepare(`DELETE FROM leases WHERE name = ? AND holder = ?`).run(name, holder);
       },

@@ -19,7 +19,22 @@
 import type { EventRows, StorageBackend } from './backend.js';
 import { createStateStore } from './layer.js';
 import type { StateStore, StoredEvent, WebhookRecord } from './port.js';
-import { anyOf, applied, atMost, equals, long, mustExist, mustNotExist, ignore, INF_MAX, INF_MIN, str, Db, type Row, type TablestoreOptions } from './tablestore/client.js';
+import {
+  anyOf,
+  applied,
+  atMost,
+  equals,
+  long,
+  mustExist,
+  mustNotExist,
+  ignore,
+  INF_MAX,
+  INF_MIN,
+  str,
+  Db,
+  type Row,
+  type TablestoreOptions,
+} from './tablestore/client.js';
 import { deliveryRows } from './tablestore/deliveries.js';
 import { purge } from './tablestore/purge.js';
 import { rowsById, scopeRange } from './tablestore/rows.js';
@@ -38,7 +53,9 @@ export function createTablestoreStore(options: TablestoreOptions): StateStore {
       // The narrowest scope the filter names; its other conditions filter the scope's index rows.
       const scope = filter.regionId && filter.taskId ? `task:${filter.regionId}/${filter.taskId}` : filter.type ? `type:${filter.type}` : 'all';
       const matches = (r: Row) =>
-        (!filter.regionId || r.attrs.region_id === filter.regionId) && (!filter.taskId || r.attrs.task_id === filter.taskId) && (!filter.type || r.attrs.type === filter.type);
+        (!filter.regionId || r.attrs.region_id === filter.regionId) &&
+        (!filter.taskId || r.attrs.task_id === filter.taskId) &&
+        (!filter.type || r.attrs.type === filter.type);
       const covered = scope.startsWith('task:') ? !filter.type : !filter.regionId && !filter.taskId;
       const rows = await scopeRange(db, t.event_index, scope, range, covered ? undefined : matches);
       return rows.map((r) => ({ key: str(r.key.sort_key)!, id: str(r.attrs.event_id)! }));
@@ -60,7 +77,13 @@ export function createTablestoreStore(options: TablestoreOptions): StateStore {
       },
       async all() {
         const all: WebhookRecord[] = [];
-        await db.scan(t.webhooks, [INF_MIN], [INF_MAX], { limit: 5000 }, async (rows) => void all.push(...rows.map((r) => JSON.parse(str(r.attrs.body)!) as WebhookRecord)));
+        await db.scan(
+          t.webhooks,
+          [INF_MIN],
+          [INF_MAX],
+          { limit: 5000 },
+          async (rows) => void all.push(...rows.map((r) => JSON.parse(str(r.attrs.body)!) as WebhookRecord)),
+        );
         return all;
       },
       async delete(id) {
@@ -75,7 +98,12 @@ export function createTablestoreStore(options: TablestoreOptions): StateStore {
       // A lost answer to an insert lands here too, as the holder's own renewal.
       replaceIf: (name, lease, when) =>
         applied(
-          db.updateRow(t.leases, [name], { put: { holder: lease.holder, expires_at: long(lease.expiresAtMs) } }, mustExist(anyOf(equals('holder', when.heldBy), atMost('expires_at', long(when.expiredBy))))),
+          db.updateRow(
+            t.leases,
+            [name],
+            { put: { holder: lease.holder, expires_at: long(lease.expiresAtMs) } },
+            mustExist(anyOf(equals('holder', when.heldBy), atMost('expires_at', long(when.expiredBy)))),
+          ),
         ),
       async delete(name, holder) {
         await applied(db.deleteRow(t.leases, [name], mustExist(equals('holder', holder))));

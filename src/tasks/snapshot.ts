@@ -1,15 +1,6 @@
 /** The normalized view of one ECS asynchronous task, as every part of taskhook sees it. */
 
-export type TaskOutcome =
-  | 'pending'
-  | 'running'
-  | 'paused'
-  | 'succeeded'
-  | 'partially_failed'
-  | 'failed'
-  | 'cancelled'
-  | 'not_found'
-  | 'unknown';
+export type TaskOutcome = 'pending' | 'running' | 'paused' | 'succeeded' | 'partially_failed' | 'failed' | 'cancelled' | 'not_found' | 'unknown';
 
 export interface RelatedItem {
   name: string;

@@ -63,7 +63,10 @@ export async function deliverDue(deps: DeliveryDeps, options: DeliverOptions): P
 
 /** Deliveries of one webhook and task go one after another, in sequence order; different chains run side by side. */
 async function runChains(due: Delivery[], perEndpoint: number, send: (d: Delivery) => Promise<boolean>) {
-  const chains = groupBy([...due].sort((a, b) => a.sequence - b.sequence), (d) => `${d.webhookId}|${d.regionId}/${d.taskId}`);
+  const chains = groupBy(
+    [...due].sort((a, b) => a.sequence - b.sequence),
+    (d) => `${d.webhookId}|${d.regionId}/${d.taskId}`,
+  );
   const byWebhook = groupBy([...chains.values()], (chain) => chain[0].webhookId);
 
   await Promise.all(
@@ -107,7 +110,13 @@ async function deliverOne(
   if (timeoutMs < MIN_ATTEMPT_MS) return false;
 
   const result = await attemptSend(deps, webhook, stored.event.id, JSON.stringify(stored.event), timeoutMs);
-  const attempt: DeliveryAttempt = { deliveryId: delivery.id, eventId: delivery.eventId, webhookId: webhook.id, attempt: delivery.attempts + 1, ...result.attempt };
+  const attempt: DeliveryAttempt = {
+    deliveryId: delivery.id,
+    eventId: delivery.eventId,
+    webhookId: webhook.id,
+    attempt: delivery.attempts + 1,
+    ...result.attempt,
+  };
   let update: DeliveryUpdate;
   if (result.attempt.success) {
     update = { status: 'succeeded', nextAttemptAt: null };
@@ -142,13 +151,26 @@ export interface SendResult {
 }
 
 /** One signed POST; never throws for the endpoint's failures, which become the attempt's record. */
-export async function attemptSend(deps: Pick<DeliveryDeps, 'client' | 'now'>, webhook: WebhookRecord, eventId: string, body: string, timeoutMs: number): Promise<SendResult> {
+export async function attemptSend(
+  deps: Pick<DeliveryDeps, 'client' | 'now'>,
+  webhook: WebhookRecord,
+  eventId: string,
+  body: string,
+  timeoutMs: number,
+): Promise<SendResult> {
   const at = new Date(deps.now()).toISOString();
   try {
     const res = await deps.client.send({ url: webhook.url, headers: signedHeaders(eventId, body, webhook.secrets, deps.now()), body, timeoutMs });
     const success = res.status >= 200 && res.status < 300;
     return {
-      attempt: { at, status: res.status, durationMs: res.durationMs, success, error: success ? null : describeStatus(res.status), responseSnippet: res.bodySnippet },
+      attempt: {
+        at,
+        status: res.status,
+        durationMs: res.durationMs,
+        success,
+        error: success ? null : describeStatus(res.status),
+        responseSnippet: res.bodySnippet,
+      },
       retryAfter: res.retryAfter,
     };
   } catch (error) {

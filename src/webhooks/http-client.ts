@@ -8,14 +8,7 @@
 import { isIP, type LookupFunction } from 'node:net';
 import { Agent, buildConnector } from 'undici';
 import { WebhookSendError, type WebhookSendErrorCode } from '../errors.js';
-import {
-  checkResolvedAddresses,
-  defaultResolver,
-  parseWebhookUrl,
-  type AddressPolicy,
-  type Resolver,
-  type UrlProblemCode,
-} from '../net/address-policy.js';
+import { checkResolvedAddresses, defaultResolver, parseWebhookUrl, type AddressPolicy, type Resolver, type UrlProblemCode } from '../net/address-policy.js';
 
 export interface WebhookRequest {
   url: string;
@@ -71,19 +64,24 @@ export function createWebhookClient(opts: WebhookClientOptions): WebhookClient {
   }
 
   /** The socket's DNS lookup (net.connect `lookup` option): hands Node only checked addresses. */
-  const checkedLookup = (protocol: string): LookupFunction => (hostname, options, callback) => {
-    checkedAddresses(hostname, protocol).then((addresses) => {
-      const family = options.family === 'IPv4' ? 4 : options.family === 'IPv6' ? 6 : (options.family ?? 0);
-      const usable = addresses.map((address) => ({ address, family: isIP(address) })).filter((a) => !family || a.family === family);
-      if (usable.length === 0) {
-        callback(new WebhookSendError('Unresolvable', `The webhook host ${hostname} has no address of the requested family.`), '');
-      } else if (options.all) {
-        callback(null, usable); // Node tries these in turn (happy eyeballs); every one was checked
-      } else {
-        callback(null, usable[0].address, usable[0].family);
-      }
-    }, (error: Error) => callback(error, ''));
-  };
+  const checkedLookup =
+    (protocol: string): LookupFunction =>
+    (hostname, options, callback) => {
+      checkedAddresses(hostname, protocol).then(
+        (addresses) => {
+          const family = options.family === 'IPv4' ? 4 : options.family === 'IPv6' ? 6 : (options.family ?? 0);
+          const usable = addresses.map((address) => ({ address, family: isIP(address) })).filter((a) => !family || a.family === family);
+          if (usable.length === 0) {
+            callback(new WebhookSendError('Unresolvable', `The webhook host ${hostname} has no address of the requested family.`), '');
+          } else if (options.all) {
+            callback(null, usable); // Node tries these in turn (happy eyeballs); every one was checked
+          } else {
+            callback(null, usable[0].address, usable[0].family);
+          }
+        },
+        (error: Error) => callback(error, ''),
+      );
+    };
 
   // One connector per scheme, because plain http is only allowed to allowPrivate addresses.
   const connectors = {
@@ -164,7 +162,8 @@ function toSendError(error: unknown, host: string, aborted: 'timeout' | 'cancell
   if (aborted === 'timeout') return fail('Timeout', 'no complete response within the timeout');
   if (aborted === 'cancelled') return fail('Timeout', 'cancelled by the caller');
   const code = errorCode(error);
-  if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return fail('Timeout', `timed out (${code})`);
+  if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT')
+    return fail('Timeout', `timed out (${code})`);
   if (code === 'ECONNREFUSED') return fail('ConnectionRefused', 'connection refused');
   if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET') return fail('ConnectionReset', 'connection reset by the server');
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return fail('Unresolvable', 'host could not be resolved');

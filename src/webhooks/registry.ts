@@ -26,7 +26,8 @@ export function publicWebhook(w: WebhookRecord) {
 }
 
 export async function checkUrl(url: unknown, policy: AddressPolicy, resolve?: Resolver): Promise<string> {
-  if (typeof url !== 'string' || url === '') throw new InvalidInputError('InvalidWebhookUrl', '"url" is required, e.g. https://example.com/hooks/taskhook', 'url');
+  if (typeof url !== 'string' || url === '')
+    throw new InvalidInputError('InvalidWebhookUrl', '"url" is required, e.g. https://example.com/hooks/taskhook', 'url');
   const verdict = await checkWebhookUrl(url, policy, resolve);
   if (!verdict.ok) throw new InvalidInputError(verdict.code, verdict.message, 'url');
   return verdict.url.toString();
@@ -43,11 +44,18 @@ export function checkEvents(events: unknown): string[] {
 
 export function checkFilter(filter: unknown): WebhookFilter {
   if (filter === undefined || filter === null) return {};
-  if (typeof filter !== 'object' || Array.isArray(filter)) throw new InvalidInputError('InvalidFilter', '"filter" must be an object like {"regions":["cn-hangzhou"],"actions":["ExportImage"],"taskIds":[]}', 'filter');
+  if (typeof filter !== 'object' || Array.isArray(filter))
+    throw new InvalidInputError(
+      'InvalidFilter',
+      '"filter" must be an object like {"regions":["cn-hangzhou"],"actions":["ExportImage"],"taskIds":[]}',
+      'filter',
+    );
   const out: WebhookFilter = {};
   for (const [name, value] of Object.entries(filter)) {
-    if (!['regions', 'actions', 'taskIds'].includes(name)) throw new InvalidInputError('InvalidFilter', `"filter.${name}" is not a filter; use regions, actions or taskIds`, `filter.${name}`);
-    if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) throw new InvalidInputError('InvalidFilter', `"filter.${name}" must be a list of strings`, `filter.${name}`);
+    if (!['regions', 'actions', 'taskIds'].includes(name))
+      throw new InvalidInputError('InvalidFilter', `"filter.${name}" is not a filter; use regions, actions or taskIds`, `filter.${name}`);
+    if (!Array.isArray(value) || value.some((v) => typeof v !== 'string'))
+      throw new InvalidInputError('InvalidFilter', `"filter.${name}" must be a list of strings`, `filter.${name}`);
     out[name as keyof WebhookFilter] = value as string[];
   }
   return out;
@@ -55,11 +63,18 @@ export function checkFilter(filter: unknown): WebhookFilter {
 
 function checkDescription(description: unknown): string | null {
   if (description === undefined || description === null) return null;
-  if (typeof description !== 'string' || description.length > 500) throw new InvalidInputError('InvalidDescription', '"description" must be a string of at most 500 characters', 'description');
+  if (typeof description !== 'string' || description.length > 500)
+    throw new InvalidInputError('InvalidDescription', '"description" must be a string of at most 500 characters', 'description');
   return description;
 }
 
-export async function createWebhook(store: StateStore, input: WebhookInput, policy: AddressPolicy, now: number, resolve?: Resolver): Promise<{ webhook: WebhookRecord; secret: string }> {
+export async function createWebhook(
+  store: StateStore,
+  input: WebhookInput,
+  policy: AddressPolicy,
+  now: number,
+  resolve?: Resolver,
+): Promise<{ webhook: WebhookRecord; secret: string }> {
   const at = new Date(now).toISOString();
   const secret = newWebhookSecret();
   const webhook: WebhookRecord = {
@@ -86,12 +101,20 @@ export async function requireWebhook(store: StateStore, id: string | undefined):
   return webhook;
 }
 
-export async function updateWebhook(store: StateStore, id: string | undefined, patch: WebhookInput, policy: AddressPolicy, now: number, resolve?: Resolver): Promise<WebhookRecord> {
+export async function updateWebhook(
+  store: StateStore,
+  id: string | undefined,
+  patch: WebhookInput,
+  policy: AddressPolicy,
+  now: number,
+  resolve?: Resolver,
+): Promise<WebhookRecord> {
   const webhook = await requireWebhook(store, id);
   if (webhook.source === 'config' && (patch.url !== undefined || patch.events !== undefined || patch.filter !== undefined)) {
     throw new ConflictError('WebhookFromConfig', 'this webhook comes from TASKHOOK_WEBHOOKS; change it there (enabled and description may be changed here)');
   }
-  if (patch.enabled !== undefined && typeof patch.enabled !== 'boolean') throw new InvalidInputError('InvalidEnabled', '"enabled" must be true or false', 'enabled');
+  if (patch.enabled !== undefined && typeof patch.enabled !== 'boolean')
+    throw new InvalidInputError('InvalidEnabled', '"enabled" must be true or false', 'enabled');
   const next: WebhookRecord = {
     ...webhook,
     url: patch.url === undefined ? webhook.url : await checkUrl(patch.url, policy, resolve),
@@ -126,7 +149,11 @@ export async function syncStaticWebhooks(store: StateStore, configured: StaticWe
     const current = existing.find((w) => w.id === id);
     const events = c.events?.length ? c.events : [...DEFAULT_WEBHOOK_EVENTS];
     const filter = c.filter ?? {};
-    const unchanged = current && current.secrets.current === c.secret && JSON.stringify(current.events) === JSON.stringify(events) && JSON.stringify(current.filter) === JSON.stringify(filter);
+    const unchanged =
+      current &&
+      current.secrets.current === c.secret &&
+      JSON.stringify(current.events) === JSON.stringify(events) &&
+      JSON.stringify(current.filter) === JSON.stringify(filter);
     if (unchanged) continue;
     await store.putWebhook({
       id,

@@ -57,7 +57,16 @@ export async function recover(store: StateStore, webhook: WebhookRecord, since: 
   for (const d of retrying) await store.rescheduleDelivery(d.id, at);
   const fresh = failed
     .filter((d) => d.status === 'dead')
-    .map((d) => ({ id: deliveryId(d.eventId, webhook.id, now), eventId: d.eventId, webhookId: webhook.id, regionId: d.regionId, taskId: d.taskId, sequence: d.sequence, dueAt: at, createdAt: at }));
+    .map((d) => ({
+      id: deliveryId(d.eventId, webhook.id, now),
+      eventId: d.eventId,
+      webhookId: webhook.id,
+      regionId: d.regionId,
+      taskId: d.taskId,
+      sequence: d.sequence,
+      dueAt: at,
+      createdAt: at,
+    }));
   await store.enqueueDeliveries(fresh);
   return [...fresh.map((d) => d.id), ...retrying.map((d) => d.id)];
 }

@@ -29,8 +29,14 @@ describe('loadConfig', () => {
       credentials: { accessKeyId: 'LTAIexample0001', accessKeySecret: 'secret', securityToken: 'token' },
       ecsEndpoint: 'http://127.0.0.1:8080',
       store: { kind: 'tablestore' },
-      tasks: [{ regionId: 'cn-hangzhou', taskId: 't-bp1abcdef' }, { regionId: 'cn-beijing', taskId: 't-2zeabcdef' }],
-      discover: [{ regionId: 'cn-hangzhou', actions: ['ImportImage', 'ExportImage'] }, { regionId: 'cn-beijing', actions: [] }],
+      tasks: [
+        { regionId: 'cn-hangzhou', taskId: 't-bp1abcdef' },
+        { regionId: 'cn-beijing', taskId: 't-2zeabcdef' },
+      ],
+      discover: [
+        { regionId: 'cn-hangzhou', actions: ['ImportImage', 'ExportImage'] },
+        { regionId: 'cn-beijing', actions: [] },
+      ],
       webhooks: [{ url: 'https://example.com/hook', secret, events: ['ecs.task.failed'] }],
       apiTokens: ['token-0123456789abcdef', 'token-fedcba9876543210'],
       allowPrivateWebhooks: ['127.0.0.1/32', '::1/128'],

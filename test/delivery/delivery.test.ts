@@ -54,7 +54,15 @@ async function emit(webhooks: WebhookRecord[], status = 'Finished', taskId = `t-
   const next = snapshot(key, status, { observedAt: new Date().toISOString(), finishedAt: status === 'Processing' ? null : new Date().toISOString() });
   const events = eventsForTransition({ previous: record.snapshot, next, sequence: record.sequence });
   const now = new Date().toISOString();
-  await store.commitTransition({ key, expectedVersion: record.version, snapshot: next, sequence: record.sequence + events.length, active: !next.terminal, events, deliveries: events.flatMap((e) => deliveriesFor(e, webhooks, now)) });
+  await store.commitTransition({
+    key,
+    expectedVersion: record.version,
+    snapshot: next,
+    sequence: record.sequence + events.length,
+    active: !next.terminal,
+    events,
+    deliveries: events.flatMap((e) => deliveriesFor(e, webhooks, now)),
+  });
   return events;
 }
 
@@ -73,10 +81,20 @@ describe('webhook delivery', () => {
     expect(await run()).toEqual({ succeeded: 1, failed: 0, dead: 0 });
     const got = r.received[0];
     expect(got.verifiedWith).toBe(secret);
-    expect(got.headers).toMatchObject({ 'content-type': 'application/cloudevents+json; charset=utf-8', 'webhook-id': event.id, 'webhook-timestamp': String(Math.floor(T0 / 1000)) });
+    expect(got.headers).toMatchObject({
+      'content-type': 'application/cloudevents+json; charset=utf-8',
+      'webhook-id': event.id,
+      'webhook-timestamp': String(Math.floor(T0 / 1000)),
+    });
     expect(got.headers['user-agent']).toMatch(/^taskhook\//);
     expect(got.headers['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/=]+$/);
-    expect(got.event).toMatchObject({ specversion: '1.0', id: event.id, type: 'ecs.task.succeeded', source: 'acs:ecs:cn-hangzhou::task/' + event.subject, subject: event.subject });
+    expect(got.event).toMatchObject({
+      specversion: '1.0',
+      id: event.id,
+      type: 'ecs.task.succeeded',
+      source: 'acs:ecs:cn-hangzhou::task/' + event.subject,
+      subject: event.subject,
+    });
     expect((got.event!.data as { task: { outcome: string } }).task.outcome).toBe('succeeded');
     expect((await store.listDeliveries({ webhookId: w.id, limit: 1 })).items[0]).toMatchObject({ status: 'succeeded', attempts: 1, lastStatus: 204 });
   });
@@ -167,7 +185,9 @@ describe('webhook delivery', () => {
     const outageEnds = T0 + 48 * HOUR;
     let nextEmit = T0;
     for (;;) {
-      const due = (await store.listDeliveries({ webhookId: w.id, limit: 500 })).items.filter((d) => d.status === 'pending').map((d) => Date.parse(d.nextAttemptAt!));
+      const due = (await store.listDeliveries({ webhookId: w.id, limit: 500 })).items
+        .filter((d) => d.status === 'pending')
+        .map((d) => Date.parse(d.nextAttemptAt!));
       const next = Math.min(nextEmit, ...due);
       if (next >= outageEnds) break;
       vi.setSystemTime(next);
@@ -201,7 +221,7 @@ describe('webhook delivery', () => {
     const w = await registered(oldOnly.url, { secrets: { current: old } });
     const { secret: fresh } = await rotateSecret(store, w.id, Date.now());
     const newOnly = await receiver([fresh]);
-    await emit([await store.getWebhook(w.id) as WebhookRecord]);
+    await emit([(await store.getWebhook(w.id)) as WebhookRecord]);
     await run();
     expect(oldOnly.received[0].verifiedWith).toBe(old);
     expect(oldOnly.received[0].headers['webhook-signature'].split(' ')).toHaveLength(2);
@@ -249,14 +269,26 @@ describe('webhook delivery', () => {
     const record = (await store.getTasks([key])).get(`cn-hangzhou/${taskId}`)!;
     const next = snapshot(key, 'Finished', { observedAt: new Date().toISOString() });
     const events = eventsForTransition({ previous: record.snapshot, next, sequence: record.sequence });
-    await store.commitTransition({ key, expectedVersion: record.version, snapshot: next, sequence: record.sequence + events.length, active: false, events, deliveries: events.flatMap((e) => deliveriesFor(e, [w], new Date().toISOString())) });
+    await store.commitTransition({
+      key,
+      expectedVersion: record.version,
+      snapshot: next,
+      sequence: record.sequence + events.length,
+      active: false,
+      events,
+      deliveries: events.flatMap((e) => deliveriesFor(e, [w], new Date().toISOString())),
+    });
     await run(3_000);
     expect(r.received.map((x) => JSON.parse(x.body).type)).toEqual(['ecs.task.started']);
     failFirst = false;
     advance(5_000);
     await run(3_000);
     const seq = r.received.map((x) => [JSON.parse(x.body).type, JSON.parse(x.body).data.sequence]);
-    expect(seq).toEqual([['ecs.task.started', 2], ['ecs.task.started', 2], ['ecs.task.succeeded', 4]]);
+    expect(seq).toEqual([
+      ['ecs.task.started', 2],
+      ['ecs.task.started', 2],
+      ['ecs.task.succeeded', 4],
+    ]);
   });
 
   it('never writes a secret or a signature into a log line', async () => {

@@ -99,11 +99,29 @@ function hasOpenssl(): boolean {
 function selfSignedCertificate(name: string): { key: string; cert: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'taskhook-cert-'));
   try {
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-      '-subj', `/CN=${name}`, '-addext', `subjectAltName=DNS:${name}`,
-      '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'),
-    ], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        `/CN=${name}`,
+        '-addext',
+        `subjectAltName=DNS:${name}`,
+        '-keyout',
+        path.join(dir, 'key.pem'),
+        '-out',
+        path.join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
     return { key: fs.readFileSync(path.join(dir, 'key.pem'), 'utf8'), cert: fs.readFileSync(path.join(dir, 'cert.pem'), 'utf8') };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -212,9 +230,7 @@ describe('webhook client: failures', () => {
 
   it("stops when the caller's signal aborts", async () => {
     const server = await startServer(() => {});
-    const error = await sendError(
-      client().send(post(`http://127.0.0.1:${server.port}/`, { timeoutMs: 10_000, signal: AbortSignal.timeout(200) })),
-    );
+    const error = await sendError(client().send(post(`http://127.0.0.1:${server.port}/`, { timeoutMs: 10_000, signal: AbortSignal.timeout(200) })));
     expect(error.code).toBe('Timeout');
     expect(error.durationMs).toBeLessThan(2_000);
   });

@@ -178,7 +178,10 @@ describe('s.yaml', () => {
     expect(known).toContain('TASKHOOK_STORE');
     for (const [name, r] of fcResources) {
       const env = r.props.environmentVariables ?? {};
-      expect(Object.keys(env).filter((key) => !known.has(key)), `${name}: names src/config.ts does not read`).toEqual([]);
+      expect(
+        Object.keys(env).filter((key) => !known.has(key)),
+        `${name}: names src/config.ts does not read`,
+      ).toEqual([]);
       expect(env.TASKHOOK_STORE, name).toBe('tablestore');
     }
   });
@@ -187,7 +190,9 @@ describe('s.yaml', () => {
 describe('the FC bundles', () => {
   it('loads dist/api/index.js the way FC loads handler: index.handler and answers GET /healthz with 200', () => {
     const { code, handler } = resource('taskhook-api').props;
-    const out = runLikeFc(isolatedCopy(code, 'api'), handler, { TASKHOOK_STORE: 'memory', FC_FUNCTION_NAME: 'taskhook-api' }, httpEvent('GET', '/healthz'), { requestId: 'r-http' });
+    const out = runLikeFc(isolatedCopy(code, 'api'), handler, { TASKHOOK_STORE: 'memory', FC_FUNCTION_NAME: 'taskhook-api' }, httpEvent('GET', '/healthz'), {
+      requestId: 'r-http',
+    });
     expect(out).toMatchObject({ files: ['index.js'], require: 'function', import: 'function' });
     expect(out.error, out.logs).toBeUndefined();
     const response = out.result as { statusCode: number; body: string };
@@ -257,6 +262,10 @@ describe('the FC bundles', () => {
       poller: statSync(path.join(root, 'dist/poller/index.js')).size,
       cli: statSync(path.join(root, 'dist/cli/taskhook.cjs')).size,
     });
-    console.log(`bundle sizes: ${Object.entries(sizes).map(([k, v]) => `${k} ${(v / 1024).toFixed(0)} KiB`).join(', ')}`);
+    console.log(
+      `bundle sizes: ${Object.entries(sizes)
+        .map(([k, v]) => `${k} ${(v / 1024).toFixed(0)} KiB`)
+        .join(', ')}`,
+    );
   });
 });

@@ -72,9 +72,7 @@ describe('normalizeTaskAttribute', () => {
       },
       observedAt,
     );
-    expect(s.operations).toEqual([
-      { status: 'Failed', errorCode: null, errorMessage: null, relatedItems: [{ name: 'ImageId', value: 'm-1' }] },
-    ]);
+    expect(s.operations).toEqual([{ status: 'Failed', errorCode: null, errorMessage: null, relatedItems: [{ name: 'ImageId', value: 'm-1' }] }]);
   });
 
   it.each([
@@ -95,7 +93,15 @@ describe('normalizeTaskAttribute', () => {
 describe('normalizeTaskListEntry', () => {
   it('builds a snapshot from a DescribeTasks entry without counts or progress', () => {
     const s = normalizeTaskListEntry(
-      { TaskId: 't-1', TaskAction: 'ImportImage', TaskStatus: 'Processing', SupportCancel: 'true', CreationTime: '2026-11-27T02:13Z', FinishedTime: '', ResourceId: 'm-9' },
+      {
+        TaskId: 't-1',
+        TaskAction: 'ImportImage',
+        TaskStatus: 'Processing',
+        SupportCancel: 'true',
+        CreationTime: '2026-11-27T02:13Z',
+        FinishedTime: '',
+        ResourceId: 'm-9',
+      },
       'cn-beijing',
       'REQ',
       observedAt,

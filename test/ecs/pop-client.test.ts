@@ -15,12 +15,21 @@ afterEach(async () => {
 });
 
 function client(overrides: Partial<Parameters<typeof createPopEcsApi>[0]> = {}) {
-  ecs = createPopEcsApi({ endpoint: sim!.endpoint, credentials: () => KEYS, timeoutMs: 2_000, retry: { baseDelayMs: 10, maxDelayMs: 50, budgetMs: 3_000 }, ...overrides });
+  ecs = createPopEcsApi({
+    endpoint: sim!.endpoint,
+    credentials: () => KEYS,
+    timeoutMs: 2_000,
+    retry: { baseDelayMs: 10, maxDelayMs: 50, budgetMs: 3_000 },
+    ...overrides,
+  });
   return ecs;
 }
 
 async function failure(promise: Promise<unknown>): Promise<EcsError> {
-  const error = await promise.then(() => null, (e: unknown) => e);
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(EcsError);
   return error as EcsError;
 }
@@ -37,7 +46,15 @@ describe('pop-core ECS adapter against the simulator', () => {
   it('looks a task up and returns the normalized snapshot', async () => {
     sim = await startSimulator([finishedExport('t-popsuccess0001', T0 - 120_000)]);
     const task = await client().describeTaskAttribute('cn-hangzhou', 't-popsuccess0001');
-    expect(task).toMatchObject({ id: 't-popsuccess0001', regionId: 'cn-hangzhou', action: 'ExportImage', status: 'Finished', outcome: 'succeeded', progress: 100, counts: { total: 1, succeeded: 1, failed: 0 } });
+    expect(task).toMatchObject({
+      id: 't-popsuccess0001',
+      regionId: 'cn-hangzhou',
+      action: 'ExportImage',
+      status: 'Finished',
+      outcome: 'succeeded',
+      progress: 100,
+      counts: { total: 1, succeeded: 1, failed: 0 },
+    });
     expect(task.operations[0].relatedItems).toEqual([{ name: 'OSSObject', value: 'MYOSSPRE_m-23f8tcp_t-23ym6mv.vhd' }]);
     // POST keeps the signed parameters out of the URL.
     expect(sim.callLog()[0]).toMatchObject({ action: 'DescribeTaskAttribute', status: 200 });
@@ -128,7 +145,9 @@ describe('pop-core ECS adapter against the simulator', () => {
 
   it('is rejected by the signature check when the secret is wrong, without leaking it', async () => {
     sim = await startSimulator([finishedExport('t-popbadsig00001', T0)]);
-    const error = await failure(client({ credentials: () => ({ ...KEYS, accessKeySecret: 'wrong-secret-0000' }) }).describeTaskAttribute('cn-hangzhou', 't-popbadsig00001'));
+    const error = await failure(
+      client({ credentials: () => ({ ...KEYS, accessKeySecret: 'wrong-secret-0000' }) }).describeTaskAttribute('cn-hangzhou', 't-popbadsig00001'),
+    );
     expect(error.code).toBe('SignatureDoesNotMatch');
     expect(error.message).not.toContain('wrong-secret-0000');
     expectNoSecrets(error);

@@ -96,7 +96,10 @@ describe('DescribeTaskAttribute', () => {
         taskId: 't-ce946ntx4wr5kq2m8z1a',
         action: 'ExportImage',
         createdAt: created,
-        timeline: [{ afterMs: 0, status: 'Waiting' }, { afterMs: 6 * MIN, status: 'Finished' }],
+        timeline: [
+          { afterMs: 0, status: 'Waiting' },
+          { afterMs: 6 * MIN, status: 'Finished' },
+        ],
         result: {
           totalCount: 1,
           successCount: 1,
@@ -110,8 +113,19 @@ describe('DescribeTaskAttribute', () => {
     const res = await call('DescribeTaskAttribute', { RegionId: 'cn-hangzhou', TaskId: 't-ce946ntx4wr5kq2m8z1a' });
 
     expect(Object.keys(res)).toEqual([
-      'CreationTime', 'SupportCancel', 'TotalCount', 'SuccessCount', 'RegionId', 'TaskAction', 'FailedCount',
-      'RequestId', 'TaskStatus', 'TaskProcess', 'FinishedTime', 'TaskId', 'OperationProgressSet',
+      'CreationTime',
+      'SupportCancel',
+      'TotalCount',
+      'SuccessCount',
+      'RegionId',
+      'TaskAction',
+      'FailedCount',
+      'RequestId',
+      'TaskStatus',
+      'TaskProcess',
+      'FinishedTime',
+      'TaskId',
+      'OperationProgressSet',
     ]);
     expect(res).toEqual({
       CreationTime: '2015-11-23T02:13Z',
@@ -165,7 +179,10 @@ describe('DescribeTaskAttribute', () => {
     await startSimulator([
       task({
         taskId: 't-bp1failed0000000001',
-        timeline: [{ afterMs: 0, status: 'Processing', progress: 30 }, { afterMs: MIN, status: 'Failed' }],
+        timeline: [
+          { afterMs: 0, status: 'Processing', progress: 30 },
+          { afterMs: MIN, status: 'Failed' },
+        ],
         result: { operations: [{ status: 'Failed', errorCode: 'InvalidOSSObject.NotFound', errorMessage: 'The specified OSS object does not exist.' }] },
       }),
     ]);
@@ -234,9 +251,7 @@ describe('DescribeTasks', () => {
   });
 
   it('describes each task with its action, status, cancel support, times and resource', async () => {
-    await startSimulator([
-      task({ taskId: 't-bp1row0000000000001', action: 'ImportImage', resourceId: 'm-bp1row00000000000001', timeline: exportTimeline }),
-    ]);
+    await startSimulator([task({ taskId: 't-bp1row0000000000001', action: 'ImportImage', resourceId: 'm-bp1row00000000000001', timeline: exportTimeline })]);
     now = T0 + 2 * MIN;
 
     const res = await call('DescribeTasks', { RegionId: 'cn-hangzhou' });
@@ -529,7 +544,9 @@ describe('injected faults', () => {
 
     const internal = await failure(describeTasks());
     expect([internal.code, statusOf(internal), internal.data.Message]).toEqual([
-      'InternalError', 500, 'The request processing has failed due to some unknown error.',
+      'InternalError',
+      500,
+      'The request processing has failed due to some unknown error.',
     ]);
     const unavailable = await failure(describeTasks());
     expect([unavailable.code, statusOf(unavailable)]).toEqual(['ServiceUnavailable', 503]);
@@ -626,7 +643,14 @@ describe('call counters', () => {
       { action: 'DescribeTasks', regionId: 'cn-hangzhou', taskIds: ['t-bp1count0000000001', 't-bp1count0000000002'], status: 200, securityToken: false },
       { action: 'DescribeTasks', regionId: 'cn-hangzhou', status: 200, securityToken: false },
       { action: 'DescribeTaskAttribute', regionId: 'cn-hangzhou', taskIds: ['t-bp1count0000000001'], status: 200, securityToken: false },
-      { action: 'DescribeTaskAttribute', regionId: 'cn-hangzhou', taskIds: ['t-bp1missing000000001'], status: 400, code: 'InvalidTaskId.NotFound', securityToken: false },
+      {
+        action: 'DescribeTaskAttribute',
+        regionId: 'cn-hangzhou',
+        taskIds: ['t-bp1missing000000001'],
+        status: 400,
+        code: 'InvalidTaskId.NotFound',
+        securityToken: false,
+      },
       { action: 'DescribeTasks', regionId: 'cn-hangzhou', status: 400, code: 'SignatureDoesNotMatch', securityToken: false },
     ]);
 
@@ -645,9 +669,23 @@ describe('demo scenario', () => {
       return [...hz.TaskSet.Task, ...bj.TaskSet.Task].map((t: any) => `${t.TaskAction}:${t.TaskStatus}`).sort();
     };
 
-    expect(await states()).toEqual(['ExportImage:Waiting', 'ExportImage:Waiting', 'ImportImage:Waiting', 'ImportImage:Waiting', 'ImportImage:Waiting', 'ModifyDiskSpec:Waiting']);
+    expect(await states()).toEqual([
+      'ExportImage:Waiting',
+      'ExportImage:Waiting',
+      'ImportImage:Waiting',
+      'ImportImage:Waiting',
+      'ImportImage:Waiting',
+      'ModifyDiskSpec:Waiting',
+    ]);
     now = T0 + 60_000;
-    expect(await states()).toEqual(['ExportImage:Finished', 'ExportImage:Finished', 'ImportImage:Deleted', 'ImportImage:Failed', 'ImportImage:Finished', 'ModifyDiskSpec:Finished']);
+    expect(await states()).toEqual([
+      'ExportImage:Finished',
+      'ExportImage:Finished',
+      'ImportImage:Deleted',
+      'ImportImage:Failed',
+      'ImportImage:Finished',
+      'ModifyDiskSpec:Finished',
+    ]);
 
     for (const t of sim.tasks()) expect(t.taskId).toMatch(/^t-[a-z0-9]{20}$/);
     const exported = sim.tasks().find((t) => t.action === 'ExportImage' && t.timeline.length === 6)!;
@@ -693,14 +731,23 @@ describe('loadScenario', () => {
   });
 
   it.each([
-    [{ tasks: [valid, { ...valid, taskId: 't-2' }, { ...valid, taskId: 't-3', timeline: [{ afterMs: -1, status: 'Waiting' }] }] }, 'tasks[2].timeline[0].afterMs must be a non-negative number'],
+    [
+      { tasks: [valid, { ...valid, taskId: 't-2' }, { ...valid, taskId: 't-3', timeline: [{ afterMs: -1, status: 'Waiting' }] }] },
+      'tasks[2].timeline[0].afterMs must be a non-negative number',
+    ],
     [{ tasks: [{ ...valid, taskId: undefined }] }, 'tasks[0].taskId must be a non-empty string'],
     [{ tasks: [{ ...valid, regionId: 'cn-atlantis' }] }, 'tasks[0].regionId must be a known region id, not "cn-atlantis"'],
     [{ tasks: [{ ...valid, timelin: [] }] }, 'tasks[0].timelin is not a known field'],
     [{ tasks: [{ ...valid, timeline: [] }] }, 'tasks[0].timeline must be a non-empty array'],
-    [{ tasks: [{ ...valid, timeline: [{ afterMs: 0, status: 'Processing', progress: 120 }] }] }, 'tasks[0].timeline[0].progress must be a number from 0 to 100'],
+    [
+      { tasks: [{ ...valid, timeline: [{ afterMs: 0, status: 'Processing', progress: 120 }] }] },
+      'tasks[0].timeline[0].progress must be a number from 0 to 100',
+    ],
     [{ tasks: [{ ...valid, createdAt: 'soon' }] }, 'tasks[0].createdAt must be an ISO 8601 time or epoch milliseconds'],
-    [{ tasks: [{ ...valid, result: { operations: [{ status: 'Success', relatedItems: [{ name: 'OSSObject' }] }] } }] }, 'tasks[0].result.operations[0].relatedItems[0].value must be a string'],
+    [
+      { tasks: [{ ...valid, result: { operations: [{ status: 'Success', relatedItems: [{ name: 'OSSObject' }] }] } }] },
+      'tasks[0].result.operations[0].relatedItems[0].value must be a string',
+    ],
     [{ tasks: [valid, valid] }, 'tasks[1].taskId t-bp1scenario00000001 is already used in cn-hangzhou'],
     [[], 'scenario must be an object with a "tasks" array'],
   ])('rejects a bad scenario naming the bad field (%#)', (json, message) => {

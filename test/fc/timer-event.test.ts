@@ -32,7 +32,10 @@ describe('the FC timer event', () => {
   });
 
   it('polls only the regions a payload names', async () => {
-    const sim = await startSimulator([finishedExport('t-timerhz0000001', Date.now() - 600_000), finishedExport('t-timerbj0000001', Date.now() - 600_000, 'cn-beijing')]);
+    const sim = await startSimulator([
+      finishedExport('t-timerhz0000001', Date.now() - 600_000),
+      finishedExport('t-timerbj0000001', Date.now() - 600_000, 'cn-beijing'),
+    ]);
     const config = loadConfig({
       TASKHOOK_STORE: 'memory',
       TASKHOOK_ECS_ENDPOINT: sim.endpoint,

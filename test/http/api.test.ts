@@ -15,7 +15,13 @@ let server: LocalServer;
 
 beforeAll(async () => {
   sim = await startSimulator([finishedExport(TASK, Date.now() - 600_000)]);
-  const config = loadConfig({ TASKHOOK_ECS_ENDPOINT: sim.endpoint, TASKHOOK_API_TOKENS: TOKEN, TASKHOOK_STORE: 'memory', TASKHOOK_LOG_LEVEL: 'error', ...envKeys() });
+  const config = loadConfig({
+    TASKHOOK_ECS_ENDPOINT: sim.endpoint,
+    TASKHOOK_API_TOKENS: TOKEN,
+    TASKHOOK_STORE: 'memory',
+    TASKHOOK_LOG_LEVEL: 'error',
+    ...envKeys(),
+  });
   deps = await buildDeps(config, () => config.credentials);
   handler = createApiHandler(() => deps);
   server = await startLocalServer(handler as never, 0);
@@ -32,7 +38,12 @@ function envKeys() {
 }
 
 /** An FC 3.0 HTTP trigger event, delivered as FC delivers it: a Buffer of JSON. */
-function fcEvent(method: string, path: string, query: Record<string, string> = {}, extra: { headers?: Record<string, string>; body?: string; isBase64Encoded?: boolean } = {}) {
+function fcEvent(
+  method: string,
+  path: string,
+  query: Record<string, string> = {},
+  extra: { headers?: Record<string, string>; body?: string; isBase64Encoded?: boolean } = {},
+) {
   return Buffer.from(
     JSON.stringify({
       version: 'v1',
@@ -41,7 +52,15 @@ function fcEvent(method: string, path: string, query: Record<string, string> = {
       isBase64Encoded: extra.isBase64Encoded ?? false,
       headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json', ...extra.headers },
       queryParameters: query,
-      requestContext: { accountId: '123', domainName: 'x.fcapp.run', domainPrefix: 'x', requestId: 'req-1', time: '', timeEpoch: String(Date.now()), http: { method, path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'test' } },
+      requestContext: {
+        accountId: '123',
+        domainName: 'x.fcapp.run',
+        domainPrefix: 'x',
+        requestId: 'req-1',
+        time: '',
+        timeEpoch: String(Date.now()),
+        http: { method, path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'test' },
+      },
     }),
   );
 }
@@ -86,7 +105,7 @@ describe('API handler with FC 3.0 events', () => {
     [{ regionId: 'Not A Region' }, 'InvalidRegionId.Malformed'],
     [{ regionId: 'cn-hangzhou,cn-beijing' }, 'InvalidParameter'],
   ])('answers 400 for query %j with code %s', async (query, code) => {
-    const res = await invoke(fcEvent('GET', `/v1/tasks/${TASK}`, query as Record<string, string>));
+    const res = await invoke(fcEvent('GET', `/v1/tasks/${TASK}`, query));
     expect(res.statusCode).toBe(400);
     expect(JSON.parse(res.body).error.code).toBe(code);
   });
@@ -168,7 +187,11 @@ describe('API through the local server over HTTP', () => {
   });
 
   it('passes a binary body as base64 and the handler decodes it', async () => {
-    const res = await fetch(server.url + '/v1/nothing-here', { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/octet-stream' }, body: Buffer.from([1, 2, 3]) });
+    const res = await fetch(server.url + '/v1/nothing-here', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/octet-stream' },
+      body: Buffer.from([1, 2, 3]),
+    });
     expect(res.status).toBe(404);
   });
 });

@@ -15,7 +15,10 @@ let server: LocalServer;
 let receiver: Receiver;
 
 beforeAll(async () => {
-  sim = await startSimulator([finishedExport('t-routes00000001', Date.now() - 600_000), finishedExport('t-routes00000002', Date.now() - 600_000, 'cn-beijing')]);
+  sim = await startSimulator([
+    finishedExport('t-routes00000001', Date.now() - 600_000),
+    finishedExport('t-routes00000002', Date.now() - 600_000, 'cn-beijing'),
+  ]);
   receiver = await startReceiver([]);
   const config = loadConfig({
     TASKHOOK_ECS_ENDPOINT: sim.endpoint,
@@ -62,7 +65,11 @@ describe('watch list routes', () => {
   it('names what is wrong with a bad watch request', async () => {
     expect((await api('POST', '/v1/tasks', { regionId: 'cn-hangzhou', taskId: 'oops' })).body.error.code).toBe('InvalidTaskId.Malformed');
     expect((await api('POST', '/v1/tasks', { taskId: 't-routes00000001' })).body.error.code).toBe('MissingParameter');
-    const notJson = await fetch(server.url + '/v1/tasks', { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'text/plain' }, body: 'hi' });
+    const notJson = await fetch(server.url + '/v1/tasks', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'text/plain' },
+      body: 'hi',
+    });
     expect(notJson.status).toBe(415);
     expect((await api('GET', '/v1/tasks?limit=0')).status).toBe(400);
     expect((await api('GET', '/v1/tasks?cursor=%%%')).status).toBe(400);
@@ -74,14 +81,23 @@ describe('webhook, poll and event routes', () => {
   let secret: string;
 
   it('registers a webhook, shows its secret once, and never again', async () => {
-    const created = await api('POST', '/v1/webhooks', { url: receiver.url, events: ['ecs.task.succeeded'], filter: { regions: ['cn-hangzhou'] }, description: 'ops' });
+    const created = await api('POST', '/v1/webhooks', {
+      url: receiver.url,
+      events: ['ecs.task.succeeded'],
+      filter: { regions: ['cn-hangzhou'] },
+      description: 'ops',
+    });
     expect(created.status).toBe(201);
     ({ secret } = created.body);
     webhookId = created.body.webhook.id;
     expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
     const shown = JSON.stringify([(await api('GET', `/v1/webhooks/${webhookId}`)).body, (await api('GET', '/v1/webhooks')).body]);
     expect(shown).not.toContain(secret.slice(6));
-    expect((await api('GET', `/v1/webhooks/${webhookId}`)).body.webhook).toMatchObject({ url: receiver.url, enabled: true, filter: { regions: ['cn-hangzhou'] } });
+    expect((await api('GET', `/v1/webhooks/${webhookId}`)).body.webhook).toMatchObject({
+      url: receiver.url,
+      enabled: true,
+      filter: { regions: ['cn-hangzhou'] },
+    });
   });
 
   it.each([
@@ -128,7 +144,10 @@ describe('webhook, poll and event routes', () => {
     expect((await api('GET', `/v1/events/${beijing.id}`)).body.deliveries).toEqual([]);
     expect((await api('GET', `/v1/webhooks/${webhookId}/attempts`)).body.attempts.length).toBeGreaterThanOrEqual(1);
     expect((await api('GET', '/v1/events?taskId=t-routes00000002')).body.events.every((e: { subject: string }) => e.subject === 't-routes00000002')).toBe(true);
-    expect((await api('GET', '/v1/tasks/t-routes00000001?regionId=cn-hangzhou&cached=1')).body).toMatchObject({ source: 'cache', task: { outcome: 'succeeded' } });
+    expect((await api('GET', '/v1/tasks/t-routes00000001?regionId=cn-hangzhou&cached=1')).body).toMatchObject({
+      source: 'cache',
+      task: { outcome: 'succeeded' },
+    });
   });
 
   it('redelivers an event on request, with the same webhook-id', async () => {
@@ -169,8 +188,15 @@ describe('webhook, poll and event routes', () => {
   });
 
   it('disables, re-enables and deletes a webhook', async () => {
-    expect((await api('PATCH', `/v1/webhooks/${webhookId}`, { enabled: false })).body.webhook).toMatchObject({ enabled: false, disabledReason: 'disabled over the API' });
-    expect((await api('PATCH', `/v1/webhooks/${webhookId}`, { enabled: true, description: 'back' })).body.webhook).toMatchObject({ enabled: true, disabledReason: null, description: 'back' });
+    expect((await api('PATCH', `/v1/webhooks/${webhookId}`, { enabled: false })).body.webhook).toMatchObject({
+      enabled: false,
+      disabledReason: 'disabled over the API',
+    });
+    expect((await api('PATCH', `/v1/webhooks/${webhookId}`, { enabled: true, description: 'back' })).body.webhook).toMatchObject({
+      enabled: true,
+      disabledReason: null,
+      description: 'back',
+    });
     expect((await api('PATCH', `/v1/webhooks/${webhookId}`, { url: 'http://10.0.0.1/' })).status).toBe(400);
     expect((await api('DELETE', `/v1/webhooks/${webhookId}`)).status).toBe(204);
     expect((await api('GET', `/v1/webhooks/${webhookId}`)).status).toBe(404);

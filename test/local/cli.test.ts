@@ -38,7 +38,11 @@ function taskhook(args: string[], env: Record<string, string> = {}, stdin = ''):
 let sim: EcsSimulator;
 let dir: string;
 const now = Date.now();
-const ecsEnv = () => ({ ALIBABA_CLOUD_ACCESS_KEY_ID: KEYS.accessKeyId, ALIBABA_CLOUD_ACCESS_KEY_SECRET: KEYS.accessKeySecret, TASKHOOK_ECS_ENDPOINT: sim.endpoint });
+const ecsEnv = () => ({
+  ALIBABA_CLOUD_ACCESS_KEY_ID: KEYS.accessKeyId,
+  ALIBABA_CLOUD_ACCESS_KEY_SECRET: KEYS.accessKeySecret,
+  TASKHOOK_ECS_ENDPOINT: sim.endpoint,
+});
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'taskhook-cli-'));
@@ -49,8 +53,16 @@ beforeAll(async () => {
       regionId: 'cn-hangzhou',
       action: 'ImportImage',
       createdAt: now,
-      timeline: [{ afterMs: 0, status: 'Processing', progress: 40 }, { afterMs: 1_000, status: 'Failed' }],
-      result: { totalCount: 1, successCount: 0, failedCount: 1, operations: [{ status: 'Failed', errorCode: 'InvalidImage.Format', errorMessage: 'bad image' }] },
+      timeline: [
+        { afterMs: 0, status: 'Processing', progress: 40 },
+        { afterMs: 1_000, status: 'Failed' },
+      ],
+      result: {
+        totalCount: 1,
+        successCount: 0,
+        failedCount: 1,
+        operations: [{ status: 'Failed', errorCode: 'InvalidImage.Format', errorMessage: 'bad image' }],
+      },
     },
   ]);
 });
@@ -63,7 +75,8 @@ describe('taskhook CLI (run as a process)', () => {
   it('prints its usage with --help and exits 0', async () => {
     const run = await taskhook(['--help']);
     expect(run.code).toBe(0);
-    for (const command of ['start', 'poll --once', 'lookup', 'watch', 'webhooks add', 'verify', 'simulate', 'tables init', 'invoke']) expect(run.stdout).toContain(command);
+    for (const command of ['start', 'poll --once', 'lookup', 'watch', 'webhooks add', 'verify', 'simulate', 'tables init', 'invoke'])
+      expect(run.stdout).toContain(command);
   });
 
   it('answers an unknown command or option with one line on stderr and exit 2', async () => {
@@ -113,7 +126,11 @@ describe('taskhook CLI (run as a process)', () => {
   });
 
   it('runs one poll cycle with --once and prints the summary', async () => {
-    const run = await taskhook(['poll', '--once'], { ...ecsEnv(), TASKHOOK_STORE: `sqlite:${join(dir, 'poll.db')}`, TASKHOOK_TASKS: 'cn-hangzhou/t-clidone00000001' });
+    const run = await taskhook(['poll', '--once'], {
+      ...ecsEnv(),
+      TASKHOOK_STORE: `sqlite:${join(dir, 'poll.db')}`,
+      TASKHOOK_TASKS: 'cn-hangzhou/t-clidone00000001',
+    });
     expect(run.code).toBe(0);
     const summary = JSON.parse(run.stdout);
     expect(summary).toMatchObject({ leased: true, tasks: { polled: 1 }, events: { 'ecs.task.succeeded': 1 } });
@@ -198,13 +215,37 @@ describe('taskhook CLI (run as a process)', () => {
 
   it('runs the simulator from a scenario file', async () => {
     const file = join(dir, 'scenario.json');
-    writeFileSync(file, JSON.stringify({ tasks: [{ taskId: 't-bp1scenario00000001', regionId: 'cn-shanghai', action: 'ExportImage', afterMs: -60_000, timeline: [{ afterMs: 0, status: 'Waiting' }, { afterMs: 1_000, status: 'Finished' }] }] }));
-    const child = spawn(process.execPath, [CLI, 'simulate', '--scenario', file, '--access-key-id', 'LTAIscenario0001', '--access-key-secret', 'scenario-secret'], { env: { PATH: process.env.PATH ?? '' } });
+    writeFileSync(
+      file,
+      JSON.stringify({
+        tasks: [
+          {
+            taskId: 't-bp1scenario00000001',
+            regionId: 'cn-shanghai',
+            action: 'ExportImage',
+            afterMs: -60_000,
+            timeline: [
+              { afterMs: 0, status: 'Waiting' },
+              { afterMs: 1_000, status: 'Finished' },
+            ],
+          },
+        ],
+      }),
+    );
+    const child = spawn(
+      process.execPath,
+      [CLI, 'simulate', '--scenario', file, '--access-key-id', 'LTAIscenario0001', '--access-key-secret', 'scenario-secret'],
+      { env: { PATH: process.env.PATH ?? '' } },
+    );
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     await new Promise<void>((resolve) => child.stdout.on('data', () => out.includes('TASKHOOK_ECS_ENDPOINT=') && resolve()));
     const endpoint = /TASKHOOK_ECS_ENDPOINT=(\S+)/.exec(out)![1];
-    const run = await taskhook(['lookup', 't-bp1scenario00000001', '--region', 'cn-shanghai', '--json'], { ALIBABA_CLOUD_ACCESS_KEY_ID: 'LTAIscenario0001', ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'scenario-secret', TASKHOOK_ECS_ENDPOINT: endpoint });
+    const run = await taskhook(['lookup', 't-bp1scenario00000001', '--region', 'cn-shanghai', '--json'], {
+      ALIBABA_CLOUD_ACCESS_KEY_ID: 'LTAIscenario0001',
+      ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'scenario-secret',
+      TASKHOOK_ECS_ENDPOINT: endpoint,
+    });
     expect(JSON.parse(run.stdout)).toMatchObject({ id: 't-bp1scenario00000001', outcome: 'succeeded' });
     child.kill('SIGTERM');
     await new Promise((resolve) => child.on('close', resolve));
@@ -221,7 +262,13 @@ describe('taskhook CLI (run as a process)', () => {
     afterAll(() => ots.close());
 
     it('creates the Tablestore tables, and a second run changes nothing', async () => {
-      const env = { ALIBABA_CLOUD_ACCESS_KEY_ID: ots.accessKeyId, ALIBABA_CLOUD_ACCESS_KEY_SECRET: ots.accessKeySecret, TASKHOOK_OTS_ENDPOINT: ots.endpoint, TASKHOOK_OTS_INSTANCE: ots.instanceName, TASKHOOK_TABLE_PREFIX: 'cli_' };
+      const env = {
+        ALIBABA_CLOUD_ACCESS_KEY_ID: ots.accessKeyId,
+        ALIBABA_CLOUD_ACCESS_KEY_SECRET: ots.accessKeySecret,
+        TASKHOOK_OTS_ENDPOINT: ots.endpoint,
+        TASKHOOK_OTS_INSTANCE: ots.instanceName,
+        TASKHOOK_TABLE_PREFIX: 'cli_',
+      };
       const first = await taskhook(['tables', 'init'], env);
       expect(first.code).toBe(0);
       const tables = ots.tables();
@@ -246,12 +293,19 @@ describe('taskhook CLI (run as a process)', () => {
       req.on('data', (d) => (body += d));
       req.on('end', () => {
         const h = req.headers as Record<string, string>;
-        const fcHeaders = Object.keys(h).filter((k) => k.startsWith('x-fc-')).sort().map((k) => `${k}:${h[k]}\n`).join('');
+        const fcHeaders = Object.keys(h)
+          .filter((k) => k.startsWith('x-fc-'))
+          .sort()
+          .map((k) => `${k}:${h[k]}\n`)
+          .join('');
         const toSign = `${req.method}\n${h['content-md5'] ?? ''}\n${h['content-type'] ?? ''}\n${h.date}\n${fcHeaders}${req.url}`;
         const expected = `FC ${KEYS.accessKeyId}:${createHmac('sha256', KEYS.accessKeySecret).update(toSign).digest('base64')}`;
         seen.push({ path: req.url ?? '', type: h['x-fc-invocation-type'], authorization: h.authorization, signatureOk: h.authorization === expected });
         // An async invocation is accepted with 202 and no body.
-        res.writeHead(h['x-fc-invocation-type'] === 'Async' ? 202 : 200, { ...(h['x-fc-invocation-type'] === 'Async' ? {} : { 'content-type': 'application/json' }), 'x-fc-request-id': 'fc-req-1' });
+        res.writeHead(h['x-fc-invocation-type'] === 'Async' ? 202 : 200, {
+          ...(h['x-fc-invocation-type'] === 'Async' ? {} : { 'content-type': 'application/json' }),
+          'x-fc-request-id': 'fc-req-1',
+        });
         res.end(h['x-fc-invocation-type'] === 'Async' ? '' : JSON.stringify({ leased: true, body: JSON.parse(body).triggerName }));
       });
     });

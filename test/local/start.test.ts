@@ -16,12 +16,18 @@ afterEach(() => {
 /** `taskhook start` as `npm start` runs it: no credentials, so demo mode. */
 function start(statePath: string, port: string | null = '0') {
   const child = spawn(process.execPath, [CLI, 'start'], {
-    env: { PATH: process.env.PATH ?? '', ...(port === null ? {} : { TASKHOOK_PORT: port }), TASKHOOK_POLL_INTERVAL: '1', TASKHOOK_STORE: `sqlite:${statePath}`, TASKHOOK_LOG_LEVEL: 'warn' },
+    env: {
+      PATH: process.env.PATH ?? '',
+      ...(port === null ? {} : { TASKHOOK_PORT: port }),
+      TASKHOOK_POLL_INTERVAL: '1',
+      TASKHOOK_STORE: `sqlite:${statePath}`,
+      TASKHOOK_LOG_LEVEL: 'warn',
+    },
   });
   children.push(child);
   let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
   const waitFor = (pattern: RegExp, timeoutMs: number) =>
     new Promise<RegExpExecArray>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no ${pattern} within ${timeoutMs} ms; output so far:\n${out}`)), timeoutMs);
@@ -29,11 +35,11 @@ function start(statePath: string, port: string | null = '0') {
         const match = pattern.exec(out);
         if (match) {
           clearTimeout(timer);
-          child.stdout!.off('data', check);
+          child.stdout.off('data', check);
           resolve(match);
         }
       };
-      child.stdout!.on('data', check);
+      child.stdout.on('data', check);
       check();
     });
   return { child, output: () => out, waitFor };
@@ -56,7 +62,6 @@ describe('npm start (demo mode)', () => {
     }
   });
 
-
   it('shows every completion event type arriving with a verified signature, serves the API, and resumes after a restart', async () => {
     const state = join(mkdtempSync(join(tmpdir(), 'taskhook-start-')), 'state.db');
     const first = start(state);
@@ -77,7 +82,7 @@ describe('npm start (demo mode)', () => {
     // run's unfinished demo tasks are still watched (the new simulator does not know them: not found).
     const second = start(state);
     await second.waitFor(/API on/, 15_000);
-    await second.waitFor(/^  ecs\.task\.cancelled /m, 30_000);
+    await second.waitFor(/^ {2}ecs\.task\.cancelled /m, 30_000);
     expect(second.output()).not.toContain('t-bp1demogone00000000');
     second.child.kill('SIGTERM');
     expect(await new Promise((resolve) => second.child.on('close', resolve))).toBe(0);

@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  checkWebhookUrl,
-  isAddressAllowed,
-  parseCidrList,
-  parseHostAsIp,
-  type AddressPolicy,
-  type Resolver,
-} from '../../src/net/address-policy.js';
+import { checkWebhookUrl, isAddressAllowed, parseCidrList, parseHostAsIp, type AddressPolicy, type Resolver } from '../../src/net/address-policy.js';
 
 const NO_PRIVATE: AddressPolicy = { allowPrivate: [] };
 const LOCAL_TESTS: AddressPolicy = { allowPrivate: ['127.0.0.1/32'] };
@@ -125,9 +118,7 @@ describe('checkWebhookUrl refuses hostile webhook URLs', () => {
     expect(result).toEqual({
       ok: false,
       code: 'InvalidWebhookUrl.BlockedAddress',
-      message: expect.stringContaining(
-        '100.100.100.200 is in a blocked range (100.64.0.0/10, carrier-grade NAT, holds the cloud metadata service)',
-      ),
+      message: expect.stringContaining('100.100.100.200 is in a blocked range (100.64.0.0/10, carrier-grade NAT, holds the cloud metadata service)'),
     });
   });
 
@@ -162,12 +153,9 @@ describe('checkWebhookUrl accepts public https URLs', () => {
     expect(dns.calls).toEqual(['hooks.example.com']);
   });
 
-  it.each(['https://hooks6.example.com/', 'https://93.184.216.34/', 'https://[2606:2800:220:1:248:1893:25c8:1946]:8443/'])(
-    'accepts %s',
-    async (url) => {
-      expect(await checkWebhookUrl(url, NO_PRIVATE, fakeDns())).toMatchObject({ ok: true });
-    },
-  );
+  it.each(['https://hooks6.example.com/', 'https://93.184.216.34/', 'https://[2606:2800:220:1:248:1893:25c8:1946]:8443/'])('accepts %s', async (url) => {
+    expect(await checkWebhookUrl(url, NO_PRIVATE, fakeDns())).toMatchObject({ ok: true });
+  });
 });
 
 describe('allowPrivate (TASKHOOK_ALLOW_PRIVATE_WEBHOOKS)', () => {
@@ -186,15 +174,12 @@ describe('allowPrivate (TASKHOOK_ALLOW_PRIVATE_WEBHOOKS)', () => {
     });
   });
 
-  it.each([
-    'http://127.0.0.2/',
-    'http://127.1.0.1/',
-    'http://100.100.100.200/latest/meta-data/',
-    'http://169.254.169.254/',
-    'http://10.0.0.1/',
-  ])('still blocks %s', async (url) => {
-    expect(await checkWebhookUrl(url, LOCAL_TESTS, fakeDns())).toMatchObject({ ok: false, code: 'InvalidWebhookUrl.BlockedAddress' });
-  });
+  it.each(['http://127.0.0.2/', 'http://127.1.0.1/', 'http://100.100.100.200/latest/meta-data/', 'http://169.254.169.254/', 'http://10.0.0.1/'])(
+    'still blocks %s',
+    async (url) => {
+      expect(await checkWebhookUrl(url, LOCAL_TESTS, fakeDns())).toMatchObject({ ok: false, code: 'InvalidWebhookUrl.BlockedAddress' });
+    },
+  );
 
   it('never opens the metadata address unless a listed CIDR contains it', async () => {
     const metadata = 'http://100.100.100.200/latest/meta-data/';
@@ -227,12 +212,9 @@ describe('isAddressAllowed', () => {
     expect(isAddressAllowed(ip, NO_PRIVATE)).toEqual({ allowed: false, reason });
   });
 
-  it.each(['93.184.216.34', '8.8.8.8', '2606:4700:4700::1111', '::ffff:93.184.216.34', '100.128.0.1', '172.32.0.1'])(
-    'allows public %s',
-    (ip) => {
-      expect(isAddressAllowed(ip, NO_PRIVATE)).toEqual({ allowed: true });
-    },
-  );
+  it.each(['93.184.216.34', '8.8.8.8', '2606:4700:4700::1111', '::ffff:93.184.216.34', '100.128.0.1', '172.32.0.1'])('allows public %s', (ip) => {
+    expect(isAddressAllowed(ip, NO_PRIVATE)).toEqual({ allowed: true });
+  });
 
   it('opens only addresses inside the listed CIDRs', () => {
     expect(isAddressAllowed('10.1.2.3', { allowPrivate: ['10.1.0.0/16'] })).toEqual({ allowed: true });
@@ -264,12 +246,9 @@ describe('parseHostAsIp', () => {
     expect(parseHostAsIp(host)).toBe(canonical);
   });
 
-  it.each(['example.com', 'localhost', 'cafe.face', 'deadbeef', '1.2.3.4.5', '4294967296', 'a@127.0.0.1', ''])(
-    '%s is not an IP literal',
-    (host) => {
-      expect(parseHostAsIp(host)).toBeNull();
-    },
-  );
+  it.each(['example.com', 'localhost', 'cafe.face', 'deadbeef', '1.2.3.4.5', '4294967296', 'a@127.0.0.1', ''])('%s is not an IP literal', (host) => {
+    expect(parseHostAsIp(host)).toBeNull();
+  });
 });
 
 describe('parseCidrList', () => {
@@ -279,10 +258,7 @@ describe('parseCidrList', () => {
     expect(parseCidrList(' , ')).toEqual([]);
   });
 
-  it.each(['10.0.0.0/33', '127.0.0.1', 'localhost/8', '0x7f.1/32', 'fe80::/129', '10.0.0.0/8/8'])(
-    'names the bad entry %s',
-    (entry) => {
-      expect(() => parseCidrList(`127.0.0.1/32, ${entry}`)).toThrow(`'${entry}' is not a CIDR (example: 127.0.0.1/32)`);
-    },
-  );
+  it.each(['10.0.0.0/33', '127.0.0.1', 'localhost/8', '0x7f.1/32', 'fe80::/129', '10.0.0.0/8/8'])('names the bad entry %s', (entry) => {
+    expect(() => parseCidrList(`127.0.0.1/32, ${entry}`)).toThrow(`'${entry}' is not a CIDR (example: 127.0.0.1/32)`);
+  });
 });

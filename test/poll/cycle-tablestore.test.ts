@@ -18,7 +18,10 @@ let store: StateStore;
 
 beforeEach(async () => {
   now = T0;
-  sim = await startSimulator([finishedExport('t-otspoll0000001', T0, 'cn-hangzhou', 30_000), finishedExport('t-otspoll0000002', T0, 'cn-beijing', 30_000)], () => now);
+  sim = await startSimulator(
+    [finishedExport('t-otspoll0000001', T0, 'cn-hangzhou', 30_000), finishedExport('t-otspoll0000002', T0, 'cn-beijing', 30_000)],
+    () => now,
+  );
   ots = await startFakeTablestore();
   const options = {
     endpoint: ots.endpoint,
@@ -42,7 +45,15 @@ function deps(): PollDeps {
   return {
     ecsFor: (onCall) => createPopEcsApi({ endpoint: sim.endpoint, credentials: () => KEYS, onCall, now: () => now }),
     store,
-    config: { tasks: [{ regionId: 'cn-hangzhou', taskId: 't-otspoll0000001' }, { regionId: 'cn-beijing', taskId: 't-otspoll0000002' }], discover: [], webhooks: [], retentionDays: 30 },
+    config: {
+      tasks: [
+        { regionId: 'cn-hangzhou', taskId: 't-otspoll0000001' },
+        { regionId: 'cn-beijing', taskId: 't-otspoll0000002' },
+      ],
+      discover: [],
+      webhooks: [],
+      retentionDays: 30,
+    },
     logger: silentLogger,
     now: () => now,
   };

@@ -25,7 +25,15 @@ afterEach(async () => {
 function deps(store: StateStore, config: Partial<PollDeps['config']> = {}): PollDeps {
   stores.push(store);
   return {
-    ecsFor: (onCall) => createPopEcsApi({ endpoint: sim!.endpoint, credentials: () => KEYS, onCall, now: clock, throttleWindowMs: 200, retry: { baseDelayMs: 5, maxDelayMs: 20, budgetMs: 2_000 } }),
+    ecsFor: (onCall) =>
+      createPopEcsApi({
+        endpoint: sim!.endpoint,
+        credentials: () => KEYS,
+        onCall,
+        now: clock,
+        throttleWindowMs: 200,
+        retry: { baseDelayMs: 5, maxDelayMs: 20, budgetMs: 2_000 },
+      }),
     store,
     config: { tasks: [], discover: [], ...config, webhooks: [], retentionDays: 30 },
     logger: silentLogger,
@@ -50,7 +58,12 @@ function failedImport(taskId: string): SimTask {
       { afterMs: 10_000, status: 'Processing', progress: 30 },
       { afterMs: 20_000, status: 'Failed' },
     ],
-    result: { totalCount: 1, successCount: 0, failedCount: 1, operations: [{ status: 'Failed', errorCode: 'InvalidImage.Format', errorMessage: 'The image format is not supported.' }] },
+    result: {
+      totalCount: 1,
+      successCount: 0,
+      failedCount: 1,
+      operations: [{ status: 'Failed', errorCode: 'InvalidImage.Format', errorMessage: 'The image format is not supported.' }],
+    },
   };
 }
 
@@ -58,7 +71,12 @@ describe('pollOnce', () => {
   it('turns a scripted timeline into exactly the expected events, in order, with stable ids', async () => {
     sim = await startSimulator([finishedExport('t-pollexport0001', T0, 'cn-hangzhou', 60_000), failedImport('t-pollimport0001')], clock);
     const store = createMemoryStore();
-    const d = deps(store, { tasks: [{ regionId: 'cn-hangzhou', taskId: 't-pollexport0001' }, { regionId: 'cn-hangzhou', taskId: 't-pollimport0001' }] });
+    const d = deps(store, {
+      tasks: [
+        { regionId: 'cn-hangzhou', taskId: 't-pollexport0001' },
+        { regionId: 'cn-hangzhou', taskId: 't-pollimport0001' },
+      ],
+    });
     await store.putWebhook(webhook('wh_all', { events: ['ecs.task.succeeded', 'ecs.task.failed', 'ecs.task.started', 'ecs.task.status_changed'] }));
 
     for (const at of [500, 5_000, 15_000, 25_000, 65_000, 80_000]) {
@@ -82,7 +100,12 @@ describe('pollOnce', () => {
       '5:ecs.task.failed:Processing',
     ]);
     const failed = events.find((e) => e.type === 'ecs.task.failed')!;
-    expect(failed).toMatchObject({ specversion: '1.0', source: 'acs:ecs:cn-hangzhou::task/t-pollimport0001', subject: 't-pollimport0001', datacontenttype: 'application/json' });
+    expect(failed).toMatchObject({
+      specversion: '1.0',
+      source: 'acs:ecs:cn-hangzhou::task/t-pollimport0001',
+      subject: 't-pollimport0001',
+      datacontenttype: 'application/json',
+    });
     expect(failed.data.task.operations[0]).toMatchObject({ errorCode: 'InvalidImage.Format' });
     expect(failed.data.task.counts).toEqual({ total: 1, succeeded: 0, failed: 1 });
     const succeeded = events.find((e) => e.type === 'ecs.task.succeeded')!;
@@ -171,7 +194,12 @@ describe('pollOnce', () => {
   it('delays events through a throttling storm but loses none', async () => {
     sim = await startSimulator([finishedExport('t-pollstorm00001', T0, 'cn-hangzhou', 1_000), failedImport('t-pollstorm00002')], clock);
     const store = createMemoryStore();
-    const d = deps(store, { tasks: [{ regionId: 'cn-hangzhou', taskId: 't-pollstorm00001' }, { regionId: 'cn-hangzhou', taskId: 't-pollstorm00002' }] });
+    const d = deps(store, {
+      tasks: [
+        { regionId: 'cn-hangzhou', taskId: 't-pollstorm00001' },
+        { regionId: 'cn-hangzhou', taskId: 't-pollstorm00002' },
+      ],
+    });
     now = T0 + 30_000;
     sim.injectFault({ kind: 'throttle', times: Infinity });
     const stormy = await pollOnce(d, { budgetMs: 3_000 });

@@ -38,10 +38,26 @@ export function snapshot(key: TaskKey, status: string, overrides: Partial<TaskSn
   };
 }
 
-export function transition(key: TaskKey, expectedVersion: number, previous: TaskSnapshot | null, next: TaskSnapshot, sequence: number, webhookIds: string[] = []): TransitionCommit {
+export function transition(
+  key: TaskKey,
+  expectedVersion: number,
+  previous: TaskSnapshot | null,
+  next: TaskSnapshot,
+  sequence: number,
+  webhookIds: string[] = [],
+): TransitionCommit {
   const events = eventsForTransition({ previous, next, sequence });
   const deliveries: NewDelivery[] = events.flatMap((e) =>
-    webhookIds.map((webhookId) => ({ id: `dlv_${e.id}_${webhookId}`, eventId: e.id, webhookId, regionId: key.regionId, taskId: key.taskId, sequence: e.data.sequence, dueAt: next.observedAt, createdAt: next.observedAt })),
+    webhookIds.map((webhookId) => ({
+      id: `dlv_${e.id}_${webhookId}`,
+      eventId: e.id,
+      webhookId,
+      regionId: key.regionId,
+      taskId: key.taskId,
+      sequence: e.data.sequence,
+      dueAt: next.observedAt,
+      createdAt: next.observedAt,
+    })),
   );
   return { key, expectedVersion, snapshot: next, sequence: sequence + events.length, active: !next.terminal, events, deliveries };
 }
@@ -188,7 +204,14 @@ export function defineStoreContract(name: string, open: () => Promise<StoreHarne
     });
 
     it('lists due deliveries oldest first, and never the finished ones', async () => {
-      const base: Omit<NewDelivery, 'id' | 'dueAt'> = { eventId: 'evt_1', webhookId: 'wh_a', regionId: 'cn-hangzhou', taskId: 't-1', sequence: 1, createdAt: T0 };
+      const base: Omit<NewDelivery, 'id' | 'dueAt'> = {
+        eventId: 'evt_1',
+        webhookId: 'wh_a',
+        regionId: 'cn-hangzhou',
+        taskId: 't-1',
+        sequence: 1,
+        createdAt: T0,
+      };
       await store.enqueueDeliveries([
         { ...base, id: 'dlv_late', dueAt: at(30) },
         { ...base, id: 'dlv_early', dueAt: at(1) },
@@ -198,10 +221,24 @@ export function defineStoreContract(name: string, open: () => Promise<StoreHarne
       expect((await store.listDueDeliveries(at(10), 10)).map((d) => d.id)).toEqual(['dlv_early', 'dlv_mid']);
       expect((await store.listDueDeliveries(at(10), 1)).map((d) => d.id)).toEqual(['dlv_early']);
 
-      const attempt = { deliveryId: 'dlv_early', eventId: 'evt_1', webhookId: 'wh_a', attempt: 1, at: at(10), status: 500, durationMs: 12, success: false, error: 'HTTP 500', responseSnippet: 'oops' };
+      const attempt = {
+        deliveryId: 'dlv_early',
+        eventId: 'evt_1',
+        webhookId: 'wh_a',
+        attempt: 1,
+        at: at(10),
+        status: 500,
+        durationMs: 12,
+        success: false,
+        error: 'HTTP 500',
+        responseSnippet: 'oops',
+      };
       await store.recordAttempt(attempt, { status: 'pending', nextAttemptAt: at(40) });
       expect((await store.listDueDeliveries(at(10), 10)).map((d) => d.id)).toEqual(['dlv_mid']);
-      await store.recordAttempt({ ...attempt, deliveryId: 'dlv_mid', at: at(11), status: 200, success: true, error: null }, { status: 'succeeded', nextAttemptAt: null });
+      await store.recordAttempt(
+        { ...attempt, deliveryId: 'dlv_mid', at: at(11), status: 200, success: true, error: null },
+        { status: 'succeeded', nextAttemptAt: null },
+      );
       await store.recordAttempt({ ...attempt, deliveryId: 'dlv_late', at: at(31) }, { status: 'dead', nextAttemptAt: null });
       expect((await store.listDueDeliveries(at(39), 10)).map((d) => d.id)).toEqual([]);
       expect((await store.listDueDeliveries(at(41), 10)).map((d) => d.id)).toEqual(['dlv_early']);
@@ -238,7 +275,11 @@ export function defineStoreContract(name: string, open: () => Promise<StoreHarne
       await store.putWebhook(webhook('wh_b', { createdAt: at(2) }));
       await store.putWebhook(webhook('wh_a', { filter: { regions: ['cn-hangzhou'], actions: ['ExportImage'] } }));
       expect((await store.listWebhooks()).map((w) => w.id)).toEqual(['wh_a', 'wh_b']);
-      const rotated = webhook('wh_a', { secrets: { current: 'whsec_new', previous: { secret: 'whsec_old', expiresAt: at(1440) } }, enabled: false, disabledReason: 'endpoint answered 410 Gone' });
+      const rotated = webhook('wh_a', {
+        secrets: { current: 'whsec_new', previous: { secret: 'whsec_old', expiresAt: at(1440) } },
+        enabled: false,
+        disabledReason: 'endpoint answered 410 Gone',
+      });
       await store.putWebhook(rotated);
       expect(await store.getWebhook('wh_a')).toEqual(rotated);
       expect(await store.deleteWebhook('wh_a')).toBe(true);
@@ -272,7 +313,21 @@ export function defineStoreContract(name: string, open: () => Promise<StoreHarne
       await store.commitTransition(transition(key, 0, null, snapshot(key, 'Finished', { observedAt: at(1) }), 0, ['wh_a']));
       await store.commitTransition(transition(active, 0, null, snapshot(active, 'Processing', { observedAt: at(1) }), 0));
       const [delivery] = (await store.listDeliveries({ webhookId: 'wh_a', limit: 10 })).items;
-      await store.recordAttempt({ deliveryId: delivery.id, eventId: delivery.eventId, webhookId: 'wh_a', attempt: 1, at: at(2), status: 200, durationMs: 5, success: true, error: null, responseSnippet: '' }, { status: 'succeeded', nextAttemptAt: null });
+      await store.recordAttempt(
+        {
+          deliveryId: delivery.id,
+          eventId: delivery.eventId,
+          webhookId: 'wh_a',
+          attempt: 1,
+          at: at(2),
+          status: 200,
+          durationMs: 5,
+          success: true,
+          error: null,
+          responseSnippet: '',
+        },
+        { status: 'succeeded', nextAttemptAt: null },
+      );
 
       const result = await store.purge(at(60));
       expect(result.tasks).toBe(1);

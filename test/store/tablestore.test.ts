@@ -176,7 +176,9 @@ describe('Tablestore store', () => {
     });
 
     it('does not retry a refusal, and says nothing secret about it', async () => {
-      const wrong = createTablestoreStore(optionsFor(fake, { credentials: () => ({ accessKeyId: fake.accessKeyId, accessKeySecret: 'wrong-secret-do-not-leak' }) }));
+      const wrong = createTablestoreStore(
+        optionsFor(fake, { credentials: () => ({ accessKeyId: fake.accessKeyId, accessKeySecret: 'wrong-secret-do-not-leak' }) }),
+      );
       extra.push(wrong);
       const before = fake.requests();
       const error = (await rejection(wrong.getWebhook('wh_a'))) as StoreError;
@@ -226,7 +228,9 @@ describe('Tablestore store', () => {
     });
 
     it('is a delivery moved on once, not a lost race retried', async () => {
-      await store.enqueueDeliveries([{ id: 'dlv_1', eventId: 'evt_1', webhookId: 'wh_a', regionId: 'cn-hangzhou', taskId: 't-1', sequence: 1, dueAt: T0, createdAt: T0 }]);
+      await store.enqueueDeliveries([
+        { id: 'dlv_1', eventId: 'evt_1', webhookId: 'wh_a', regionId: 'cn-hangzhou', taskId: 't-1', sequence: 1, dueAt: T0, createdAt: T0 },
+      ]);
       const slow = slowFirst('UpdateRow');
       await slow.rescheduleDelivery('dlv_1', '2026-11-27T10:30:00Z');
       expect(fake.requests().UpdateRow).toBe(2);
@@ -252,7 +256,9 @@ describe('Tablestore store', () => {
   });
 
   it('creates its tables once: a second createTables changes nothing and keeps the data', async () => {
-    const names = ['active_tasks', 'attempts', 'deliveries', 'deliveries_due', 'delivery_index', 'event_index', 'events', 'leases', 'tasks', 'webhooks'].map((n) => `th_${n}`);
+    const names = ['active_tasks', 'attempts', 'deliveries', 'deliveries_due', 'delivery_index', 'event_index', 'events', 'leases', 'tasks', 'webhooks'].map(
+      (n) => `th_${n}`,
+    );
     expect(fake.tables()).toEqual(names);
     await store.watchTask(key, 'api', T0);
     const before = fake.requests();
@@ -262,7 +268,13 @@ describe('Tablestore store', () => {
 
     const other = await createTables(optionsFor(fake, { tablePrefix: 'other_' }));
     expect(other.created).toHaveLength(10);
-    const raw = new TableStore.Client({ endpoint: fake.endpoint, instancename: fake.instanceName, accessKeyId: fake.accessKeyId, secretAccessKey: fake.accessKeySecret, maxRetries: 0 });
+    const raw = new TableStore.Client({
+      endpoint: fake.endpoint,
+      instancename: fake.instanceName,
+      accessKeyId: fake.accessKeyId,
+      secretAccessKey: fake.accessKeySecret,
+      maxRetries: 0,
+    });
     const ttl = async (name: string) => (await raw.describeTable({ tableName: name })).tableOptions;
     expect(await ttl('th_attempts')).toMatchObject({ timeToLive: 90 * 86_400, maxVersions: 1 });
     expect(await ttl('th_tasks')).toMatchObject({ timeToLive: -1, maxVersions: 1 });
@@ -328,7 +340,12 @@ describe('Tablestore store', () => {
     expect(Buffer.byteLength(JSON.stringify(stored))).toBeLessThanOrEqual(1_500_000);
     const kept = stored.operations.length - 1;
     expect(stored.operations.slice(0, kept)).toEqual(operations.slice(0, kept));
-    expect(stored.operations[kept]).toEqual({ status: 'Omitted', errorCode: 'TooManyOperations', errorMessage: `${25_000 - kept} more operations omitted`, relatedItems: [] });
+    expect(stored.operations[kept]).toEqual({
+      status: 'Omitted',
+      errorCode: 'TooManyOperations',
+      errorMessage: `${25_000 - kept} more operations omitted`,
+      relatedItems: [],
+    });
     expect(stored.counts).toEqual(huge.counts);
     const failed = commit.events.find((e) => e.type === 'ecs.task.failed')!;
     expect((await store.getEvent(failed.id))?.event.data.task).toEqual(stored);

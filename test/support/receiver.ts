@@ -47,7 +47,7 @@ export async function startReceiver(secrets: string[], respond: Responder = () =
         /* try the next secret */
       }
     }
-    let event: CloudEventV1<unknown> | null = null;
+    let event: CloudEventV1<unknown> | null;
     try {
       event = HTTP.toEvent({ headers, body }) as CloudEventV1<unknown>;
     } catch {

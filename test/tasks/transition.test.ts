@@ -58,7 +58,15 @@ describe('the events of a transition', () => {
   it('emits ecs.task.not_found for a watched task ECS no longer knows, keeping what was known of it', () => {
     const previous = at('Processing', { progress: 40 });
     const gone = notFoundSnapshot(previous, ref, 'req-gone', OBSERVED);
-    expect(gone).toMatchObject({ status: 'NotFound', outcome: 'not_found', terminal: true, action: 'ExportImage', progress: 40, requestId: 'req-gone', observedAt: OBSERVED });
+    expect(gone).toMatchObject({
+      status: 'NotFound',
+      outcome: 'not_found',
+      terminal: true,
+      action: 'ExportImage',
+      progress: 40,
+      requestId: 'req-gone',
+      observedAt: OBSERVED,
+    });
     expect(typesOf(previous, gone)).toEqual(['ecs.task.status_changed', 'ecs.task.not_found']);
     expect(notFoundSnapshot(null, ref, null, OBSERVED)).toMatchObject({ id: ref.taskId, regionId: 'cn-hangzhou', action: '', outcome: 'not_found' });
   });
@@ -86,7 +94,7 @@ describe('the events of a transition', () => {
     expect(typesOf(finished, { ...finished, observedAt: '2015-11-23T02:30:00Z' })).toEqual([]);
   });
 
-  it('numbers events after the task\'s last sequence, and gives a rerun the same ids', () => {
+  it("numbers events after the task's last sequence, and gives a rerun the same ids", () => {
     const first = transition({ previous: at('Waiting'), next: finished, sequence: 7 }).events;
     const again = transition({ previous: at('Waiting'), next: finished, sequence: 7 }).events;
     expect(first.map((e) => e.data.sequence)).toEqual([8, 9]);
@@ -98,7 +106,10 @@ describe('the events of a transition', () => {
   it('commits a first sighting even without an event, and flags a status taskhook does not know once', () => {
     const odd = at('Archiving');
     expect(transition({ previous: null, next: odd, sequence: 0 })).toMatchObject({ changed: true, unknownStatus: true });
-    expect(transition({ previous: odd, next: { ...odd, observedAt: '2015-11-23T02:40:00Z' }, sequence: 1 })).toMatchObject({ changed: false, unknownStatus: false });
+    expect(transition({ previous: odd, next: { ...odd, observedAt: '2015-11-23T02:40:00Z' }, sequence: 1 })).toMatchObject({
+      changed: false,
+      unknownStatus: false,
+    });
   });
 });
 

@@ -84,7 +84,10 @@ const describeTaskAttribute: Handler = (params, ctx) => {
 
 const describeTasks: Handler = (params, ctx) => {
   const regionId = regionOf(params);
-  const taskIds = (params.TaskIds ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const taskIds = (params.TaskIds ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (taskIds.length > 100) throw errors.tooManyTaskIds();
   const resourceIds = repeatedParam(params, 'ResourceIds');
   if (resourceIds.length > 100) throw errors.invalid('ResourceIds');
@@ -98,14 +101,16 @@ const describeTasks: Handler = (params, ctx) => {
   const matching = ctx.store
     .inRegion(regionId)
     .map((task) => ({ task, state: taskStateAt(task, ctx.now) }))
-    .filter(({ task, state }) =>
-      state !== null &&
-      (taskIds.length === 0 || taskIds.includes(task.taskId)) &&
-      (resourceIds.length === 0 || (task.resourceId !== undefined && resourceIds.includes(task.resourceId))) &&
-      (!params.TaskAction || task.action === params.TaskAction) &&
-      (!status || state.status === status) &&
-      (start === null || task.createdAt >= start) &&
-      (end === null || task.createdAt <= end))
+    .filter(
+      ({ task, state }) =>
+        state !== null &&
+        (taskIds.length === 0 || taskIds.includes(task.taskId)) &&
+        (resourceIds.length === 0 || (task.resourceId !== undefined && resourceIds.includes(task.resourceId))) &&
+        (!params.TaskAction || task.action === params.TaskAction) &&
+        (!status || state.status === status) &&
+        (start === null || task.createdAt >= start) &&
+        (end === null || task.createdAt <= end),
+    )
     .sort((a, b) => b.task.createdAt - a.task.createdAt || a.task.taskId.localeCompare(b.task.taskId));
 
   const page = matching.slice((pageNumber - 1) * pageSize, pageNumber * pageSize);

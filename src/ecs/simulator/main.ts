@@ -42,12 +42,12 @@ export async function runSimulator(argv: string[], out: (line: string) => void):
     try {
       json = JSON.parse(await readFile(file, 'utf8'));
     } catch (err) {
-      throw new Error(`Cannot read scenario ${file}: ${(err as Error).message}`);
+      throw new Error(`Cannot read scenario ${file}: ${(err as Error).message}`, { cause: err });
     }
     try {
       tasks = loadScenario(json, now);
     } catch (err) {
-      throw new Error(`Invalid scenario ${file}: ${(err as Error).message}`);
+      throw new Error(`Invalid scenario ${file}: ${(err as Error).message}`, { cause: err });
     }
   }
 

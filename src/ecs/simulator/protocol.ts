@@ -29,16 +29,17 @@ export const errors = {
   accessKeyNotFound: () => new ApiError(404, 'InvalidAccessKeyId.NotFound', 'Specified access key is not found.'),
   /** Real ECS appends the string-to-sign it computed, credentials and all; the `signatureMismatch` fault does too. */
   signatureDoesNotMatch: (stringToSign?: string) =>
-    new ApiError(400, 'SignatureDoesNotMatch', `Specified signature is not matched with our calculation.${stringToSign ? ` server string to sign is:${stringToSign}` : ''}`),
-  securityTokenMismatch: () =>
-    new ApiError(400, 'InvalidSecurityToken.Mismatch', 'Specified SecurityToken mismatch with the AccessKey.'),
-  actionNotFound: () =>
-    new ApiError(400, 'InvalidAction.NotFound', 'Specified api is not found, please check your url and method.'),
+    new ApiError(
+      400,
+      'SignatureDoesNotMatch',
+      `Specified signature is not matched with our calculation.${stringToSign ? ` server string to sign is:${stringToSign}` : ''}`,
+    ),
+  securityTokenMismatch: () => new ApiError(400, 'InvalidSecurityToken.Mismatch', 'Specified SecurityToken mismatch with the AccessKey.'),
+  actionNotFound: () => new ApiError(400, 'InvalidAction.NotFound', 'Specified api is not found, please check your url and method.'),
   invalidVersion: () => new ApiError(400, 'InvalidVersion', 'Specified parameter Version is not valid.'),
   throttled: () => new ApiError(400, 'Throttling.User', 'Request was denied due to user flow control.'),
   internal: () => new ApiError(500, 'InternalError', 'The request processing has failed due to some unknown error.'),
-  unavailable: () =>
-    new ApiError(503, 'ServiceUnavailable', 'The request has failed due to a temporary failure of the server.'),
+  unavailable: () => new ApiError(503, 'ServiceUnavailable', 'The request has failed due to a temporary failure of the server.'),
 };
 
 export function newRequestId(): string {

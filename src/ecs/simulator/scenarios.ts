@@ -303,7 +303,7 @@ export function loadScenario(json: unknown, now: number): SimTask[] {
     };
     const resource = text(raw, 'resourceId', at, true);
     if (resource) task.resourceId = resource;
-    if (raw.supportCancel !== undefined) task.supportCancel = raw.supportCancel as boolean;
+    if (raw.supportCancel !== undefined) task.supportCancel = raw.supportCancel;
     if (raw.result !== undefined) task.result = resultOf(raw.result, `${at}.result`);
     return task;
   });

@@ -153,7 +153,11 @@ export class EcsSimulator {
     const requestId = newRequestId();
     const action = params.Action ?? '';
     const regionId = params.RegionId || undefined;
-    const taskIds = params.TaskId ? [params.TaskId] : params.TaskIds?.split(',').map((s) => s.trim()).filter(Boolean);
+    const taskIds = params.TaskId
+      ? [params.TaskId]
+      : params.TaskIds?.split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
     const call: SimCall = { action, regionId, taskIds, status: 0, securityToken: params.SecurityToken !== undefined };
     if (action) this.counts[action] = (this.counts[action] ?? 0) + 1;
     this.log.push(call);

@@ -5,12 +5,7 @@ import type { SimCredential } from './types';
 
 /** RFC 3986 percent-encoding, which encodeURIComponent leaves incomplete. */
 export function percentEncode(s: string): string {
-  return encodeURIComponent(s)
-    .replace(/!/g, '%21')
-    .replace(/'/g, '%27')
-    .replace(/\(/g, '%28')
-    .replace(/\)/g, '%29')
-    .replace(/\*/g, '%2A');
+  return encodeURIComponent(s).replace(/!/g, '%21').replace(/'/g, '%27').replace(/\(/g, '%28').replace(/\)/g, '%29').replace(/\*/g, '%2A');
 }
 
 /** `POST&%2F&AccessKeyId%3D…%26SecurityToken%3D…`: what is signed, and what ECS quotes back on SignatureDoesNotMatch. */

@@ -64,9 +64,26 @@ export interface SimCall {
 }
 
 export const REGION_IDS: readonly string[] = [
-  'cn-hangzhou', 'cn-shanghai', 'cn-beijing', 'cn-shenzhen', 'cn-qingdao', 'cn-zhangjiakou', 'cn-huhehaote',
-  'cn-wulanchabu', 'cn-chengdu', 'cn-hongkong', 'ap-southeast-1', 'ap-southeast-3', 'ap-southeast-5',
-  'ap-northeast-1', 'ap-south-1', 'us-west-1', 'us-east-1', 'eu-central-1', 'eu-west-1', 'me-east-1',
+  'cn-hangzhou',
+  'cn-shanghai',
+  'cn-beijing',
+  'cn-shenzhen',
+  'cn-qingdao',
+  'cn-zhangjiakou',
+  'cn-huhehaote',
+  'cn-wulanchabu',
+  'cn-chengdu',
+  'cn-hongkong',
+  'ap-southeast-1',
+  'ap-southeast-3',
+  'ap-southeast-5',
+  'ap-northeast-1',
+  'ap-south-1',
+  'us-west-1',
+  'us-east-1',
+  'eu-central-1',
+  'eu-west-1',
+  'me-east-1',
 ];
 
 export const CANCELLABLE_ACTIONS: readonly string[] = ['ImportImage', 'ExportImage'];

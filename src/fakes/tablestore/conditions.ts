@@ -108,7 +108,7 @@ export function compareValues(a: CellValue, b: CellValue): number | undefined {
       return a.value < bv ? -1 : a.value > bv ? 1 : 0;
     }
     case 'BOOLEAN':
-      return Number(a.value) - Number(b.value as boolean);
+      return Number(a.value) - Number(b.value);
     case 'STRING':
       return Buffer.compare(Buffer.from(a.value, 'utf8'), Buffer.from(b.value as string, 'utf8'));
     case 'BINARY':

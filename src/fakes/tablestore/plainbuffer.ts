@@ -136,8 +136,7 @@ function readVariant(r: Reader): { value: PkValue | CellValue; crcBytes: Buffer 
     case VT_BLOB: {
       const len = r.int32();
       const raw = r.bytes(len);
-      const value: CellValue =
-        type === VT_STRING ? { type: 'STRING', value: raw.toString('utf8') } : { type: 'BINARY', value: Buffer.from(raw) };
+      const value: CellValue = type === VT_STRING ? { type: 'STRING', value: raw.toString('utf8') } : { type: 'BINARY', value: Buffer.from(raw) };
       return { value, crcBytes: r.buf.subarray(start, r.pos) };
     }
     case VT_INF_MIN:

@@ -22,11 +22,26 @@ export interface Codec<T> {
 }
 
 // ---- request / response shapes (only the fields the fake reads or writes) ----
-export interface CapacityUnit { read?: number; write?: number }
-export interface ConsumedCapacity { capacityUnit: CapacityUnit }
-export interface ErrorMsg { code: string; message?: string }
-export interface PrimaryKeySchema { name: string; type: number; option?: number | null }
-export interface DefinedColumnSchema { name: string; type: number }
+export interface CapacityUnit {
+  read?: number;
+  write?: number;
+}
+export interface ConsumedCapacity {
+  capacityUnit: CapacityUnit;
+}
+export interface ErrorMsg {
+  code: string;
+  message?: string;
+}
+export interface PrimaryKeySchema {
+  name: string;
+  type: number;
+  option?: number | null;
+}
+export interface DefinedColumnSchema {
+  name: string;
+  type: number;
+}
 export interface TableMeta {
   tableName: string;
   primaryKey: PrimaryKeySchema[];
@@ -38,17 +53,37 @@ export interface TableOptions {
   deviationCellVersionInSec?: Int64 | null;
   allowUpdate?: boolean | null;
 }
-export interface ReservedThroughput { capacityUnit: CapacityUnit }
+export interface ReservedThroughput {
+  capacityUnit: CapacityUnit;
+}
 export interface ReservedThroughputDetails {
   capacityUnit: CapacityUnit;
   lastIncreaseTime: Int64;
   lastDecreaseTime?: Int64 | null;
 }
-export interface StreamSpecification { enableStream: boolean; expirationTime?: number | null }
-export interface StreamDetails { enableStream: boolean; streamId?: string; expirationTime?: number; lastEnableTime?: Int64 }
-export interface Condition { rowExistence: number; columnCondition?: Uint8Array | null }
-export interface ReturnContent { returnType?: number | null; returnColumnNames?: string[] }
-export interface TimeRange { startTime?: Int64 | null; endTime?: Int64 | null; specificTime?: Int64 | null }
+export interface StreamSpecification {
+  enableStream: boolean;
+  expirationTime?: number | null;
+}
+export interface StreamDetails {
+  enableStream: boolean;
+  streamId?: string;
+  expirationTime?: number;
+  lastEnableTime?: Int64;
+}
+export interface Condition {
+  rowExistence: number;
+  columnCondition?: Uint8Array | null;
+}
+export interface ReturnContent {
+  returnType?: number | null;
+  returnColumnNames?: string[];
+}
+export interface TimeRange {
+  startTime?: Int64 | null;
+  endTime?: Int64 | null;
+  specificTime?: Int64 | null;
+}
 
 export interface CreateTableRequest {
   tableMeta: TableMeta;
@@ -67,7 +102,9 @@ export interface UpdateTableResponse {
   tableOptions: TableOptions;
   streamDetails?: StreamDetails;
 }
-export interface TableNameRequest { tableName: string }
+export interface TableNameRequest {
+  tableName: string;
+}
 export interface DescribeTableResponse {
   tableMeta: TableMeta;
   reservedThroughputDetails: ReservedThroughputDetails;
@@ -76,7 +113,9 @@ export interface DescribeTableResponse {
   streamDetails?: StreamDetails;
   shardSplits?: Uint8Array[];
 }
-export interface ListTableResponse { tableNames: string[] }
+export interface ListTableResponse {
+  tableNames: string[];
+}
 export type Empty = Record<string, never>;
 
 export interface ReadOptions {
@@ -87,19 +126,61 @@ export interface ReadOptions {
   startColumn?: string | null;
   endColumn?: string | null;
 }
-export interface GetRowRequest extends ReadOptions { tableName: string; primaryKey: Uint8Array }
-export interface RowResponse { consumed: ConsumedCapacity; row?: Uint8Array }
-export interface PutRowRequest { tableName: string; row: Uint8Array; condition: Condition; returnContent?: ReturnContent | null }
-export interface UpdateRowRequest { tableName: string; rowChange: Uint8Array; condition: Condition; returnContent?: ReturnContent | null }
-export interface DeleteRowRequest { tableName: string; primaryKey: Uint8Array; condition: Condition; returnContent?: ReturnContent | null }
+export interface GetRowRequest extends ReadOptions {
+  tableName: string;
+  primaryKey: Uint8Array;
+}
+export interface RowResponse {
+  consumed: ConsumedCapacity;
+  row?: Uint8Array;
+}
+export interface PutRowRequest {
+  tableName: string;
+  row: Uint8Array;
+  condition: Condition;
+  returnContent?: ReturnContent | null;
+}
+export interface UpdateRowRequest {
+  tableName: string;
+  rowChange: Uint8Array;
+  condition: Condition;
+  returnContent?: ReturnContent | null;
+}
+export interface DeleteRowRequest {
+  tableName: string;
+  primaryKey: Uint8Array;
+  condition: Condition;
+  returnContent?: ReturnContent | null;
+}
 
-export interface TableInBatchGetRowRequest extends ReadOptions { tableName: string; primaryKey: Uint8Array[] }
-export interface BatchGetRowRequest { tables: TableInBatchGetRowRequest[] }
-export interface RowInBatchResponse { isOk: boolean; error?: ErrorMsg; consumed?: ConsumedCapacity; row?: Uint8Array }
-export interface BatchGetRowResponse { tables: Array<{ tableName: string; rows: RowInBatchResponse[] }> }
-export interface RowInBatchWriteRowRequest { type: number; rowChange: Uint8Array; condition: Condition; returnContent?: ReturnContent | null }
-export interface BatchWriteRowRequest { tables: Array<{ tableName: string; rows: RowInBatchWriteRowRequest[] }> }
-export interface BatchWriteRowResponse { tables: Array<{ tableName: string; rows: RowInBatchResponse[] }> }
+export interface TableInBatchGetRowRequest extends ReadOptions {
+  tableName: string;
+  primaryKey: Uint8Array[];
+}
+export interface BatchGetRowRequest {
+  tables: TableInBatchGetRowRequest[];
+}
+export interface RowInBatchResponse {
+  isOk: boolean;
+  error?: ErrorMsg;
+  consumed?: ConsumedCapacity;
+  row?: Uint8Array;
+}
+export interface BatchGetRowResponse {
+  tables: Array<{ tableName: string; rows: RowInBatchResponse[] }>;
+}
+export interface RowInBatchWriteRowRequest {
+  type: number;
+  rowChange: Uint8Array;
+  condition: Condition;
+  returnContent?: ReturnContent | null;
+}
+export interface BatchWriteRowRequest {
+  tables: Array<{ tableName: string; rows: RowInBatchWriteRowRequest[] }>;
+}
+export interface BatchWriteRowResponse {
+  tables: Array<{ tableName: string; rows: RowInBatchResponse[] }>;
+}
 
 export interface GetRangeRequest extends ReadOptions {
   tableName: string;
@@ -108,9 +189,16 @@ export interface GetRangeRequest extends ReadOptions {
   inclusiveStartPrimaryKey: Uint8Array;
   exclusiveEndPrimaryKey: Uint8Array;
 }
-export interface GetRangeResponse { consumed: ConsumedCapacity; rows: Uint8Array; nextStartPrimaryKey?: Uint8Array }
+export interface GetRangeResponse {
+  consumed: ConsumedCapacity;
+  rows: Uint8Array;
+  nextStartPrimaryKey?: Uint8Array;
+}
 
-export interface FilterMsg { type: number; filter: Uint8Array }
+export interface FilterMsg {
+  type: number;
+  filter: Uint8Array;
+}
 export interface SingleColumnValueFilterMsg {
   comparator: number;
   columnName: string;
@@ -118,8 +206,14 @@ export interface SingleColumnValueFilterMsg {
   filterIfMissing: boolean;
   latestVersionOnly: boolean;
 }
-export interface CompositeColumnValueFilterMsg { combinator: number; subFilters: FilterMsg[] }
-export interface ColumnPaginationFilterMsg { offset: number; limit: number }
+export interface CompositeColumnValueFilterMsg {
+  combinator: number;
+  subFilters: FilterMsg[];
+}
+export interface ColumnPaginationFilterMsg {
+  offset: number;
+  limit: number;
+}
 
 interface ProtoRoot {
   main: {
@@ -161,7 +255,7 @@ interface ProtoRoot {
   };
 }
 
-export const proto: ProtoRoot = require('tablestore/lib/protocol/tablestore_compiled_proto.js');
+export const proto = require('tablestore/lib/protocol/tablestore_compiled_proto.js') as ProtoRoot;
 
 /** Values the SDK's PlainBuffer writer accepts (Int64LE instances come from `Long`). */
 export type SdkValue = string | number | boolean | Buffer | object;
@@ -177,4 +271,4 @@ interface SdkInternals {
   };
 }
 
-export const sdk: SdkInternals = require('tablestore');
+export const sdk = require('tablestore') as SdkInternals;

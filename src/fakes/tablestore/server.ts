@@ -243,7 +243,9 @@ export class FakeTablestoreServer {
       if (!header(name)) throw invalid(`Missing header: '${name}'.`);
     }
 
-    const expected = createHmac('sha1', this.config.accessKeySecret).update(stringToSign(path, req.method ?? 'POST', req)).digest('base64');
+    const expected = createHmac('sha1', this.config.accessKeySecret)
+      .update(stringToSign(path, req.method ?? 'POST', req))
+      .digest('base64');
     if (!safeEqual(header('x-ots-signature')!, expected) || !safeEqual(header('x-ots-accesskeyid')!, this.config.accessKeyId)) {
       throw authFailed('Signature mismatch.');
     }
@@ -313,9 +315,7 @@ export class FakeTablestoreServer {
       UpdateTable: (body) => {
         const req = decode(pb.UpdateTableRequest, body);
         const cu = req.reservedThroughput?.capacityUnit;
-        const throughput = cu
-          ? { read: has(cu, 'read') ? cu.read : undefined, write: has(cu, 'write') ? cu.write : undefined }
-          : undefined;
+        const throughput = cu ? { read: has(cu, 'read') ? cu.read : undefined, write: has(cu, 'write') ? cu.write : undefined } : undefined;
         const t = reg.update(req.tableName, optionsFrom(req.tableOptions), throughput);
         const d = describe(t);
         return encode(pb.UpdateTableResponse, {

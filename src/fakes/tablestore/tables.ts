@@ -1,6 +1,6 @@
 // In-memory tables and the row operations, in terms of decoded PlainBuffer rows.
 // One version per cell (max_versions 1 semantics): the latest value and its timestamp.
-import { checkCondition, evaluate, type CellLookup, type ColumnFilter, type RowCondition } from './conditions';
+import { checkCondition, evaluate, type ColumnFilter, type RowCondition } from './conditions';
 import { conditionFailed, invalid, OtsError, tableNotExist } from './errors';
 import {
   PlainBufferError,
@@ -98,7 +98,7 @@ function sortKey(pk: ReadonlyArray<PkColumn>): Buffer {
       const raw = value.type === 'STRING' ? Buffer.from(value.value, 'utf8') : value.value;
       const out: number[] = [0x01];
       // 0x00 is escaped and 0x00 0x00 terminates, so a prefix sorts before its extensions.
-      for (const byte of raw) byte === 0 ? out.push(0, 1) : out.push(byte);
+      for (const byte of raw) out.push(...(byte === 0 ? [0, 1] : [byte]));
       out.push(0, 0);
       parts.push(Buffer.from(out));
     } else {
@@ -159,9 +159,9 @@ export class FakeTable {
         return;
       }
       if (t !== meta.type) throw invalid(`Validate PK type fail. Input: VT_${t}, Meta: VT_${meta.type}.`);
-      if ((t === 'STRING' || t === 'BINARY') && valueBytes(col.value as StoredPkValue) > MAX_PK_VALUE_BYTES) {
+      if ((t === 'STRING' || t === 'BINARY') && valueBytes(col.value) > MAX_PK_VALUE_BYTES) {
         throw invalid(
-          `The length of primary key column: '${col.name}' exceeds the MaxLength:${MAX_PK_VALUE_BYTES} with CurrentLength:${valueBytes(col.value as StoredPkValue)}.`,
+          `The length of primary key column: '${col.name}' exceeds the MaxLength:${MAX_PK_VALUE_BYTES} with CurrentLength:${valueBytes(col.value)}.`,
         );
       }
     });
@@ -471,10 +471,7 @@ export class TableRegistry {
     validateOptions(options);
     if (this.byName.has(input.name)) throw new OtsError(409, 'OTSObjectAlreadyExist', 'Requested table already exists.');
     const nowSec = Math.floor(this.now() / 1000);
-    this.byName.set(
-      input.name,
-      new FakeTable(input.name, schema, input.definedColumns, options, input.throughput, nowSec, undefined, this.now),
-    );
+    this.byName.set(input.name, new FakeTable(input.name, schema, input.definedColumns, options, input.throughput, nowSec, undefined, this.now));
   }
 
   update(name: string, options: Partial<TableOptionsState>, throughput: Partial<Throughput> | undefined): FakeTable {
@@ -508,4 +505,3 @@ function validateOptions(o: TableOptionsState): void {
   if (o.maxVersions < 1) throw invalid('MaxVersions must be at least 1.');
   if (o.deviationCellVersionInSec < 1) throw invalid('MaxTimeDeviation must be at least 1 second.');
 }
-

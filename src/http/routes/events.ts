@@ -11,7 +11,8 @@ export const eventRoutes: ApiRoute[] = [
     path: '/v1/events',
     handler: async (event) => {
       const type = queryParam(event, 'type');
-      if (type && !(TASK_EVENT_TYPES as readonly string[]).includes(type)) throw new InvalidInputError('InvalidParameter', `type must be one of ${TASK_EVENT_TYPES.join(', ')}`, 'type');
+      if (type && !(TASK_EVENT_TYPES as readonly string[]).includes(type))
+        throw new InvalidInputError('InvalidParameter', `type must be one of ${TASK_EVENT_TYPES.join(', ')}`, 'type');
       const page = await event.deps.store.listEvents({
         limit: pageLimit(event),
         cursor: queryParam(event, 'cursor'),

@@ -13,7 +13,8 @@ export const taskRoutes: ApiRoute[] = [
       const regionId = requireRegionId(queryParam(event, 'regionId'));
       if (queryParam(event, 'cached') === '1') {
         const record = (await event.deps.store.getTasks([{ regionId, taskId }])).get(taskKeyString({ regionId, taskId }));
-        if (!record?.snapshot) throw new NotFoundError('NotWatched', `taskhook has no last-seen state for ${taskId} in ${regionId}; drop ?cached=1 for a live lookup`);
+        if (!record?.snapshot)
+          throw new NotFoundError('NotWatched', `taskhook has no last-seen state for ${taskId} in ${regionId}; drop ?cached=1 for a live lookup`);
         return json(200, { task: record.snapshot, source: 'cache', invalid: record.invalid });
       }
       const task = await event.deps.ecs.describeTaskAttribute(regionId, taskId);
@@ -48,7 +49,10 @@ export const taskRoutes: ApiRoute[] = [
       const taskId = requireTaskId(event.pathParameters?.taskId);
       const regionId = requireRegionId(queryParam(event, 'regionId'));
       if (!(await event.deps.store.unwatchTask({ regionId, taskId }, 'api'))) {
-        throw new NotFoundError('NotWatched', `${taskId} in ${regionId} is not on the watch list through the API (tasks from TASKHOOK_TASKS are removed there)`);
+        throw new NotFoundError(
+          'NotWatched',
+          `${taskId} in ${regionId} is not on the watch list through the API (tasks from TASKHOOK_TASKS are removed there)`,
+        );
       }
       return { statusCode: 204, headers: {}, body: '' };
     },

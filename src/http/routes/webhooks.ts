@@ -47,7 +47,11 @@ export const webhookRoutes: ApiRoute[] = [
     path: '/v1/webhooks/{webhookId}/rotate-secret',
     handler: async (event) => {
       const { webhook, secret } = await rotateSecret(event.deps.store, event.pathParameters?.webhookId, event.deps.now());
-      return json(200, { secret, previousSecretExpiresAt: webhook.secrets.previous?.expiresAt, note: 'both secrets sign every delivery until previousSecretExpiresAt' });
+      return json(200, {
+        secret,
+        previousSecretExpiresAt: webhook.secrets.previous?.expiresAt,
+        note: 'both secrets sign every delivery until previousSecretExpiresAt',
+      });
     },
   },
   {

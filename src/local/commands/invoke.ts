@@ -16,7 +16,8 @@ const FC3_API_VERSION = '2023-03-30';
 
 export async function invokeCommand(io: CliIo, options: InvokeOptions): Promise<number> {
   const config = configOf(io);
-  if (!config.credentials) throw new UsageError('invoke needs ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET (a RAM user allowed fc:InvokeFunction)');
+  if (!config.credentials)
+    throw new UsageError('invoke needs ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET (a RAM user allowed fc:InvokeFunction)');
   const functionName = options.function ?? 'taskhook-poller';
   const region = requireOption(options.region ?? io.env.ALIBABA_CLOUD_REGION, 'region', 'cn-hangzhou');
   const accountId = requireOption(options['account-id'] ?? io.env.ALIBABA_CLOUD_ACCOUNT_ID, 'account-id', '1234567890123456');
@@ -29,10 +30,15 @@ export async function invokeCommand(io: CliIo, options: InvokeOptions): Promise<
     secure: true,
     timeout: 300_000,
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-  }) as FCClient & { version: string; post(path: string, body: string, headers: Record<string, string>): Promise<{ headers: Record<string, string>; data: unknown }> };
+  }) as FCClient & {
+    version: string;
+    post(path: string, body: string, headers: Record<string, string>): Promise<{ headers: Record<string, string>; data: unknown }>;
+  };
   client.version = FC3_API_VERSION;
   try {
-    const res = await client.post(`/functions/${encodeURIComponent(functionName)}/invocations`, payload, { 'x-fc-invocation-type': options.async ? 'Async' : 'Sync' });
+    const res = await client.post(`/functions/${encodeURIComponent(functionName)}/invocations`, payload, {
+      'x-fc-invocation-type': options.async ? 'Async' : 'Sync',
+    });
     if (options.async) io.out(`queued: request id ${res.headers['x-fc-request-id'] ?? '-'}`);
     else io.out(typeof res.data === 'string' ? res.data : JSON.stringify(res.data, null, 2));
     return EXIT.ok;

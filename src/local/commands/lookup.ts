@@ -42,7 +42,8 @@ export async function lookupCommand(io: CliIo, positionals: string[], options: {
 export async function watchCommand(io: CliIo, positionals: string[], options: { region?: string; interval?: string }): Promise<number> {
   const { taskId, regionId } = checkTaskArgs(positionals[0], options.region);
   const interval = Number(options.interval ?? '5');
-  if (!Number.isFinite(interval) || interval < 0.1 || interval > 3600) throw new UsageError(`--interval must be seconds from 0.1 to 3600, got "${options.interval}"`);
+  if (!Number.isFinite(interval) || interval < 0.1 || interval > 3600)
+    throw new UsageError(`--interval must be seconds from 0.1 to 3600, got "${options.interval}"`);
   return withDeps(io, async (deps) => {
     let last = '';
     for (;;) {

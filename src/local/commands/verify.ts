@@ -50,19 +50,30 @@ export function diagnose(secret: string, headers: Record<string, string>, body: 
     } catch {
       /* not JSON: nothing to compare */
     }
-    if (reserialized) return { ok: false, reason: 'signature mismatch: the body is not byte-for-byte what was sent (taskhook sends compact JSON; verify the raw request body, before any JSON parsing)' };
-    return { ok: false, reason: 'signature mismatch: wrong secret (or the body was changed); check the secret of this webhook, and the previous one during a rotation' };
+    if (reserialized)
+      return {
+        ok: false,
+        reason:
+          'signature mismatch: the body is not byte-for-byte what was sent (taskhook sends compact JSON; verify the raw request body, before any JSON parsing)',
+      };
+    return {
+      ok: false,
+      reason: 'signature mismatch: wrong secret (or the body was changed); check the secret of this webhook, and the previous one during a rotation',
+    };
   }
   const age = nowSeconds - timestamp;
   if (Math.abs(age) > TOLERANCE_SECONDS) {
-    return { ok: false, reason: `the signature is right but the timestamp is ${age > 0 ? `${age} s old` : `${-age} s in the future`}; receivers reject deliveries more than ${TOLERANCE_SECONDS} s off (replay protection)` };
+    return {
+      ok: false,
+      reason: `the signature is right but the timestamp is ${age > 0 ? `${age} s old` : `${-age} s in the future`}; receivers reject deliveries more than ${TOLERANCE_SECONDS} s off (replay protection)`,
+    };
   }
   return { ok: true, reason: `verified: signed by this secret ${age} s ago (webhook-id ${headers['webhook-id']})` };
 }
 
 export async function verifyCommand(io: CliIo, options: { secret?: string; headers?: string }): Promise<number> {
   const secret = requireOption(options.secret, 'secret', 'whsec_…');
-  const headers = parseHeaders(requireOption(options.headers, 'headers', "'{\"webhook-id\":\"…\",\"webhook-timestamp\":\"…\",\"webhook-signature\":\"v1,…\"}'"));
+  const headers = parseHeaders(requireOption(options.headers, 'headers', '\'{"webhook-id":"…","webhook-timestamp":"…","webhook-signature":"v1,…"}\''));
   const body = await io.readStdin();
   const verdict = diagnose(secret, headers, body, Math.floor(Date.now() / 1000));
   io.out(verdict.reason);

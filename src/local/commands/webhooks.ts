@@ -3,13 +3,20 @@ import { sendTestPing } from '../../webhooks/replay.js';
 import { createWebhook, publicWebhook, requireWebhook, rotateSecret } from '../../webhooks/registry.js';
 import { EXIT, UsageError, requireOption, withDeps, type CliIo } from '../cli-context.js';
 
-export async function webhooksCommand(io: CliIo, positionals: string[], options: { url?: string; events?: string; description?: string; json?: boolean }): Promise<number> {
+export async function webhooksCommand(
+  io: CliIo,
+  positionals: string[],
+  options: { url?: string; events?: string; description?: string; json?: boolean },
+): Promise<number> {
   const [sub, id] = positionals;
   return withDeps(io, async (deps) => {
     switch (sub) {
       case 'add': {
         const url = requireOption(options.url, 'url', 'https://example.com/hooks/taskhook');
-        const events = options.events?.split(',').map((e) => e.trim()).filter(Boolean);
+        const events = options.events
+          ?.split(',')
+          .map((e) => e.trim())
+          .filter(Boolean);
         const { webhook, secret } = await createWebhook(deps.store, { url, events, description: options.description }, deps.webhookPolicy, deps.now());
         if (options.json) io.out(JSON.stringify({ webhook: publicWebhook(webhook), secret }, null, 2));
         else {
@@ -22,7 +29,9 @@ export async function webhooksCommand(io: CliIo, positionals: string[], options:
         const list = (await deps.store.listWebhooks()).map(publicWebhook);
         if (options.json) io.out(JSON.stringify(list, null, 2));
         else if (list.length === 0) io.out('no webhooks; add one with: taskhook webhooks add --url https://…');
-        else for (const w of list) io.out(`${w.id}  ${w.enabled ? 'enabled ' : 'DISABLED'}  ${w.url}  ${w.events.join(',')}${w.disabledReason ? `  (${w.disabledReason})` : ''}`);
+        else
+          for (const w of list)
+            io.out(`${w.id}  ${w.enabled ? 'enabled ' : 'DISABLED'}  ${w.url}  ${w.events.join(',')}${w.disabledReason ? `  (${w.disabledReason})` : ''}`);
         return EXIT.ok;
       }
       case 'test': {

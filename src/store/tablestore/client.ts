@@ -3,6 +3,7 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import TableStore from 'tablestore';
 import { StoreError } from '../../errors.js';
+import { scrub } from '../../scrub.js';
 import { DEFAULT_RETRY, withRetry, type RetryHooks, type RetryPolicy } from '../../retry.js';
 
 export interface TablestoreCredentials {
@@ -64,8 +65,7 @@ export const mustExist = (c: ColumnCondition | null = null) => new TableStore.Co
 export const mustNotExist = () => new TableStore.Condition(RE.EXPECT_NOT_EXIST, null);
 export const equals = (column: string, value: Value, passIfMissing = false) =>
   new TableStore.SingleColumnCondition(column, value, TableStore.ComparatorType.EQUAL, passIfMissing, true);
-export const atMost = (column: string, value: Value) =>
-  new TableStore.SingleColumnCondition(column, value, TableStore.ComparatorType.LESS_EQUAL, false, true);
+export const atMost = (column: string, value: Value) => new TableStore.SingleColumnCondition(column, value, TableStore.ComparatorType.LESS_EQUAL, false, true);
 export function allOf(...conditions: ColumnCondition[]): ColumnCondition {
   const c = new TableStore.CompositeCondition(TableStore.LogicalOperator.AND);
   conditions.forEach((sub) => c.addSubCondition(sub));
@@ -119,7 +119,7 @@ const HINTS: Record<string, string> = {
 export function storeError(operation: string, table: string | null, code: string, requestId: string | null, retryable = false): StoreError {
   const where = table ? ` on ${table}` : '';
   const request = requestId ? ` (request ${requestId})` : '';
-  return new StoreError(`Tablestore ${operation}${where} failed: ${code}${request}${HINTS[code] ?? ''}`, code, retryable);
+  return new StoreError(scrub(`Tablestore ${operation}${where} failed: ${code}${request}${HINTS[code] ?? ''}`), code, retryable);
 }
 
 export const isConditionFailed = (error: unknown) => error instanceof StoreError && error.code === 'OTSConditionCheckFail';
@@ -157,7 +157,7 @@ function sizeOf(values: Array<Value | symbol | undefined>): number {
 }
 
 function writeSize(row: WriteRow): number {
-  const keyBytes = sizeOf(row.key as Array<Value | symbol>);
+  const keyBytes = sizeOf(row.key);
   if (row.type === 'PUT') return keyBytes + sizeOf(Object.values(row.attrs));
   if (row.type === 'UPDATE') return keyBytes + sizeOf(Object.values(row.put ?? {})) + (row.remove?.length ?? 0) * 32;
   return keyBytes;
@@ -222,7 +222,10 @@ export class Db {
   private client(): TableStore.Client {
     const creds = this.options.credentials();
     if (!creds) {
-      throw new StoreError('Tablestore needs credentials: set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, or give the function a role', 'MissingCredentials');
+      throw new StoreError(
+        'Tablestore needs credentials: set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, or give the function a role',
+        'MissingCredentials',
+      );
     }
     const c = this.current;
     if (c && c.id === creds.accessKeyId && c.secret === creds.accessKeySecret && c.token === creds.securityToken) return c.client;
@@ -269,7 +272,12 @@ export class Db {
   }
 
   async putRow(table: Table, key: KeyValues, attrs: Attrs, condition: Condition, state?: CallState): Promise<void> {
-    await this.call('PutRow', table.name, (c) => c.putRow({ tableName: table.name, primaryKey: toPk(table, key), attributeColumns: toAttrs(attrs), condition }), state);
+    await this.call(
+      'PutRow',
+      table.name,
+      (c) => c.putRow({ tableName: table.name, primaryKey: toPk(table, key), attributeColumns: toAttrs(attrs), condition }),
+      state,
+    );
   }
 
   async updateRow(table: Table, key: KeyValues, change: { put?: Attrs; remove?: string[] }, condition: Condition, state?: CallState): Promise<void> {
@@ -287,7 +295,7 @@ export class Db {
 
   /** Rows by key, null where absent, in the order asked; ≤100 keys per BatchGetRow, chunks in parallel. */
   async batchGet(table: Table, keys: KeyValues[], columns?: string[]): Promise<Array<Row | null>> {
-    const out: Array<Row | null> = new Array(keys.length).fill(null);
+    const out = new Array<Row | null>(keys.length).fill(null);
     const indices = keys.map((_, i) => i);
     await Promise.all(
       chunks(indices, BATCH_GET_ROWS).map(async (chunk) => {
@@ -302,8 +310,10 @@ export class Db {
             const i = pending[j];
             // A miss is isOk with a null primaryKey; failures are per row with a string errorCode.
             if (r.isOk) out[i] = r.primaryKey ? toRow(r) : null;
-            else if (RETRYABLE.has(r.errorCode ?? '')) (left.push(i), (code = r.errorCode!));
-            else throw storeError('BatchGetRow', table.name, r.errorCode ?? 'UnknownError', null);
+            else if (RETRYABLE.has(r.errorCode ?? '')) {
+              left.push(i);
+              code = r.errorCode!;
+            } else throw storeError('BatchGetRow', table.name, r.errorCode ?? 'UnknownError', null);
           });
           pending = left;
           if (left.length > 0) throw storeError('BatchGetRow', table.name, code, null, true);
@@ -315,7 +325,7 @@ export class Db {
 
   /** BatchWriteRow in parallel chunks (≤200 rows, <4 MB), so no order among them; a failed row condition is an outcome. */
   async batchWrite(rows: WriteRow[]): Promise<WriteOutcome[]> {
-    const out: WriteOutcome[] = new Array(rows.length).fill('ok');
+    const out = new Array<WriteOutcome>(rows.length).fill('ok');
     const indices = rows.map((_, i) => i);
     await Promise.all(
       chunks(indices, BATCH_WRITE_ROWS, BATCH_WRITE_BYTES, (i) => writeSize(rows[i])).map(async (chunk) => {
@@ -334,8 +344,10 @@ export class Db {
             const i = order[j];
             if (r.isOk) out[i] = 'ok';
             else if (r.errorCode === 'OTSConditionCheckFail') out[i] = 'conditionFailed';
-            else if (RETRYABLE.has(r.errorCode ?? '')) (left.push(i), (code = r.errorCode!));
-            else throw storeError('BatchWriteRow', rows[i].table.name, r.errorCode ?? 'UnknownError', null);
+            else if (RETRYABLE.has(r.errorCode ?? '')) {
+              left.push(i);
+              code = r.errorCode!;
+            } else throw storeError('BatchWriteRow', rows[i].table.name, r.errorCode ?? 'UnknownError', null);
           });
           pending = left;
           if (left.length > 0) throw storeError('BatchWriteRow', null, code, null, true);

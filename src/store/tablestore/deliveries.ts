@@ -6,7 +6,22 @@
 import type { DeliveryFilter, DeliveryRows } from '../backend.js';
 import { orderSortKey } from '../cursor.js';
 import type { Delivery, DeliveryAttempt } from '../port.js';
-import { applied, equals, ignore, INF_MAX, INF_MIN, long, mustExist, num, str, type CallState, type Db, type KeyValues, type Row, type WriteRow } from './client.js';
+import {
+  applied,
+  equals,
+  ignore,
+  INF_MAX,
+  INF_MIN,
+  long,
+  mustExist,
+  num,
+  str,
+  type CallState,
+  type Db,
+  type KeyValues,
+  type Row,
+  type WriteRow,
+} from './client.js';
 import { attemptRows, deliveryRow, deliverySideRows, dueRow, orderRow, orderScope, parseDelivery, rowsById, scopeRange, type DeliveryRow } from './rows.js';
 import type { Tables } from './schema.js';
 
@@ -35,7 +50,13 @@ export function deliveryRows(db: Db, t: Tables): DeliveryRows {
     const row = await db.getRow(t.deliveries, [id]);
     return row ? parseDelivery(row) : null;
   };
-  const bodies = async (ids: string[]) => (await db.batchGet(t.deliveries, ids.map((id) => [id]))).map((row) => (row ? parseDelivery(row) : null));
+  const bodies = async (ids: string[]) =>
+    (
+      await db.batchGet(
+        t.deliveries,
+        ids.map((id) => [id]),
+      )
+    ).map((row) => (row ? parseDelivery(row) : null));
 
   return {
     async insert(list) {
@@ -117,8 +138,12 @@ export function deliveryRows(db: Db, t: Tables): DeliveryRows {
     },
 
     async rangeAttempts(filter, range) {
-      const keep = filter.eventId && filter.webhookId ? (r: Row) => (JSON.parse(str(r.attrs.body)!) as DeliveryAttempt).webhookId === filter.webhookId : undefined;
-      return (await scopeRange(db, t.attempts, scopeOf(filter), range, keep)).map((r) => ({ key: str(r.key.sort_key)!, record: JSON.parse(str(r.attrs.body)!) as DeliveryAttempt }));
+      const keep =
+        filter.eventId && filter.webhookId ? (r: Row) => (JSON.parse(str(r.attrs.body)!) as DeliveryAttempt).webhookId === filter.webhookId : undefined;
+      return (await scopeRange(db, t.attempts, scopeOf(filter), range, keep)).map((r) => ({
+        key: str(r.key.sort_key)!,
+        record: JSON.parse(str(r.attrs.body)!) as DeliveryAttempt,
+      }));
     },
   };
 }

@@ -27,14 +27,32 @@ export async function purge(db: Db, t: Tables, before: string): Promise<Retentio
     );
     const gone = old.filter((_, i) => outcomes[i] === 'ok');
     result.tasks += gone.length;
-    await db.batchWrite(gone.map((r): WriteRow => ({ type: 'DELETE', table: t.active_tasks, key: [str(r.key.key)!], condition: ignore(equals('active_id', str(r.attrs.active_id) ?? '')) })));
+    await db.batchWrite(
+      gone.map((r): WriteRow => ({
+        type: 'DELETE',
+        table: t.active_tasks,
+        key: [str(r.key.key)!],
+        condition: ignore(equals('active_id', str(r.attrs.active_id) ?? '')),
+      })),
+    );
   });
 
   // active_tasks rows whose task is gone (an unwatch or purge that stopped half-way), old enough not to be a watch in progress.
   await db.scan(t.active_tasks, [INF_MIN], [INF_MAX], { limit: PAGE }, async (rows) => {
-    const tasks = await db.batchGet(t.tasks, rows.map((r) => [str(r.key.key)!]), ['active_id']);
+    const tasks = await db.batchGet(
+      t.tasks,
+      rows.map((r) => [str(r.key.key)!]),
+      ['active_id'],
+    );
     const orphans = rows.filter((r, i) => !tasks[i] && (str(r.attrs.since) ?? '') < before);
-    await db.batchWrite(orphans.map((r): WriteRow => ({ type: 'DELETE', table: t.active_tasks, key: [str(r.key.key)!], condition: ignore(equals('active_id', str(r.attrs.active_id) ?? '')) })));
+    await db.batchWrite(
+      orphans.map((r): WriteRow => ({
+        type: 'DELETE',
+        table: t.active_tasks,
+        key: [str(r.key.key)!],
+        condition: ignore(equals('active_id', str(r.attrs.active_id) ?? '')),
+      })),
+    );
   });
 
   // Events: the `all` listing read from its oldest end.
@@ -56,10 +74,15 @@ export async function purge(db: Db, t: Tables, before: string): Promise<Retentio
   // Deliveries: only those created before the cutoff can have been finished before it.
   await db.scan(t.delivery_index, ['all', INF_MAX], ['all', INF_MIN], oldestFirst, async (rows) => {
     const old = takeWhile(rows, (r) => (str(r.attrs.created_at) ?? '') < before);
-    const current = await db.batchGet(t.deliveries, old.map((r) => [str(r.attrs.delivery_id)!]));
+    const current = await db.batchGet(
+      t.deliveries,
+      old.map((r) => [str(r.attrs.delivery_id)!]),
+    );
     const finished = current.flatMap((row) => (row ? [parseDelivery(row)] : [])).filter((c) => purgeable.delivery(c.delivery, before));
     // The delivery row first, only if unchanged since read; its index rows after.
-    const outcomes = await db.batchWrite(finished.map((c): WriteRow => ({ type: 'DELETE', table: t.deliveries, key: [c.delivery.id], condition: mustExist(equals('rev', long(c.rev))) })));
+    const outcomes = await db.batchWrite(
+      finished.map((c): WriteRow => ({ type: 'DELETE', table: t.deliveries, key: [c.delivery.id], condition: mustExist(equals('rev', long(c.rev))) })),
+    );
     const gone = finished.filter((_, i) => outcomes[i] === 'ok').map((c) => c.delivery);
     result.deliveries += gone.length;
     const byId = new Map(old.map((r) => [str(r.attrs.delivery_id)!, str(r.key.sort_key)!]));
@@ -75,8 +98,11 @@ export async function purge(db: Db, t: Tables, before: string): Promise<Retentio
   // Due rows older than the cutoff that no delivery waits on any more.
   await db.scan(t.deliveries_due, [INF_MIN, INF_MIN], [before, INF_MIN], { limit: PAGE }, async (rows) => {
     const dues = rows.map(dueOf);
-    const current = await db.batchGet(t.deliveries, dues.map((d) => [d.id]));
-    await db.batchWrite(dues.filter((due, i) => !current[i] || staleDue(due, parseDelivery(current[i]!))).map((due) => removeDue(t, due)));
+    const current = await db.batchGet(
+      t.deliveries,
+      dues.map((d) => [d.id]),
+    );
+    await db.batchWrite(dues.filter((due, i) => !current[i] || staleDue(due, parseDelivery(current[i]))).map((due) => removeDue(t, due)));
   });
 
   // Attempts: the `all` listing from its oldest end; the table's TTL removes what a purge never reaches.

@@ -1,7 +1,16 @@
 /** How records map to rows: task rows, event and delivery rows with their index rows, attempt rows. */
 import type { RangeRequest } from '../backend.js';
 import { attemptSortKey, deliverySortKey, eventSortKey, orderSortKey } from '../cursor.js';
-import { taskKeyString, type Delivery, type DeliveryAttempt, type NewDelivery, type StoredEvent, type TaskKey, type TaskRecord, type WatchSource } from '../port.js';
+import {
+  taskKeyString,
+  type Delivery,
+  type DeliveryAttempt,
+  type NewDelivery,
+  type StoredEvent,
+  type TaskKey,
+  type TaskRecord,
+  type WatchSource,
+} from '../port.js';
 import type { TaskEvent, TaskEventData } from '../../tasks/events.js';
 import type { TaskOperation, TaskSnapshot } from '../../tasks/snapshot.js';
 import { ignore, INF_MAX, INF_MIN, long, mustNotExist, num, str, type Db, type Row, type Table, type WriteRow } from './client.js';
@@ -31,7 +40,19 @@ export interface TaskRow {
 }
 
 /** The task columns a reader needs (the outbox can be large and only the flush reads it). */
-export const TASK_COLUMNS = ['region_id', 'task_id', 'sources', 'snapshot', 'version', 'sequence', 'active', 'invalid', 'watched_at', 'updated_at', 'active_id'];
+export const TASK_COLUMNS = [
+  'region_id',
+  'task_id',
+  'sources',
+  'snapshot',
+  'version',
+  'sequence',
+  'active',
+  'invalid',
+  'watched_at',
+  'updated_at',
+  'active_id',
+];
 
 const json = <T>(v: unknown): T | null => (typeof v === 'string' && v !== '' ? (JSON.parse(v) as T) : null);
 
@@ -88,7 +109,12 @@ export function boundSnapshot(snapshot: TaskSnapshot): TaskSnapshot {
     total += size;
   }
   if (kept === ops.length) return snapshot; // the operations are not what makes it large; the write reports the size
-  const marker: TaskOperation = { status: 'Omitted', errorCode: 'TooManyOperations', errorMessage: `${ops.length - kept} more operations omitted`, relatedItems: [] };
+  const marker: TaskOperation = {
+    status: 'Omitted',
+    errorCode: 'TooManyOperations',
+    errorMessage: `${ops.length - kept} more operations omitted`,
+    relatedItems: [],
+  };
   return { ...snapshot, operations: [...ops.slice(0, kept), marker] };
 }
 
@@ -113,7 +139,7 @@ export interface DeliveryRow {
 
 export function parseDelivery(row: Row): DeliveryRow {
   const raw = str(row.attrs.body)!;
-  return { delivery: JSON.parse(raw), rev: num(row.attrs.rev), raw };
+  return { delivery: JSON.parse(raw) as Delivery, rev: num(row.attrs.rev), raw };
 }
 
 export const deliveryScopes = (d: { eventId: string; webhookId: string }) => ['all', `event:${d.eventId}`, `webhook:${d.webhookId}`];
@@ -121,7 +147,13 @@ export const orderScope = (webhookId: string, key: TaskKey) => `order:${webhookI
 
 export function deliveryRow(t: Tables, d: Delivery): WriteRow {
   // Never reset a delivery that exists: it may have moved on since.
-  return { type: 'PUT', table: t.deliveries, key: [d.id], attrs: { body: JSON.stringify(d), rev: long(0), status: d.status, updated_at: d.updatedAt }, condition: mustNotExist() };
+  return {
+    type: 'PUT',
+    table: t.deliveries,
+    key: [d.id],
+    attrs: { body: JSON.stringify(d), rev: long(0), status: d.status, updated_at: d.updatedAt },
+    condition: mustNotExist(),
+  };
 }
 
 export const dueRow = (t: Tables, dueAt: string, id: string, rev: number): WriteRow => ({
@@ -153,7 +185,13 @@ export function deliverySideRows(t: Tables, d: NewDelivery): WriteRow[] {
 
 export function attemptRows(t: Tables, a: DeliveryAttempt): WriteRow[] {
   const body = JSON.stringify(a);
-  return deliveryScopes(a).map((scope) => ({ type: 'PUT', table: t.attempts, key: [scope, attemptSortKey(a)], attrs: { body, at: a.at }, condition: ignore() }));
+  return deliveryScopes(a).map((scope) => ({
+    type: 'PUT',
+    table: t.attempts,
+    key: [scope, attemptSortKey(a)],
+    attrs: { body, at: a.at },
+    condition: ignore(),
+  }));
 }
 
 /** Drops later rows for a key already in the list: BatchWriteRow refuses one key twice. */
@@ -184,6 +222,13 @@ export async function scopeRange(db: Db, table: Table, scope: string, range: Ran
 
 /** Rows by key: one by GetRow, more by BatchGetRow; absent ones left out. */
 export async function rowsById<T>(db: Db, table: Table, ids: string[], parse: (row: Row) => T, columns?: string[]): Promise<Map<string, T>> {
-  const rows = ids.length === 1 ? [await db.getRow(table, [ids[0]], columns)] : await db.batchGet(table, ids.map((id) => [id]), columns);
+  const rows =
+    ids.length === 1
+      ? [await db.getRow(table, [ids[0]], columns)]
+      : await db.batchGet(
+          table,
+          ids.map((id) => [id]),
+          columns,
+        );
   return new Map(rows.flatMap((row, i) => (row ? [[ids[i], parse(row)] as const] : [])));
 }

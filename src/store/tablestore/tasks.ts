@@ -9,8 +9,37 @@ import { pendingDelivery } from '../delivery-records.js';
 import { taskKeyString, type TaskRecord } from '../port.js';
 import type { TaskEvent } from '../../tasks/events.js';
 import type { TaskSnapshot } from '../../tasks/snapshot.js';
-import { allOf, applied, equals, ignore, INF_MAX, INF_MIN, isConditionFailed, long, mustExist, mustNotExist, str, type CallState, type Db, type KeyValues, type Row, type WriteRow } from './client.js';
-import { boundSnapshot, deliveryRow, deliverySideRows, eventRows, newTaskAttrs, parseTask, rowsById, TASK_COLUMNS, uniqueRows, type Outbox, type OutboxEvent, type TaskRow } from './rows.js';
+import {
+  allOf,
+  applied,
+  equals,
+  ignore,
+  INF_MAX,
+  INF_MIN,
+  isConditionFailed,
+  long,
+  mustExist,
+  mustNotExist,
+  str,
+  type CallState,
+  type Db,
+  type KeyValues,
+  type Row,
+  type WriteRow,
+} from './client.js';
+import {
+  boundSnapshot,
+  deliveryRow,
+  deliverySideRows,
+  eventRows,
+  newTaskAttrs,
+  parseTask,
+  TASK_COLUMNS,
+  uniqueRows,
+  type Outbox,
+  type OutboxEvent,
+  type TaskRow,
+} from './rows.js';
 import type { Tables } from './schema.js';
 
 /** active_tasks keys read per GetRange while looking for leftover outboxes. */
@@ -71,7 +100,14 @@ export function taskRows(db: Db, t: Tables): TaskRows {
   const sourcesOf = (record: TaskRecord) => JSON.stringify(record.sources);
 
   return {
-    get: (ids) => db.batchGet(t.tasks, ids.map((id) => [id]), TASK_COLUMNS).then((rows) => new Map(rows.flatMap((row, i) => (row ? [[ids[i], parseTask(row).record] as const] : [])))),
+    get: (ids) =>
+      db
+        .batchGet(
+          t.tasks,
+          ids.map((id) => [id]),
+          TASK_COLUMNS,
+        )
+        .then((rows) => new Map(rows.flatMap((row, i) => (row ? [[ids[i], parseTask(row).record] as const] : [])))),
 
     async insert(record) {
       const id = taskKeyString(record);
@@ -132,11 +168,18 @@ export function taskRows(db: Db, t: Tables): TaskRows {
       for (;;) {
         const keys = await activeKeys(after, PENDING_SCAN_PAGE);
         if (keys.length === 0) return finished;
-        const outboxes = await db.batchGet(t.tasks, keys.map((k) => [k]), ['outbox']);
+        const outboxes = await db.batchGet(
+          t.tasks,
+          keys.map((k) => [k]),
+          ['outbox'],
+        );
         for (const [i, row] of outboxes.entries()) {
           if (!row?.attrs.outbox) continue;
           const task = await readTask(keys[i]);
-          if (task?.outbox) (await flush(task), finished++);
+          if (task?.outbox) {
+            await flush(task);
+            finished++;
+          }
         }
         if (keys.length < PENDING_SCAN_PAGE) return finished;
         after = keys[keys.length - 1];
