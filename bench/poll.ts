@@ -2,7 +2,7 @@
 import { createPopEcsApi } from '../src/ecs/pop-client.js';
 import { silentLogger } from '../src/log.js';
 import { pollOnce, type PollDeps, type PollSummary } from '../src/poller.js';
-import type { WebhookRecord } from '../src/store/port.js';
+import { webhookRecord } from '../src/fakes/records.js';
 import { AGE_MS, BENCH_KEYS, FINISHED_OFFSET_MS, fleet } from './fleet.js';
 import type { Peer } from './peer-client.js';
 import { collect, cpuMs, mb, median } from './stats.js';
@@ -48,22 +48,7 @@ const POLL_BUDGET_MS = 120_000;
 const ONE_RUN_ABOVE_MS = 15_000;
 
 const WEBHOOK_T = '2026-01-01T00:00:00Z';
-function benchWebhook(id: string, events: string[]): WebhookRecord {
-  return {
-    id,
-    url: `https://hooks.example.com/${id}`,
-    description: null,
-    events,
-    filter: {},
-    enabled: true,
-    disabledReason: null,
-    secrets: { current: 'whsec_' + Buffer.alloc(32, 7).toString('base64') },
-    source: 'api',
-    failingSince: null,
-    createdAt: WEBHOOK_T,
-    updatedAt: WEBHOOK_T,
-  };
-}
+const benchWebhook = (id: string, events: string[]) => webhookRecord(id, { events, createdAt: WEBHOOK_T, updatedAt: WEBHOOK_T });
 
 const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
 

@@ -1,4 +1,5 @@
 /** The one StateStore contract: every adapter runs this suite unchanged. */
+import { webhookRecord } from '../../src/fakes/records.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { VersionConflictError } from '../../src/errors.js';
 import type { Delivery, DeliveryQueue, NewDelivery, StateStore, TaskKey, TransitionCommit, WebhookRecord } from '../../src/store/port.js';
@@ -63,21 +64,7 @@ export function transition(
 }
 
 export function webhook(id: string, overrides: Partial<WebhookRecord> = {}): WebhookRecord {
-  return {
-    id,
-    url: `https://hooks.example.com/${id}`,
-    description: null,
-    events: ['ecs.task.succeeded'],
-    filter: {},
-    enabled: true,
-    disabledReason: null,
-    secrets: { current: 'whsec_' + Buffer.alloc(32, 7).toString('base64') },
-    source: 'api',
-    failingSince: null,
-    createdAt: T0,
-    updatedAt: T0,
-    ...overrides,
-  };
+  return webhookRecord(id, { createdAt: T0, updatedAt: T0, ...overrides });
 }
 
 /** A delivery as its event's listing shows it; null if it is not there. */
