@@ -104,7 +104,7 @@ export async function benchPollCase(peer: Peer, c: PollCase, deadline: number): 
   const createdAt = Date.now() - AGE_MS;
   const tasks = fleet({ count: c.tasks, regions: c.regions, createdAt });
   const endpoint = await peer.startSim({ count: c.tasks, regions: c.regions, createdAt });
-  const config = { tasks: tasks.map((t) => ({ regionId: t.regionId, taskId: t.taskId })), discover: [], webhooks: [], retentionDays: 30 };
+  const config = { tasks: tasks.map((t) => ({ regionId: t.regionId, taskId: t.taskId })), discover: [], webhooks: [], retentionDays: 30, confirmSeconds: 120 };
   let offset = 0;
   const now = () => Date.now() + offset;
   const setOffset = async (ms: number) => {

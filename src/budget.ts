@@ -14,8 +14,8 @@ const CLI_RUN_SECONDS = 55;
 const CLOSE_MARGIN = { share: 0.2, maxMs: 10_000 };
 /** Commits of work already started still need this long once the run stops starting new work. */
 const COMMIT_MARGIN_MS = 2_000;
-/** The lease outlives the budget a little, so a crashed run blocks the next one only briefly. */
-const LEASE_SLACK_MS = 30_000;
+/** A run holds its lease this long (TASKHOOK_LEASE_SECONDS) and renews it thrice as often, so a crashed run blocks the next one for seconds. */
+const DEFAULT_LEASE_SECONDS = 10;
 
 /** The run's budget: the time available (or TASKHOOK_POLL_BUDGET if smaller), less the closing margin. */
 export function pollBudgetMs(availableSeconds: number | undefined, configuredSeconds: number | null): number {
@@ -42,10 +42,11 @@ export function runBudgetMs(starter: RunStarter, configuredSeconds: number | nul
 export interface RunDeadlines {
   /** No new ECS call, commit batch or delivery starts after this (epoch ms). */
   workUntil: number;
-  /** How long the run's lease is taken for. */
+  /** How long the run's lease is taken for each time it is taken or renewed. */
   leaseTtlMs: number;
+  leaseRenewEveryMs: number;
 }
 
-export function runDeadlines(startedAt: number, budgetMs: number): RunDeadlines {
-  return { workUntil: startedAt + Math.max(0, budgetMs - COMMIT_MARGIN_MS), leaseTtlMs: budgetMs + LEASE_SLACK_MS };
+export function runDeadlines(startedAt: number, budgetMs: number, leaseSeconds = DEFAULT_LEASE_SECONDS): RunDeadlines {
+  return { workUntil: startedAt + Math.max(0, budgetMs - COMMIT_MARGIN_MS), leaseTtlMs: leaseSeconds * 1000, leaseRenewEveryMs: (leaseSeconds * 1000) / 3 };
 }

@@ -1,7 +1,7 @@
 /** Environment → typed, validated Config. The only place that reads process.env; everything else is handed a Config. */
 import { ConfigError } from './errors.js';
 import type { LogLevel } from './log.js';
-import { parseCidrList, parseWebhookUrl } from './net/address-policy.js';
+import { checkWebhookUrlOffline, describeUrlProblem, parseCidrList } from './net/address-policy.js';
 
 export interface Credentials {
   accessKeyId: string;
@@ -46,6 +46,10 @@ export interface Config {
   pollBudgetSeconds: number | null;
   /** Terminal tasks, events, finished deliveries and attempts older than this are purged. */
   retentionDays: number;
+  /** A "not found" or "invalid region" verdict stands only when two answers this far apart agree. */
+  confirmSeconds: number;
+  /** How long a run's lease lasts unless renewed: the longest a crashed run can hold up the next one. */
+  leaseSeconds: number;
   logLevel: LogLevel;
 }
 
@@ -82,7 +86,7 @@ export function loadConfig(env: Env = process.env, runtime: Runtime = 'local'): 
     tablePrefix: parseTablePrefix(read('TASKHOOK_TABLE_PREFIX') ?? 'taskhook_'),
     tasks: parseTasks(read('TASKHOOK_TASKS')),
     discover: parseDiscover(read('TASKHOOK_DISCOVER')),
-    webhooks: parseWebhooks(read('TASKHOOK_WEBHOOKS')),
+    webhooks: parseWebhooks(read('TASKHOOK_WEBHOOKS'), parseCidrs(read('TASKHOOK_ALLOW_PRIVATE_WEBHOOKS'))),
     apiTokens: parseTokens(read('TASKHOOK_API_TOKENS')),
     allowPrivateWebhooks: parseCidrs(read('TASKHOOK_ALLOW_PRIVATE_WEBHOOKS')),
     port: parseInteger('TASKHOOK_PORT', read('TASKHOOK_PORT'), 9000, 0, 65535, '9000'),
@@ -90,6 +94,8 @@ export function loadConfig(env: Env = process.env, runtime: Runtime = 'local'): 
     pollBudgetSeconds:
       read('TASKHOOK_POLL_BUDGET') === undefined ? null : parseInteger('TASKHOOK_POLL_BUDGET', read('TASKHOOK_POLL_BUDGET'), 0, 1, 86_400, '240'),
     retentionDays: parseInteger('TASKHOOK_RETENTION_DAYS', read('TASKHOOK_RETENTION_DAYS'), 30, 1, 3650, '30'),
+    leaseSeconds: parseInteger('TASKHOOK_LEASE_SECONDS', read('TASKHOOK_LEASE_SECONDS'), 10, 1, 600, '10'),
+    confirmSeconds: parseInteger('TASKHOOK_CONFIRM_SECONDS', read('TASKHOOK_CONFIRM_SECONDS'), 120, 0, 86_400, '120'),
     logLevel: parseLogLevel(read('TASKHOOK_LOG_LEVEL')),
   };
 }
@@ -159,7 +165,8 @@ function parseDiscover(value: string | undefined): DiscoveryRule[] {
     });
 }
 
-function parseWebhooks(value: string | undefined): StaticWebhook[] {
+/** The registration check without its DNS part (syncStaticWebhooks runs that): a blocked entry stops start-up. */
+function parseWebhooks(value: string | undefined, allowPrivate: string[]): StaticWebhook[] {
   if (!value) return [];
   const example = `'[{"url":"https://example.com/hook","secret":"whsec_…","events":["ecs.task.succeeded"]}]'`;
   let parsed: unknown;
@@ -172,8 +179,8 @@ function parseWebhooks(value: string | undefined): StaticWebhook[] {
   return parsed.map((item, i) => {
     const hook = item as Partial<StaticWebhook>;
     if (!hook || typeof hook.url !== 'string') throw new ConfigError('TASKHOOK_WEBHOOKS', `entry ${i} has no "url"`, example);
-    const url = parseWebhookUrl(hook.url);
-    if (!url.ok) throw new ConfigError('TASKHOOK_WEBHOOKS', `entry ${i}: ${url.message}`, example);
+    const url = checkWebhookUrlOffline(hook.url, { allowPrivate });
+    if (!url.ok) throw new ConfigError('TASKHOOK_WEBHOOKS', `entry ${i}: ${describeUrlProblem(hook.url, url, { allowPrivate })}`, example);
     if (typeof hook.secret !== 'string' || !/^whsec_[A-Za-z0-9+/=]{32,}$/.test(hook.secret)) {
       throw new ConfigError('TASKHOOK_WEBHOOKS', `entry ${i} needs a "secret" of the form whsec_<base64 of 24–64 random bytes>`, example);
     }

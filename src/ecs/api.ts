@@ -26,4 +26,12 @@ export interface EcsCallRecord {
   code?: string;
   throttled: boolean;
   durationMs: number;
+  /** The answer came back but was no readable task answer (code MalformedAnswer); it is retried like a 5xx. */
+  malformed?: true;
+  /** DescribeTasks entries left out because they name a task the call did not ask for. */
+  dropped?: number;
+  /** A bound of the adapter ended the call sequence (PageLimitExceeded, AnswerTooLarge, DeadlineExceeded); no ECS call, except for AnswerTooLarge. */
+  limit?: true;
+  /** One line for the log: what was malformed, dropped or which limit was hit. Never carries a secret. */
+  note?: string;
 }

@@ -6,12 +6,20 @@ import { chunk } from '../batching.js';
 import { EcsError } from '../errors.js';
 import { DEFAULT_RETRY, sleep as realSleep, withRetry, type RetryPolicy } from '../retry.js';
 import { scrub } from '../scrub.js';
+import type { TaskSnapshot } from '../tasks/snapshot.js';
 import type { Credentials, EcsApi, EcsCallRecord, TaskQuery } from './api.js';
-import { isoSeconds, listOf, normalizeTaskAttribute, normalizeTaskListEntry } from './normalize.js';
+import { MalformedAnswerError, isoSeconds, parseTaskAttribute, parseTaskPage } from './normalize.js';
 
 const API_VERSION = '2014-05-26';
 const PAGE_SIZE = 100;
 const MAX_IDS_PER_CALL = 100;
+/** 50 pages of 100: 5,000 tasks per query (or per 100-id chunk) is far beyond a real account's hour of tasks. */
+const DEFAULT_MAX_PAGES = 50;
+const DEFAULT_MAX_ANSWER_BYTES = 4 * 1024 * 1024;
+/** Below the poller's 300 s FC timeout, so one stuck query cannot eat the whole run. */
+const DEFAULT_DEADLINE_MS = 120_000;
+/** Limits of the adapter itself: retrying inside the same call sequence cannot help. */
+const NOT_RETRIED_HERE = new Set(['PageLimitExceeded', 'AnswerTooLarge', 'DeadlineExceeded']);
 
 export interface PopEcsOptions {
   /** Read before every call: FC's role credentials rotate. */
@@ -26,6 +34,12 @@ export interface PopEcsOptions {
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
   onCall?: (record: EcsCallRecord) => void;
+  /** DescribeTasks follows at most this many pages per query (per 100-id chunk); default 50. */
+  maxPages?: number;
+  /** An answer body (headers included) larger than this is cut off while it streams in; default 4 MiB. */
+  maxAnswerBytes?: number;
+  /** One public call, all its pages and retries, ends within this; default 120 s. */
+  deadlineMs?: number;
 }
 
 export interface PopEcsApi extends EcsApi {
@@ -43,7 +57,13 @@ export function createPopEcsApi(options: PopEcsOptions): PopEcsApi {
   const policy: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
   const windowMs = options.throttleWindowMs ?? 60_000;
   const timeoutMs = options.timeoutMs ?? 10_000;
-  const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
+  const maxPages = options.maxPages ?? DEFAULT_MAX_PAGES;
+  const maxAnswerBytes = options.maxAnswerBytes ?? DEFAULT_MAX_ANSWER_BYTES;
+  const deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
+  const agents = {
+    http: capAnswerSize(new http.Agent({ keepAlive: true }), maxAnswerBytes),
+    https: capAnswerSize(new https.Agent({ keepAlive: true }), maxAnswerBytes),
+  };
   const clients = new Map<string, RPCClient>();
   /** One pause for every caller of this client: after a Throttling answer nobody calls until the window turns. */
   let pausedUntil = 0;
@@ -62,53 +82,94 @@ export function createPopEcsApi(options: PopEcsOptions): PopEcsApi {
     return { client, agent: endpoint.startsWith('https:') ? agents.https : agents.http };
   };
 
-  const call = async (action: string, regionId: string, params: Record<string, string | number>) => {
+  const sequence = (action: string, regionId: string): Sequence => ({ action, regionId, startedAt: now(), deadlineAt: now() + deadlineMs });
+
+  /** A bound of the adapter was hit: one record (the log line) and the error that ends the sequence. */
+  const limitHit = (seq: Sequence, error: EcsError): EcsError => {
+    options.onCall?.({
+      action: seq.action,
+      regionId: seq.regionId,
+      ok: false,
+      code: error.code,
+      throttled: false,
+      durationMs: now() - seq.startedAt,
+      limit: true,
+      note: error.message,
+    });
+    return error;
+  };
+
+  /** One ECS call with retries; `read` turns the answer into evidence inside the attempt, so a malformed answer is retried too. */
+  const call = async <T>(seq: Sequence, params: Record<string, string | number>, read: (body: unknown, observedAt: string) => Read<T>): Promise<T> => {
+    const { action, regionId } = seq;
     const { client, agent } = clientFor(regionId);
     const started = now();
+    const deadlineBinds = seq.deadlineAt - started < policy.budgetMs;
+    const callPolicy = { ...policy, budgetMs: Math.max(0, Math.min(policy.budgetMs, seq.deadlineAt - started)) };
+    let attempts = 0;
     return withRetry(
       async () => {
+        attempts++;
         const waitMs = pausedUntil - now();
         if (waitMs > 0) {
-          if (now() - started + waitMs > policy.budgetMs) throw throttledLocally(waitMs);
+          if (now() - started + waitMs > callPolicy.budgetMs) throw throttledLocally(waitMs);
           await sleep(waitMs);
         }
+        const remainingMs = seq.deadlineAt - now();
+        if (remainingMs <= 0) throw limitHit(seq, deadlineExceeded(seq, deadlineMs, null));
+        const attemptTimeoutMs = Math.min(timeoutMs, remainingMs);
         const t0 = now();
         try {
           // POST: with GET, pop-core's error messages would carry the signed URL.
-          const body = await client.request<Record<string, unknown>>(action, { RegionId: regionId, ...params }, { method: 'POST', timeout: timeoutMs, agent });
-          options.onCall?.({ action, regionId, ok: true, throttled: false, durationMs: now() - t0 });
-          return body;
+          const body = await client.request<unknown>(action, { RegionId: regionId, ...params }, { method: 'POST', timeout: attemptTimeoutMs, agent });
+          const { value, dropped } = read(body, new Date(now()).toISOString());
+          const droppedNote = dropped?.length
+            ? { dropped: dropped.length, note: `dropped ${dropped.length} entries naming tasks not asked for: ${dropped.slice(0, 5).join(', ')}` }
+            : {};
+          options.onCall?.({ action, regionId, ok: true, throttled: false, durationMs: now() - t0, ...droppedNote });
+          return value;
         } catch (raw) {
-          const error = toEcsError(raw, timeoutMs);
-          options.onCall?.({ action, regionId, ok: false, code: error.code, throttled: error.throttled, durationMs: now() - t0 });
+          const error = raw instanceof EcsError ? raw : toEcsError(raw, attemptTimeoutMs, maxAnswerBytes);
+          const flags = {
+            ...(error.code === 'MalformedAnswer' ? { malformed: true as const, note: error.message } : {}),
+            ...(error.code === 'AnswerTooLarge' ? { limit: true as const, note: error.message } : {}),
+          };
+          options.onCall?.({ action, regionId, ok: false, code: error.code, throttled: error.throttled, durationMs: now() - t0, ...flags });
           if (error.throttled) pausedUntil = Math.max(pausedUntil, nextWindow(now(), windowMs) + Math.round(random() * Math.min(1_000, windowMs / 10)));
           throw error;
         }
       },
       (error) => {
-        if (!(error instanceof EcsError) || !error.retryable) return { retry: false };
+        if (!(error instanceof EcsError) || !error.retryable || NOT_RETRIED_HERE.has(error.code)) return { retry: false };
         // The pause itself is waited out at the top of the next attempt.
         return error.throttled ? { retry: true, delayMs: 0 } : { retry: true };
       },
-      policy,
+      callPolicy,
       { now, sleep, random },
     ).catch((error: unknown) => {
       if (error instanceof EcsError && error.throttled) throw withRetryAfter(error, Math.max(1, Math.ceil((pausedUntil - now()) / 1000)));
+      // Retries stopped by the sequence's deadline, not by the policy: say so, naming the last answer.
+      if (error instanceof EcsError && error.retryable && !NOT_RETRIED_HERE.has(error.code) && deadlineBinds && attempts < policy.maxAttempts) {
+        throw limitHit(seq, deadlineExceeded(seq, deadlineMs, error));
+      }
       throw error;
     });
   };
 
   return {
     async describeTaskAttribute(regionId, taskId) {
-      const body = await call('DescribeTaskAttribute', regionId, { TaskId: taskId });
-      return normalizeTaskAttribute({ RegionId: regionId, ...body }, new Date(now()).toISOString());
+      const seq = sequence('DescribeTaskAttribute', regionId);
+      return call(seq, { TaskId: taskId }, (body, observedAt) => ({ value: parseTaskAttribute(body, { regionId, taskId }, observedAt) }));
     },
 
     async describeTasks(regionId, query: TaskQuery) {
+      const seq = sequence('DescribeTasks', regionId);
       const idChunks = query.taskIds ? chunk(query.taskIds, MAX_IDS_PER_CALL) : [undefined];
-      const out = [];
+      // Keyed by id: a task created between two page calls shifts the pages and shows up twice.
+      const found = new Map<string, TaskSnapshot>();
       for (const ids of idChunks) {
         if (ids && ids.length === 0) continue;
+        const asked = ids ? new Set(ids) : undefined;
         for (let page = 1; ; page++) {
           const params: Record<string, string | number> = { PageSize: PAGE_SIZE, PageNumber: page };
           if (ids) params.TaskIds = ids.join(',');
@@ -116,16 +177,17 @@ export function createPopEcsApi(options: PopEcsOptions): PopEcsApi {
           // DescribeTasks wants `yyyy-MM-ddTHH:mm:ssZ`, without milliseconds.
           if (query.startTime) params.StartTime = isoSeconds(query.startTime);
           if (query.endTime) params.EndTime = isoSeconds(query.endTime);
-          const body = await call('DescribeTasks', regionId, params);
-          const entries = listOf((body.TaskSet as Record<string, unknown> | undefined)?.Task);
-          const observedAt = new Date(now()).toISOString();
-          const requestId = typeof body.RequestId === 'string' ? body.RequestId : null;
-          for (const entry of entries) out.push(normalizeTaskListEntry(entry as Record<string, unknown>, regionId, requestId, observedAt));
-          const total = Number(body.TotalCount ?? 0);
-          if (entries.length < PAGE_SIZE || page * PAGE_SIZE >= total) break;
+          const answer = await call(seq, params, (body, observedAt) => {
+            const parsed = parseTaskPage(body, { regionId, taskIds: asked }, observedAt);
+            return { value: parsed, dropped: parsed.notAsked };
+          });
+          for (const task of answer.tasks) if (!found.has(task.id)) found.set(task.id, task);
+          const sawEveryAskedId = asked !== undefined && [...asked].every((id) => found.has(id));
+          if (sawEveryAskedId || answer.entryCount < PAGE_SIZE || page * PAGE_SIZE >= answer.totalCount) break;
+          if (page >= maxPages) throw limitHit(seq, pageLimitExceeded(maxPages, answer.totalCount));
         }
       }
-      return out;
+      return [...found.values()];
     },
 
     close() {
@@ -135,10 +197,80 @@ export function createPopEcsApi(options: PopEcsOptions): PopEcsApi {
   };
 }
 
+interface Sequence {
+  action: string;
+  regionId: string;
+  startedAt: number;
+  deadlineAt: number;
+}
+
+interface Read<T> {
+  value: T;
+  /** TaskIds of entries left out as not asked for. */
+  dropped?: string[];
+}
+
+/** Thrown into the response stream once an answer outgrows the cap; toEcsError maps it to AnswerTooLarge. */
+class AnswerTooLargeSignal extends Error {
+  override name = 'AnswerTooLargeSignal';
+}
+
+/**
+ * pop-core reads the whole body before parsing and has no size hook, so the cap sits in the agent: it counts the
+ * bytes each request's socket receives and destroys the response once they pass `maxBytes`.
+ */
+function capAnswerSize<A extends http.Agent>(agent: A, maxBytes: number): A {
+  // addRequest is the (undocumented but long-stable) seam where an agent first sees each ClientRequest.
+  const internal = agent as unknown as { addRequest(req: http.ClientRequest, ...rest: unknown[]): void };
+  const addRequest = internal.addRequest.bind(agent);
+  internal.addRequest = (req, ...rest) => {
+    let response: http.IncomingMessage | null = null;
+    req.once('response', (res: http.IncomingMessage) => (response = res));
+    req.once('socket', (socket) => {
+      let bytes = 0;
+      const stop = () => socket.off('data', count);
+      const count = (chunk: Buffer) => {
+        bytes += chunk.length;
+        if (bytes <= maxBytes) return;
+        stop();
+        const signal = new AnswerTooLargeSignal(`answer larger than ${maxBytes} bytes`);
+        if (response) response.destroy(signal);
+        else req.destroy(signal);
+      };
+      socket.on('data', count);
+      // A kept-alive socket serves the next request too: stop counting once this answer is done.
+      req.once('close', stop);
+      req.once('response', (res: http.IncomingMessage) => res.once('end', stop));
+    });
+    addRequest(req, ...rest);
+  };
+  return agent;
+}
+
+function pageLimitExceeded(maxPages: number, totalCount: number): EcsError {
+  return new EcsError({
+    code: 'PageLimitExceeded',
+    message: `DescribeTasks still announced more pages after ${maxPages} (${maxPages * PAGE_SIZE} tasks; TotalCount ${totalCount}); stopped, narrow the query's time window or actions`,
+    requestId: null,
+    httpStatus: null,
+    retryable: false,
+  });
+}
+
+function deadlineExceeded(seq: Sequence, deadlineMs: number, last: EcsError | null): EcsError {
+  return new EcsError({
+    code: 'DeadlineExceeded',
+    message: `${seq.action} in ${seq.regionId} did not complete within ${deadlineMs} ms${last ? ` (last answer: ${last.code})` : ''}; it is tried again on the next run`,
+    requestId: last?.requestId ?? null,
+    httpStatus: last?.httpStatus ?? null,
+    retryable: true,
+  });
+}
+
 const RETRYABLE_CODES = new Set(['ServiceUnavailable', 'InternalError']);
 
 /** pop-core errors → EcsError, keeping only what is safe: its `message` and `url` hold the signed URL and token. */
-export function toEcsError(raw: unknown, timeoutMs: number): EcsError {
+export function toEcsError(raw: unknown, timeoutMs: number, maxAnswerBytes = DEFAULT_MAX_ANSWER_BYTES): EcsError {
   const err = raw as { name?: string; code?: unknown; data?: Record<string, unknown>; entry?: { response?: { statusCode?: number } } };
   const httpStatus = err?.entry?.response?.statusCode ?? null;
   if (err?.data && typeof err.data.Code === 'string') {
@@ -153,13 +285,20 @@ export function toEcsError(raw: unknown, timeoutMs: number): EcsError {
     });
   }
   if (err?.name === 'SyntaxError') {
-    // pop-core parses the body (with json-bigint, which throws a plain object) before looking at the status: an HTML error page lands here.
+    // pop-core parses the body (with json-bigint, which throws a plain object quoting the body) before looking at the status.
+    return new MalformedAnswerError('not-json', 'the body is not JSON (an HTML error page, an empty or a cut-off body)');
+  }
+  if (err?.name === 'TypeError' && /'Code'/.test(String((raw as Error).message))) {
+    // A `null` body: pop-core reads `json.Code` of it and throws.
+    return new MalformedAnswerError('not-an-object', 'the body is JSON null, not an object');
+  }
+  if (raw instanceof AnswerTooLargeSignal) {
     return new EcsError({
-      code: 'InvalidResponse',
-      message: 'ECS answered with a body that is not JSON (likely a gateway error page)',
+      code: 'AnswerTooLarge',
+      message: `ECS answered more than ${maxAnswerBytes} bytes; the answer was cut off and not read`,
       requestId: null,
       httpStatus: null,
-      retryable: true,
+      retryable: false,
     });
   }
   if (err?.name === 'RequestTimeoutError') {

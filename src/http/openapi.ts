@@ -17,7 +17,16 @@ const webhookInput = {
   properties: {
     url: { type: 'string', format: 'uri', description: 'https, public address (SSRF-checked at registration and every send)' },
     description: { type: 'string', maxLength: 500 },
-    events: { type: 'array', items: { type: 'string' }, description: 'default: the completion events' },
+    events: {
+      type: 'array',
+      items: { type: 'string' },
+      description: 'default: the completion events; "*" is every task event; webhook.disabled, webhook.recovered and delivery.exhausted only when named',
+    },
+    signing: {
+      enum: ['hmac', 'ed25519'],
+      default: 'hmac',
+      description: 'POST only: hmac signs v1 with a shared whsec_ secret; ed25519 signs v1a, the receiver verifies with the public key',
+    },
     filter: {
       type: 'object',
       properties: {
@@ -161,9 +170,12 @@ export const openApiDocument = {
     '/v1/webhooks': {
       get: { summary: 'All webhooks (without secrets)', responses: { 200: ok('{webhooks}') } },
       post: {
-        summary: 'Register a webhook; the answer holds its secret, shown only here',
+        summary: 'Register a webhook; the answer holds its secret (hmac, shown only here) or its public key (ed25519)',
         requestBody: jsonBody({ ...webhookInput, required: ['url'] }),
-        responses: { 201: ok('{webhook, secret}'), 400: errorResponse('invalid or blocked URL, unknown event type, bad filter') },
+        responses: {
+          201: ok('{webhook, secret} or, for ed25519, {webhook, publicKey, algorithm}'),
+          400: errorResponse('invalid or blocked URL, unknown event type, bad filter, unknown signing'),
+        },
       },
     },
     '/v1/webhooks/{webhookId}': {
@@ -182,9 +194,38 @@ export const openApiDocument = {
     },
     '/v1/webhooks/{webhookId}/rotate-secret': {
       post: {
-        summary: 'A new secret; the previous one keeps signing for 24 h',
+        summary: 'A new secret (or Ed25519 key pair); every earlier one keeps signing for 24 h after the rotation that replaced it',
         parameters: [pathId('webhookId')],
-        responses: { 200: ok('{secret, previousSecretExpiresAt}') },
+        responses: { 200: ok('{secret, previousSecretExpiresAt} or, for ed25519, {publicKey, algorithm, previousKeyExpiresAt}') },
+      },
+    },
+    '/v1/webhooks/{webhookId}/public-key': {
+      get: {
+        summary: 'The Ed25519 public key that verifies this webhook’s v1a signatures (Standard Webhooks whpk_ form)',
+        parameters: [pathId('webhookId')],
+        responses: {
+          200: {
+            description: 'The current key, and earlier keys still signing after a rotation',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['publicKey', 'algorithm'],
+                  properties: {
+                    publicKey: { type: 'string', pattern: '^whpk_[A-Za-z0-9+/]{43}=$', description: 'whpk_ + base64 of the raw 32-byte key' },
+                    algorithm: { const: 'ed25519' },
+                    previous: {
+                      type: 'array',
+                      items: { type: 'object', properties: { publicKey: { type: 'string' }, expiresAt: { type: 'string', format: 'date-time' } } },
+                    },
+                  },
+                },
+              },
+            },
+          },
+          404: errorResponse('no such webhook'),
+          409: errorResponse('WebhookNotAsymmetric: the webhook signs with HMAC'),
+        },
       },
     },
     '/v1/webhooks/{webhookId}/test': {

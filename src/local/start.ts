@@ -72,6 +72,8 @@ export async function startLocal(options: StartOptions = {}): Promise<RunningLoc
       allowPrivateWebhooks: [...initial.allowPrivateWebhooks, '127.0.0.1/32'],
       // The demo's own lines tell the story; JSON logs only for what goes wrong, unless asked for.
       logLevel: env.TASKHOOK_LOG_LEVEL ? initial.logLevel : 'warn',
+      // Demo timelines run in seconds, so a vanished task is confirmed gone within the demo's first minute.
+      confirmSeconds: env.TASKHOOK_CONFIRM_SECONDS ? initial.confirmSeconds : 10,
     };
   }
   let token: string | null = null;

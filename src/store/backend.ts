@@ -2,7 +2,7 @@
  * What a storage backend provides to the store layer (./layer.ts): reads by key, ordered index ranges, conditional
  * writes, deletes. A backend translates these to its storage and decides nothing; the layer holds every rule.
  */
-import type { Delivery, DeliveryAttempt, RetentionResult, StoredEvent, TaskKey, TaskRecord, WatchSource, WebhookRecord } from './port.js';
+import type { Delivery, DeliveryAttempt, PendingVerdict, RetentionResult, StoredEvent, TaskKey, TaskRecord, WatchSource, WebhookRecord } from './port.js';
 import type { TaskSnapshot } from '../tasks/snapshot.js';
 
 /** A range over an index in its sort order, starting after a sort key (exclusive). */
@@ -28,8 +28,9 @@ export interface PreparedCommit {
   sequence: number;
   active: boolean;
   invalid: { code: string; message: string } | null;
+  pendingVerdict: PendingVerdict | null;
   updatedAt: string;
-  /** Each written only if its id is absent. */
+  /** Each written only if its id is absent; one present with a different body fails the commit (eventIdConflict). */
   events: StoredEvent[];
   /** Each written only if its id is absent. */
   deliveries: Delivery[];
@@ -90,9 +91,11 @@ export interface DeliveryRows {
 }
 
 export interface WebhookRows {
-  get(id: string): Promise<WebhookRecord | null>;
+  get(id: string): Promise<Revised<WebhookRecord> | null>;
   /** Inserts or replaces. */
   put(webhook: WebhookRecord): Promise<void>;
+  /** Replaces the webhook if it is unchanged since `current` was read: false if it changed or is gone. */
+  replace(current: Revised<WebhookRecord>, next: WebhookRecord): Promise<boolean>;
   /** In no particular order. */
   all(): Promise<WebhookRecord[]>;
   /** False if it was not there. */

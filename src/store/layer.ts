@@ -91,6 +91,7 @@ export function createStateStore(backend: StorageBackend): StateStore {
             sequence: 0,
             active: true,
             invalid: null,
+            pendingVerdict: null,
             watchedAt: now,
             updatedAt: now,
           };
@@ -144,6 +145,7 @@ export function createStateStore(backend: StorageBackend): StateStore {
         sequence: c.sequence,
         active: c.active,
         invalid: c.invalid ?? null,
+        pendingVerdict: c.pendingVerdict ?? null,
         updatedAt: recordedAt,
         events: c.events.map((event): StoredEvent => ({ event, ...key, recordedAt })),
         deliveries: firstOfEach(c.deliveries).map(pendingDelivery),
@@ -172,6 +174,16 @@ export function createStateStore(backend: StorageBackend): StateStore {
       await moveDelivery(id, (d) => rescheduled(d, nextAttemptAt));
     },
 
+    async claimDelivery(id, expectedNextAttemptAt, until) {
+      let claimed = false;
+      // A lost replace means someone wrote it meanwhile: the next round claims it only if it still waits at that time.
+      await moveDelivery(id, (d) => {
+        claimed = d.status === 'pending' && d.nextAttemptAt === expectedNextAttemptAt;
+        return claimed ? rescheduled(d, until) : null;
+      });
+      return claimed;
+    },
+
     async abandonDelivery(id, reason, now) {
       await moveDelivery(id, (d) => abandoned(d, reason, now));
     },
@@ -195,7 +207,19 @@ export function createStateStore(backend: StorageBackend): StateStore {
     },
 
     putWebhook: (webhook) => webhooks.put(webhook),
-    getWebhook: (id) => webhooks.get(id),
+    async getWebhook(id) {
+      return (await webhooks.get(id))?.value ?? null;
+    },
+    async updateWebhook(id, change) {
+      for (let round = 0; round < CONTENDED_ROUNDS; round++) {
+        const current = await webhooks.get(id);
+        if (!current) return null;
+        const next = change(structuredClone(current.value));
+        if (!next) return current.value;
+        if (await webhooks.replace(current, next)) return next;
+      }
+      throw contention(`webhook ${id}`);
+    },
     async listWebhooks() {
       return (await webhooks.all()).sort((a, b) =>
         a.createdAt !== b.createdAt ? (a.createdAt < b.createdAt ? -1 : 1) : a.id < b.id ? -1 : a.id > b.id ? 1 : 0,

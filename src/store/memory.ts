@@ -1,6 +1,7 @@
 /** In-memory StateStore: for unit tests and TASKHOOK_STORE=memory. Everything is lost when the process ends. */
 import type { Lease, RangeRequest, StorageBackend } from './backend.js';
 import { attemptSortKey, deliverySortKey, eventSortKey, orderSortKey } from './cursor.js';
+import { eventIdConflict, sameEvent } from './event-ids.js';
 import { createStateStore } from './layer.js';
 import {
   taskKeyString,
@@ -35,10 +36,10 @@ export function createMemoryStore(): StateStore {
   /** Each delivery with a revision that moves on every change. */
   const deliveries = new Map<string, { value: Delivery; revision: string }>();
   const attempts: DeliveryAttempt[] = [];
-  const webhooks = new Map<string, WebhookRecord>();
+  const webhooks = new Map<string, { value: WebhookRecord; revision: string }>();
   const leases = new Map<string, Lease>();
   let revisions = 0;
-  const revise = (value: Delivery) => ({ value: clone(value), revision: String(++revisions) });
+  const revise = <T>(value: T) => ({ value: clone(value), revision: String(++revisions) });
 
   const backend: StorageBackend = {
     tasks: {
@@ -69,10 +70,13 @@ export function createMemoryStore(): StateStore {
       async commit(c) {
         const record = tasks.get(taskKeyString(c.key));
         if (!record || record.version !== c.expectedVersion) return false;
+        // Checked before anything is written, so a conflict leaves the commit wholly unapplied.
+        const clash = c.events.find((s) => events.has(s.event.id) && !sameEvent(events.get(s.event.id)!.event, s.event));
+        if (clash) throw eventIdConflict(clash);
         for (const stored of c.events) if (!events.has(stored.event.id)) events.set(stored.event.id, clone(stored));
         for (const d of c.deliveries) if (!deliveries.has(d.id)) deliveries.set(d.id, revise(d));
-        const { snapshot, sequence, active, invalid, updatedAt } = clone(c);
-        Object.assign(record, { snapshot, version: record.version + 1, sequence, active, invalid, updatedAt });
+        const { snapshot, sequence, active, invalid, pendingVerdict, updatedAt } = clone(c);
+        Object.assign(record, { snapshot, version: record.version + 1, sequence, active, invalid, pendingVerdict, updatedAt });
         return true;
       },
       completePendingCommits: async () => 0,
@@ -149,9 +153,14 @@ export function createMemoryStore(): StateStore {
         return w ? clone(w) : null;
       },
       async put(webhook) {
-        webhooks.set(webhook.id, clone(webhook));
+        webhooks.set(webhook.id, revise(webhook));
       },
-      all: async () => [...webhooks.values()].map(clone),
+      async replace(current, next) {
+        if (webhooks.get(current.value.id)?.revision !== current.revision) return false;
+        webhooks.set(current.value.id, revise({ ...next, id: current.value.id }));
+        return true;
+      },
+      all: async () => [...webhooks.values()].map((w) => clone(w.value)),
       delete: async (id) => webhooks.delete(id),
     },
 

@@ -14,6 +14,13 @@ export interface TaskKey {
 
 export const taskKeyString = (key: TaskKey) => `${key.regionId}/${key.taskId}`;
 
+/** An answer from ECS that would end the task, seen once and waiting for a later answer to confirm it. */
+export interface PendingVerdict {
+  code: string;
+  firstSeenAt: string;
+  requestId: string | null;
+}
+
 export interface TaskRecord extends TaskKey {
   sources: WatchSource[];
   /** The last-seen state; null until the first poll commits one. */
@@ -26,6 +33,8 @@ export interface TaskRecord extends TaskKey {
   active: boolean;
   /** Set when ECS refused the task for good (e.g. an unknown region); shown in the API, never retried. */
   invalid: { code: string; message: string } | null;
+  /** A verdict not yet confirmed (e.g. InvalidTaskId.NotFound once); null when none is waiting. */
+  pendingVerdict: PendingVerdict | null;
   watchedAt: string;
   updatedAt: string;
 }
@@ -135,7 +144,12 @@ export interface TransitionCommit {
   sequence: number;
   active: boolean;
   invalid?: { code: string; message: string } | null;
-  /** Written only if absent (ids are deterministic), together with the snapshot. */
+  /** Stored as given; a commit that passes none clears it. */
+  pendingVerdict?: PendingVerdict | null;
+  /**
+   * Written only if absent (ids are deterministic), together with the snapshot. An existing event with the same id
+   * and a different body fails the commit with StoreError `EventIdConflict`.
+   */
   events: TaskEvent[];
   deliveries: NewDelivery[];
 }
@@ -190,6 +204,12 @@ export interface DeliveryQueue {
   listDueDeliveries(now: string, limit: number): Promise<Delivery[]>;
   /** Moves a pending delivery's next attempt (it waits behind an earlier one, or its webhook is paused). */
   rescheduleDelivery(id: string, nextAttemptAt: string): Promise<void>;
+  /**
+   * Takes a pending delivery for one send: moves its next attempt from exactly `expectedNextAttemptAt` to `until`
+   * (later, so no other run lists it as due meanwhile). False if it is not pending or another run moved it first:
+   * of racing claims with the same expected time exactly one is true.
+   */
+  claimDelivery(id: string, expectedNextAttemptAt: string, until: string): Promise<boolean>;
   /** Marks a pending delivery dead without an attempt (its webhook was disabled or deleted). */
   abandonDelivery(id: string, reason: string, now: string): Promise<void>;
   /** The pending delivery with the lowest sequence for this webhook and task: the one that must go first. */
@@ -203,8 +223,15 @@ export interface DeliveryQueue {
 }
 
 export interface WebhookStore {
+  /** Inserts or replaces the whole record: for creating one; changes to a stored one go through updateWebhook. */
   putWebhook(webhook: WebhookRecord): Promise<void>;
   getWebhook(id: string): Promise<WebhookRecord | null>;
+  /**
+   * Read → `change` → replace only if nobody wrote the record meanwhile, else again on the fresh record (so two
+   * concurrent changes both survive). `change` gets a copy it may modify and returns the new record, or null to
+   * leave it. Resolves to the record as stored afterwards; null if there is no webhook with that id.
+   */
+  updateWebhook(id: string, change: (current: WebhookRecord) => WebhookRecord | null): Promise<WebhookRecord | null>;
   /** Oldest first. */
   listWebhooks(): Promise<WebhookRecord[]>;
   deleteWebhook(id: string): Promise<boolean>;

@@ -1,14 +1,20 @@
-/** The SQLite backend (better-sqlite3): the local default. WAL mode; one transaction per transition commit. */
+/**
+ * The SQLite backend (better-sqlite3): the local default. WAL mode; one transaction per transition commit. Several
+ * processes may share one file (the API and a `taskhook poll --once`): every write is a BEGIN IMMEDIATE transaction,
+ * so it waits (busy_timeout) for the write lock up front instead of failing on a snapshot another writer made stale.
+ */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { RangeRequest, StorageBackend } from './backend.js';
+import type { Lease, RangeRequest, StorageBackend } from './backend.js';
 import { attemptSortKey, deliverySortKey, eventSortKey } from './cursor.js';
+import { eventIdConflict, sameEvent } from './event-ids.js';
 import { createStateStore } from './layer.js';
 import {
   taskKeyString,
   type Delivery,
   type DeliveryAttempt,
+  type PendingVerdict,
   type StateStore,
   type StoredEvent,
   type TaskRecord,
@@ -46,6 +52,7 @@ const MIGRATIONS: string[] = [
    CREATE INDEX attempts_by_time ON attempts (at);
    CREATE TABLE webhooks (id TEXT PRIMARY KEY, created_at TEXT NOT NULL, body TEXT NOT NULL);
    CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at INTEGER NOT NULL);`,
+  `ALTER TABLE tasks ADD COLUMN pending_verdict TEXT;`,
 ];
 
 interface TaskRow {
@@ -58,6 +65,7 @@ interface TaskRow {
   sequence: number;
   active: number;
   invalid: string | null;
+  pending_verdict: string | null;
   watched_at: string;
   updated_at: string;
 }
@@ -71,28 +79,58 @@ const toTask = (row: TaskRow): TaskRecord => ({
   sequence: row.sequence,
   active: row.active === 1,
   invalid: row.invalid ? (JSON.parse(row.invalid) as TaskRecord['invalid']) : null,
+  pendingVerdict: row.pending_verdict ? (JSON.parse(row.pending_verdict) as PendingVerdict) : null,
   watchedAt: row.watched_at,
   updatedAt: row.updated_at,
 });
 
+/** How long a process waits for another's write lock before SQLITE_BUSY. */
+const BUSY_TIMEOUT_MS = 5000;
+
+const schemaVersion = (db: Database.Database) => db.pragma('user_version', { simple: true }) as number;
+
 export function migrate(db: Database.Database): number {
-  const current = db.pragma('user_version', { simple: true }) as number;
-  for (let v = current; v < MIGRATIONS.length; v++) {
-    db.transaction(() => {
+  if (schemaVersion(db) >= MIGRATIONS.length) return MIGRATIONS.length;
+  // Under the write lock, with the version read again inside: two processes opening a fresh file migrate it once.
+  db.transaction(() => {
+    for (let v = schemaVersion(db); v < MIGRATIONS.length; v++) {
       db.exec(MIGRATIONS[v]);
       db.pragma(`user_version = ${v + 1}`);
-    })();
-  }
+    }
+  }).exclusive();
   return MIGRATIONS.length;
+}
+
+/**
+ * Switches the file to WAL. Two processes opening a fresh file at once can get SQLITE_BUSY from this pragma without
+ * the busy handler ever running, so it is tried again (briefly blocking: it runs once, while opening) up to the timeout.
+ */
+function useWal(db: Database.Database): void {
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  for (let pause = 5; ; pause = Math.min(pause * 2, 100)) {
+    try {
+      if (db.pragma('journal_mode', { simple: true }) !== 'wal') db.pragma('journal_mode = WAL');
+      return;
+    } catch (error) {
+      if (!(error instanceof Database.SqliteError && error.code.startsWith('SQLITE_BUSY')) || Date.now() >= deadline) throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, pause);
+    }
+  }
 }
 
 export function createSqliteStore(path: string): StateStore {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path);
-  db.pragma('journal_mode = WAL');
+  const db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
+  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  useWal(db);
   db.pragma('synchronous = NORMAL');
-  db.pragma('busy_timeout = 5000');
   migrate(db);
+
+  /** `fn` (synchronous: better-sqlite3 refuses a promise) as a BEGIN IMMEDIATE transaction, for the async port. */
+  const write = <A extends unknown[], R>(fn: (...args: A) => R) => {
+    const tx = db.transaction(fn);
+    return async (...args: A): Promise<R> => tx.immediate(...args);
+  };
 
   /** `where` conditions joined to the range: rows after the cursor by `sort_key`, up to the limit. */
   const rangeOf = <T>(table: string, where: Array<[clause: string, value: unknown]>, range: RangeRequest): Array<{ key: string; record: T }> => {
@@ -106,6 +144,7 @@ export function createSqliteStore(path: string): StateStore {
     Object.entries(filter).flatMap(([column, value]): Array<[string, unknown]> => (value ? [[`${column} = ?`, value]] : []));
 
   const getTask = db.prepare(`SELECT * FROM tasks WHERE key = ?`);
+  const selectEvent = db.prepare(`SELECT body FROM events WHERE id = ?`);
   const insertEvent = db.prepare(`INSERT OR IGNORE INTO events (id, region_id, task_id, type, sort_key, recorded_at, body) VALUES (?, ?, ?, ?, ?, ?, ?)`);
   const insertDelivery = db.prepare(
     `INSERT OR IGNORE INTO deliveries (id, event_id, webhook_id, sort_key, region_id, task_id, sequence, status, next_attempt_at, updated_at, body)
@@ -141,25 +180,33 @@ export function createSqliteStore(path: string): StateStore {
     );
   };
 
-  const commit = db.transaction((c: Parameters<StorageBackend['tasks']['commit']>[0]): boolean => {
+  const commit = write((c: Parameters<StorageBackend['tasks']['commit']>[0]): boolean => {
     const moved = db
-      .prepare(`UPDATE tasks SET snapshot = ?, version = version + 1, sequence = ?, active = ?, invalid = ?, updated_at = ? WHERE key = ? AND version = ?`)
+      .prepare(
+        `UPDATE tasks SET snapshot = ?, version = version + 1, sequence = ?, active = ?, invalid = ?, pending_verdict = ?, updated_at = ? WHERE key = ? AND version = ?`,
+      )
       .run(
         JSON.stringify(c.snapshot),
         c.sequence,
         c.active ? 1 : 0,
         c.invalid ? JSON.stringify(c.invalid) : null,
+        c.pendingVerdict ? JSON.stringify(c.pendingVerdict) : null,
         c.updatedAt,
         taskKeyString(c.key),
         c.expectedVersion,
       );
     if (moved.changes !== 1) return false;
-    for (const s of c.events) insertEvent.run(s.event.id, s.regionId, s.taskId, s.event.type, eventSortKey(s), s.recordedAt, JSON.stringify(s));
+    for (const s of c.events) {
+      if (insertEvent.run(s.event.id, s.regionId, s.taskId, s.event.type, eventSortKey(s), s.recordedAt, JSON.stringify(s)).changes === 1) continue;
+      const existing = JSON.parse((selectEvent.get(s.event.id) as { body: string }).body) as StoredEvent;
+      // Thrown inside the transaction: it rolls back, and nothing of the commit is written.
+      if (!sameEvent(existing.event, s.event)) throw eventIdConflict(s);
+    }
     insertDeliveries(c.deliveries);
     return true;
   });
 
-  const replaceDelivery = db.transaction((current: { value: Delivery; revision: string }, next: Delivery, attempt?: DeliveryAttempt): boolean => {
+  const replaceDelivery = write((current: { value: Delivery; revision: string }, next: Delivery, attempt?: DeliveryAttempt): boolean => {
     if (attempt) insertAttempt(attempt);
     // The stored body is the revision: the change applies only if nobody rewrote it since it was read.
     const changed = db
@@ -178,35 +225,33 @@ export function createSqliteStore(path: string): StateStore {
         }
         return out;
       },
-      async insert(r) {
+      insert: write((r: TaskRecord) => {
         const inserted = db
           .prepare(
             `INSERT OR IGNORE INTO tasks (key, region_id, task_id, sources, snapshot, version, sequence, active, invalid, watched_at, updated_at) VALUES (?, ?, ?, ?, NULL, ?, ?, ?, NULL, ?, ?)`,
           )
           .run(taskKeyString(r), r.regionId, r.taskId, JSON.stringify(r.sources), r.version, r.sequence, r.active ? 1 : 0, r.watchedAt, r.updatedAt);
         return inserted.changes === 1;
-      },
-      async setSources(current, sources) {
-        return (
+      }),
+      setSources: write(
+        (current: TaskRecord, sources: WatchSource[]) =>
           db
             .prepare(`UPDATE tasks SET sources = ? WHERE key = ? AND sources = ?`)
-            .run(JSON.stringify(sources), taskKeyString(current), JSON.stringify(current.sources)).changes === 1
-        );
-      },
-      async delete(current) {
-        return (
+            .run(JSON.stringify(sources), taskKeyString(current), JSON.stringify(current.sources)).changes === 1,
+      ),
+      delete: write(
+        (current: TaskRecord) =>
           db
             .prepare(`DELETE FROM tasks WHERE key = ? AND version = ? AND sources = ?`)
-            .run(taskKeyString(current), current.version, JSON.stringify(current.sources)).changes === 1
-        );
-      },
+            .run(taskKeyString(current), current.version, JSON.stringify(current.sources)).changes === 1,
+      ),
       async range(range, activeOnly) {
         const rows = db
           .prepare(`SELECT * FROM tasks WHERE ${activeOnly ? 'active = 1 AND ' : ''}key > ? ORDER BY key LIMIT ?`)
           .all(range.after ?? '', range.limit) as TaskRow[];
         return rows.map((r) => ({ key: r.key, record: toTask(r) }));
       },
-      commit: async (c) => commit(c),
+      commit,
       completePendingCommits: async () => 0,
     },
 
@@ -216,9 +261,7 @@ export function createSqliteStore(path: string): StateStore {
     },
 
     deliveries: {
-      async insert(list) {
-        db.transaction(insertDeliveries)(list);
-      },
+      insert: write(insertDeliveries),
       async get(ids) {
         const select = db.prepare(`SELECT body FROM deliveries WHERE id = ?`);
         return new Map(
@@ -228,10 +271,8 @@ export function createSqliteStore(path: string): StateStore {
           }),
         );
       },
-      replace: async (current, next, attempt) => replaceDelivery(current, next, attempt),
-      async appendAttempt(attempt) {
-        insertAttempt(attempt);
-      },
+      replace: replaceDelivery,
+      appendAttempt: write((attempt: DeliveryAttempt) => void insertAttempt(attempt)),
       async due(now, limit) {
         const rows = db
           .prepare(`SELECT body FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`)
@@ -251,36 +292,45 @@ export function createSqliteStore(path: string): StateStore {
     webhooks: {
       async get(id) {
         const row = db.prepare(`SELECT body FROM webhooks WHERE id = ?`).get(id) as { body: string } | undefined;
-        return row ? (JSON.parse(row.body) as WebhookRecord) : null;
+        return row ? { value: JSON.parse(row.body) as WebhookRecord, revision: row.body } : null;
       },
-      async put(webhook: WebhookRecord) {
+      put: write((webhook: WebhookRecord) => {
         db.prepare(`INSERT OR REPLACE INTO webhooks (id, created_at, body) VALUES (?, ?, ?)`).run(webhook.id, webhook.createdAt, JSON.stringify(webhook));
-      },
+      }),
+      // The stored body is the revision, as for deliveries.
+      replace: write(
+        (current: { value: WebhookRecord; revision: string }, next: WebhookRecord) =>
+          db
+            .prepare(`UPDATE webhooks SET created_at = ?, body = ? WHERE id = ? AND body = ?`)
+            .run(next.createdAt, JSON.stringify({ ...next, id: current.value.id }), current.value.id, current.revision).changes === 1,
+      ),
       all: async () => (db.prepare(`SELECT body FROM webhooks`).all() as { body: string }[]).map((r) => JSON.parse(r.body) as WebhookRecord),
-      delete: async (id) => db.prepare(`DELETE FROM webhooks WHERE id = ?`).run(id).changes === 1,
+      delete: write((id: string) => db.prepare(`DELETE FROM webhooks WHERE id = ?`).run(id).changes === 1),
     },
 
     leases: {
-      insert: async (name, lease) =>
-        db.prepare(`INSERT OR IGNORE INTO leases (name, holder, expires_at) VALUES (?, ?, ?)`).run(name, lease.holder, lease.expiresAtMs).changes === 1,
-      replaceIf: async (name, lease, when) =>
-        db
-          .prepare(`UPDATE leases SET holder = ?, expires_at = ? WHERE name = ? AND (holder = ? OR expires_at <= ?)`)
-          .run(lease.holder, lease.expiresAtMs, name, when.heldBy, when.expiredBy).changes === 1,
-      async delete(name, holder) {
+      insert: write(
+        (name: string, lease: Lease) =>
+          db.prepare(`INSERT OR IGNORE INTO leases (name, holder, expires_at) VALUES (?, ?, ?)`).run(name, lease.holder, lease.expiresAtMs).changes === 1,
+      ),
+      replaceIf: write(
+        (name: string, lease: Lease, when: { heldBy: string; expiredBy: number }) =>
+          db
+            .prepare(`UPDATE leases SET holder = ?, expires_at = ? WHERE name = ? AND (holder = ? OR expires_at <= ?)`)
+            .run(lease.holder, lease.expiresAtMs, name, when.heldBy, when.expiredBy).changes === 1,
+      ),
+      delete: write((name: string, holder: string) => {
         db.prepare(`DELETE FROM leases WHERE name = ? AND holder = ?`).run(name, holder);
-      },
+      }),
     },
 
-    async purge(before) {
-      // The SQL form of ./retention.ts `purgeable`.
-      return db.transaction(() => ({
-        tasks: db.prepare(`DELETE FROM tasks WHERE active = 0 AND updated_at < ?`).run(before).changes,
-        events: db.prepare(`DELETE FROM events WHERE recorded_at < ?`).run(before).changes,
-        deliveries: db.prepare(`DELETE FROM deliveries WHERE status != 'pending' AND updated_at < ?`).run(before).changes,
-        attempts: db.prepare(`DELETE FROM attempts WHERE at < ?`).run(before).changes,
-      }))();
-    },
+    // The SQL form of ./retention.ts `purgeable`.
+    purge: write((before: string) => ({
+      tasks: db.prepare(`DELETE FROM tasks WHERE active = 0 AND updated_at < ?`).run(before).changes,
+      events: db.prepare(`DELETE FROM events WHERE recorded_at < ?`).run(before).changes,
+      deliveries: db.prepare(`DELETE FROM deliveries WHERE status != 'pending' AND updated_at < ?`).run(before).changes,
+      attempts: db.prepare(`DELETE FROM attempts WHERE at < ?`).run(before).changes,
+    })),
 
     async close() {
       if (db.open) db.close();

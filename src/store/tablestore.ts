@@ -14,8 +14,9 @@
  *   webhooks         [id]               the webhook (JSON)
  *   leases           [name]             holder, expires_at
  *
- * `taskhook tables init` creates them (createTables; safe to run again).
+ * `taskhook tables init` creates them and waits until each new one takes rows (createTables; safe to run again).
  */
+import { randomUUID } from 'node:crypto';
 import type { EventRows, StorageBackend } from './backend.js';
 import { createStateStore } from './layer.js';
 import type { StateStore, StoredEvent, WebhookRecord } from './port.js';
@@ -32,16 +33,17 @@ import {
   INF_MIN,
   str,
   Db,
+  type CallState,
   type Row,
   type TablestoreOptions,
 } from './tablestore/client.js';
 import { deliveryRows } from './tablestore/deliveries.js';
 import { purge } from './tablestore/purge.js';
 import { rowsById, scopeRange } from './tablestore/rows.js';
-import { createTables, tablesOf, type CreateTablesResult } from './tablestore/schema.js';
+import { createTables, tablesOf, type CreateTablesOptions, type CreateTablesResult, type TableReadiness } from './tablestore/schema.js';
 import { taskRows } from './tablestore/tasks.js';
 
-export { createTables, type CreateTablesResult, type TablestoreOptions };
+export { createTables, type CreateTablesOptions, type CreateTablesResult, type TableReadiness, type TablestoreOptions };
 
 export function createTablestoreStore(options: TablestoreOptions): StateStore {
   const db = new Db(options);
@@ -69,11 +71,23 @@ export function createTablestoreStore(options: TablestoreOptions): StateStore {
 
     webhooks: {
       async put(webhook) {
-        await db.putRow(t.webhooks, [webhook.id], { body: JSON.stringify(webhook), created_at: webhook.createdAt }, ignore());
+        await db.putRow(t.webhooks, [webhook.id], { body: JSON.stringify(webhook), created_at: webhook.createdAt, rev: randomUUID() }, ignore());
       },
       async get(id) {
         const row = await db.getRow(t.webhooks, [id]);
-        return row ? (JSON.parse(str(row.attrs.body)!) as WebhookRecord) : null;
+        // A row written before revisions existed has none: '' matches it through passIfMissing below.
+        return row ? { value: JSON.parse(str(row.attrs.body)!) as WebhookRecord, revision: str(row.attrs.rev) ?? '' } : null;
+      },
+      async replace(current, next) {
+        const id = current.value.id;
+        // A fresh random rev per write, so a record changed and changed back still fails the comparison.
+        const rev = randomUUID();
+        const state: CallState = { maybeApplied: false };
+        const put = { body: JSON.stringify({ ...next, id }), created_at: next.createdAt, rev };
+        const unchanged = mustExist(equals('rev', current.revision, current.revision === ''));
+        if (await applied(db.updateRow(t.webhooks, [id], { put }, unchanged, state))) return true;
+        // A retry after a lost answer fails on its own write: the rev says whose write the row holds.
+        return state.maybeApplied && str((await db.getRow(t.webhooks, [id], ['rev']))?.attrs.rev) === rev;
       },
       async all() {
         const all: WebhookRecord[] = [];

@@ -12,7 +12,12 @@ export const COMPLETION_EVENT_TYPES = [
 export const OPT_IN_EVENT_TYPES = ['ecs.task.started', 'ecs.task.progress', 'ecs.task.status_changed'] as const;
 export const TASK_EVENT_TYPES = [...COMPLETION_EVENT_TYPES, ...OPT_IN_EVENT_TYPES] as const;
 export type TaskEventType = (typeof TASK_EVENT_TYPES)[number];
-export type EventType = TaskEventType | 'webhook.test';
+/** About taskhook's own webhooks (src/webhooks/operational.ts); sent only to webhooks that name them. */
+export const OPERATIONAL_EVENT_TYPES = ['webhook.disabled', 'webhook.recovered', 'delivery.exhausted'] as const;
+export type OperationalEventType = (typeof OPERATIONAL_EVENT_TYPES)[number];
+/** What a webhook may subscribe to and the event log may be listed by. */
+export const SUBSCRIBABLE_EVENT_TYPES = [...TASK_EVENT_TYPES, ...OPERATIONAL_EVENT_TYPES] as const;
+export type EventType = TaskEventType | OperationalEventType | 'webhook.test';
 
 export interface TaskEventData {
   task: TaskSnapshot;
@@ -51,26 +56,26 @@ export interface TransitionInput {
 }
 
 export function eventsForTransition({ previous, next, sequence, progressStep = 10, accountId = '' }: TransitionInput): TaskEvent[] {
-  const found: { type: TaskEventType; discriminator: string; time: string }[] = [];
+  const found: { type: TaskEventType; time: string }[] = [];
   const statusChanged = previous?.status !== next.status;
 
-  if (statusChanged) found.push({ type: 'ecs.task.status_changed', discriminator: next.status, time: next.observedAt });
+  if (statusChanged) found.push({ type: 'ecs.task.status_changed', time: next.observedAt });
   if (next.outcome === 'running' && (!previous || previous.outcome === 'pending' || previous.outcome === 'unknown')) {
-    found.push({ type: 'ecs.task.started', discriminator: 'started', time: next.observedAt });
+    found.push({ type: 'ecs.task.started', time: next.observedAt });
   }
   if (!next.terminal && next.progress !== null) {
     const step = Math.floor(next.progress / progressStep) * progressStep;
     const before = previous?.progress == null ? 0 : Math.floor(previous.progress / progressStep) * progressStep;
-    if (step > before) found.push({ type: 'ecs.task.progress', discriminator: `progress-${step}`, time: next.observedAt });
+    if (step > before) found.push({ type: 'ecs.task.progress', time: next.observedAt });
   }
   const completion = COMPLETION_TYPE[next.outcome];
   if (next.terminal && completion && !previous?.terminal) {
-    found.push({ type: completion, discriminator: `${next.status}-${next.finishedAt ?? ''}`, time: next.finishedAt ?? next.observedAt });
+    found.push({ type: completion, time: next.finishedAt ?? next.observedAt });
   }
 
   return found.map((f, i) => ({
     specversion: '1.0',
-    id: eventId(next.regionId, next.id, f.type, f.discriminator),
+    id: eventId(next.regionId, next.id, sequence + i + 1),
     type: f.type,
     source: taskSource(next.regionId, next.id, accountId),
     subject: next.id,
@@ -84,8 +89,14 @@ export function taskSource(regionId: string, taskId: string, accountId = ''): st
   return `acs:ecs:${regionId}:${accountId}:task/${taskId}`;
 }
 
-/** Same (region, task, type, status/finishedAt or progress step) → same id, in every run. */
-export function eventId(regionId: string, taskId: string, type: string, discriminator: string): string {
-  const digest = createHash('sha256').update([regionId, taskId, type, discriminator].join('\u0000')).digest('hex');
+/**
+ * The event of a task at one sequence number. The versioned commit makes a sequence mean one event only, so a rerun
+ * of the same transition yields the same id, and a task that revisits a status (Processing → Paused → Processing)
+ * gets new ids for the new events; two different events can never share one.
+ */
+export function eventId(regionId: string, taskId: string, sequence: number): string {
+  const digest = createHash('sha256')
+    .update([regionId, taskId, String(sequence)].join('\u0000'))
+    .digest('hex');
   return `evt_${digest.slice(0, 26)}`;
 }

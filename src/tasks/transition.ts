@@ -12,11 +12,50 @@ export interface TaskRef {
 }
 
 /**
+ * The actions whose tasks DescribeTaskAttribute documents. For the others (RedeployInstance, ArchiveSnapshot) what it
+ * answers is undocumented, so DescribeTasks alone decides.
+ */
+const ATTRIBUTE_ACTIONS = new Set(['ImportImage', 'ExportImage', 'ModifyDiskSpec']);
+
+/** An action not known yet (a task never listed) may be asked about; its answer is weighed like any other. */
+export const attributeCovers = (action: string | null | undefined): boolean => !action || ATTRIBUTE_ACTIONS.has(action);
+
+/** An answer that would end a task or retire it, waiting for a second one to agree. */
+export interface PendingVerdict {
+  code: string;
+  firstSeenAt: string;
+  requestId: string | null;
+}
+
+/** Codes of the evidence a verdict rests on. */
+export const VERDICT = {
+  notFound: 'InvalidTaskId.NotFound',
+  missingFromList: 'MissingFromDescribeTasks',
+  invalidRegion: 'InvalidRegionId.NotFound',
+} as const;
+
+/**
+ * One answer is never a verdict: it stands when an earlier answer with the same code is at least `confirmMs` old.
+ * Until then the first sighting is kept, so the clock runs from it.
+ */
+export function weighVerdict(
+  pending: PendingVerdict | null,
+  code: string,
+  requestId: string | null,
+  observedAt: string,
+  confirmMs: number,
+): { confirmed: boolean; pending: PendingVerdict } {
+  if (pending?.code !== code) return { confirmed: false, pending: { code, firstSeenAt: observedAt, requestId } };
+  return { confirmed: Date.parse(observedAt) - Date.parse(pending.firstSeenAt) >= confirmMs, pending };
+}
+
+/**
  * DescribeTasks carries no progress, counts or error details, so the attribute is asked for when those matter:
  * the task is missing from the list (to confirm it is gone), it has just become terminal (counts and errors go
  * into the completion event), or it is running and a webhook wants its progress.
  */
 export function needsDetail(previous: TaskSnapshot | null, listed: TaskSnapshot | undefined, progressWanted: boolean): boolean {
+  if (!attributeCovers(listed?.action ?? previous?.action)) return false;
   if (!listed) return true;
   if (listed.terminal) return !previous?.terminal;
   return listed.outcome === 'running' && progressWanted;

@@ -8,6 +8,7 @@ import type { Delivery, DeliveryAttempt, DeliveryUpdate, StateStore, WebhookReco
 import { sleep as realSleep } from '../retry.js';
 import { WebhookSendError, type WebhookClient } from './http-client.js';
 import { DISABLE_AFTER_MS, nextRetryDelay } from './schedule.js';
+import { OPERATIONAL_REGION, exhaustedEvent, healthEvents, publishOperational, type Health, type OperationalEvent } from './operational.js';
 import { signedHeaders } from './signing.js';
 
 export interface DeliverySummary {
@@ -35,6 +36,8 @@ export interface DeliverOptions {
 /** An attempt needs at least this long before the deadline to be worth starting. */
 const MIN_ATTEMPT_MS = 1_000;
 const MAX_PASSES = 4;
+/** A claimed delivery waits this long past its attempt's timeout before another run may try it. */
+const CLAIM_SLACK_MS = 5_000;
 
 export async function deliverDue(deps: DeliveryDeps, options: DeliverOptions): Promise<DeliverySummary> {
   const summary: DeliverySummary = { succeeded: 0, failed: 0, dead: 0 };
@@ -109,6 +112,9 @@ async function deliverOne(
   const timeoutMs = Math.min(options.attemptTimeoutMs ?? 30_000, options.deadlineMs - deps.now());
   if (timeoutMs < MIN_ATTEMPT_MS) return false;
 
+  // Claimed before the POST: a racing or restarted run that read the same due row skips it instead of sending twice.
+  const claimedUntil = new Date(deps.now() + timeoutMs + CLAIM_SLACK_MS).toISOString();
+  if (!delivery.nextAttemptAt || !(await store.claimDelivery(delivery.id, delivery.nextAttemptAt, claimedUntil))) return false;
   const result = await attemptSend(deps, webhook, stored.event.id, JSON.stringify(stored.event), timeoutMs);
   const attempt: DeliveryAttempt = {
     deliveryId: delivery.id,
@@ -127,6 +133,10 @@ async function deliverOne(
   }
   await store.recordAttempt(attempt, update);
   await trackHealth(deps, webhook, result.attempt.success, result.attempt.status);
+  // Died after its last retry (not a 410, which disables instead); an operational delivery's death is not announced again.
+  if (update.status === 'dead' && result.attempt.status !== 410 && delivery.regionId !== OPERATIONAL_REGION) {
+    await publish(deps, exhaustedEvent(webhook, delivery, attempt.error, nowIso()));
+  }
   if (update.status === 'succeeded') summary.succeeded++;
   else if (update.status === 'dead') summary.dead++;
   else summary.failed++;
@@ -188,18 +198,32 @@ function describeStatus(status: number): string {
 /** 410 disables at once; five days of failures without a success disable too. A success clears the record. */
 async function trackHealth(deps: DeliveryDeps, webhook: WebhookRecord, success: boolean, status: number | null) {
   const nowIso = new Date(deps.now()).toISOString();
-  if (success) {
-    if (webhook.failingSince === null) return;
-    webhook.failingSince = null;
-  } else if (status === 410) {
-    Object.assign(webhook, { enabled: false, disabledReason: `the endpoint answered 410 Gone at ${nowIso}` });
-  } else {
-    webhook.failingSince ??= nowIso;
-    if (deps.now() - Date.parse(webhook.failingSince) >= DISABLE_AFTER_MS) {
-      Object.assign(webhook, { enabled: false, disabledReason: `every delivery failed since ${webhook.failingSince}` });
+  // Healthy as far as this run knows: nothing to write, and no store read for it.
+  if (success && webhook.failingSince === null) return;
+  const before: Health = { enabled: webhook.enabled, failingSince: webhook.failingSince, disabledReason: webhook.disabledReason };
+  // Changes the record as stored at write time, so a concurrent PATCH or another run's update is not overwritten.
+  const stored = await deps.store.updateWebhook(webhook.id, (current) => {
+    if (success) {
+      if (current.failingSince === null) return null;
+      current.failingSince = null;
+    } else if (status === 410) {
+      Object.assign(current, { enabled: false, disabledReason: `the endpoint answered 410 Gone at ${nowIso}` });
+    } else {
+      current.failingSince ??= nowIso;
+      if (deps.now() - Date.parse(current.failingSince) >= DISABLE_AFTER_MS) {
+        Object.assign(current, { enabled: false, disabledReason: `every delivery failed since ${current.failingSince}` });
+      }
     }
-  }
-  webhook.updatedAt = nowIso;
-  await deps.store.putWebhook(webhook);
-  if (!webhook.enabled) deps.logger.warn('webhook disabled', { webhookId: webhook.id, reason: webhook.disabledReason });
+    current.updatedAt = nowIso;
+    return current;
+  });
+  // The run's cached copy follows the store, so its next deliveries see a disabled webhook.
+  if (stored) Object.assign(webhook, stored);
+  for (const event of healthEvents(webhook.id, before, webhook, nowIso)) await publish(deps, event); // each logs one warn line
+}
+
+/** Operational events go out through the same signed, SSRF-safe attempt as every delivery. */
+function publish(deps: DeliveryDeps, event: OperationalEvent): Promise<void> {
+  const send = async (w: WebhookRecord, eventId: string, body: string) => (await attemptSend(deps, w, eventId, body, 10_000)).attempt;
+  return publishOperational({ store: deps.store, logger: deps.logger, now: deps.now, send }, event);
 }

@@ -8,7 +8,15 @@
 import { isIP, type LookupFunction } from 'node:net';
 import { Agent, buildConnector } from 'undici';
 import { WebhookSendError, type WebhookSendErrorCode } from '../errors.js';
-import { checkResolvedAddresses, defaultResolver, parseWebhookUrl, type AddressPolicy, type Resolver, type UrlProblemCode } from '../net/address-policy.js';
+import {
+  addressesWithoutDns,
+  checkResolvedAddresses,
+  defaultResolver,
+  parseWebhookUrl,
+  type AddressPolicy,
+  type Resolver,
+  type UrlProblemCode,
+} from '../net/address-policy.js';
 
 export interface WebhookRequest {
   url: string;
@@ -54,7 +62,7 @@ export function createWebhookClient(opts: WebhookClientOptions): WebhookClient {
   async function checkedAddresses(hostname: string, protocol: string): Promise<string[]> {
     let addresses: string[];
     try {
-      addresses = await resolve(hostname);
+      addresses = addressesWithoutDns(hostname) ?? (await resolve(hostname));
     } catch {
       addresses = []; // fail closed: reported as unresolvable below
     }

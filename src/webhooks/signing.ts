@@ -1,33 +1,27 @@
-/** Standard Webhooks signing: `webhook-id`, `webhook-timestamp`, `webhook-signature` (one `v1,` entry per live secret). */
-import { randomBytes } from 'node:crypto';
-import { Webhook } from 'standardwebhooks';
+/** Standard Webhooks signing: `webhook-id`, `webhook-timestamp`, `webhook-signature` (one entry per live secret, space-separated). */
 import { version } from '../../package.json';
-import type { WebhookSecrets } from '../store/port.js';
+import { liveSecrets, newSecret, signatureWith, type StoredSecrets } from './secrets.js';
 
 export const USER_AGENT = `taskhook/${version}`;
 
+export { liveSecrets };
+
 /** `whsec_` + base64 of 32 random bytes: the form every Standard Webhooks library accepts. */
 export function newWebhookSecret(): string {
-  return 'whsec_' + randomBytes(32).toString('base64');
+  return newSecret('hmac');
 }
 
-/** The secrets to sign with at `now`: the current one, and the previous one until its overlap ends. */
-export function liveSecrets(secrets: WebhookSecrets, now: number): string[] {
-  const live = [secrets.current];
-  if (secrets.previous && Date.parse(secrets.previous.expiresAt) > now) live.push(secrets.previous.secret);
-  return live;
-}
-
-export function signedHeaders(eventId: string, body: string, secrets: WebhookSecrets, now: number): Record<string, string> {
-  const timestamp = new Date(now);
+/** Signed with the current secret and every previous one still inside its overlap (`v1,` HMAC or `v1a,` Ed25519). */
+export function signedHeaders(eventId: string, body: string, secrets: StoredSecrets, now: number): Record<string, string> {
+  const timestamp = Math.floor(now / 1000);
   const signature = liveSecrets(secrets, now)
-    .map((secret) => new Webhook(secret).sign(eventId, timestamp, body))
+    .map((secret) => signatureWith(secret, eventId, timestamp, body))
     .join(' ');
   return {
     'content-type': 'application/cloudevents+json; charset=utf-8',
     'user-agent': USER_AGENT,
     'webhook-id': eventId,
-    'webhook-timestamp': String(Math.floor(now / 1000)),
+    'webhook-timestamp': String(timestamp),
     'webhook-signature': signature,
   };
 }

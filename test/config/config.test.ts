@@ -23,6 +23,8 @@ describe('loadConfig', () => {
       TASKHOOK_POLL_INTERVAL: '30',
       TASKHOOK_POLL_BUDGET: '120',
       TASKHOOK_RETENTION_DAYS: '7',
+      TASKHOOK_CONFIRM_SECONDS: '300',
+      TASKHOOK_LEASE_SECONDS: '20',
       TASKHOOK_LOG_LEVEL: 'debug',
     });
     expect(config).toMatchObject({
@@ -44,6 +46,8 @@ describe('loadConfig', () => {
       pollIntervalSeconds: 30,
       pollBudgetSeconds: 120,
       retentionDays: 7,
+      confirmSeconds: 300,
+      leaseSeconds: 20,
       logLevel: 'debug',
     });
   });

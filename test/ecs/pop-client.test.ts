@@ -105,7 +105,7 @@ describe('pop-core ECS adapter against the simulator', () => {
     sim = await startSimulator([finishedExport('t-pophtml0000002', T0)]);
     sim.injectFault({ kind: 'html503', times: Infinity });
     const error = await failure(client({ retry: { maxAttempts: 2, baseDelayMs: 1 } }).describeTaskAttribute('cn-hangzhou', 't-pophtml0000002'));
-    expect(error).toMatchObject({ code: 'InvalidResponse', retryable: true });
+    expect(error).toMatchObject({ code: 'MalformedAnswer', retryable: true });
     expectNoSecrets(error);
   });
 

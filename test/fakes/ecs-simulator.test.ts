@@ -750,8 +750,68 @@ describe('loadScenario', () => {
     ],
     [{ tasks: [valid, valid] }, 'tasks[1].taskId t-bp1scenario00000001 is already used in cn-hangzhou'],
     [[], 'scenario must be an object with a "tasks" array'],
+    [
+      {
+        tasks: [
+          {
+            ...valid,
+            timeline: [
+              { afterMs: 0, status: 'Waiting' },
+              { afterMs: 10, status: 'Finshed' },
+            ],
+          },
+        ],
+      },
+      'tasks[0].timeline[1].status "Finshed" is not an ECS task status (expected one of: Waiting, Processing, Paused, Finished, Failed, Deleted)',
+    ],
+    [
+      { tasks: [{ ...valid, timeline: [{ afterMs: 0, status: 'Archiving', unknownStatus: 'yes' }] }] },
+      'tasks[0].timeline[0].unknownStatus must be true or false',
+    ],
   ])('rejects a bad scenario naming the bad field (%#)', (json, message) => {
     expect(() => loadScenario(json, T0)).toThrow(message);
+  });
+
+  it('accepts a status outside the ECS set only when the step is marked unknownStatus, and plays revisited statuses', async () => {
+    const [archiving, paused] = loadScenario(
+      {
+        tasks: [
+          {
+            ...valid,
+            timeline: [
+              { afterMs: 0, status: 'Processing' },
+              { afterMs: MIN, status: 'Archiving', unknownStatus: true },
+            ],
+          },
+          {
+            ...valid,
+            taskId: 't-bp1scenario00000002',
+            timeline: [
+              { afterMs: 0, status: 'Processing', progress: 20 },
+              { afterMs: MIN, status: 'Paused' },
+              { afterMs: 2 * MIN, status: 'Processing', progress: 60 },
+              { afterMs: 3 * MIN, status: 'Finished' },
+            ],
+          },
+        ],
+      },
+      T0,
+    );
+    expect(archiving.timeline[1]).toEqual({ afterMs: MIN, status: 'Archiving' });
+    await startSimulator([archiving, paused]);
+    const statuses: string[][] = [];
+    for (const at of [0, 1, 2, 3].map((m) => T0 + m * MIN + 1_000)) {
+      now = at;
+      const seen = [];
+      for (const t of [archiving, paused]) seen.push((await call('DescribeTaskAttribute', { RegionId: 'cn-hangzhou', TaskId: t.taskId })).TaskStatus);
+      statuses.push(seen);
+    }
+    expect(statuses).toEqual([
+      ['Processing', 'Processing'],
+      ['Archiving', 'Paused'],
+      ['Archiving', 'Processing'],
+      ['Archiving', 'Finished'],
+    ]);
   });
 });
 

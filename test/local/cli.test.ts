@@ -301,6 +301,18 @@ describe('taskhook CLI (run as a process)', () => {
         const toSign = `${req.method}\n${h['content-md5'] ?? ''}\n${h['content-type'] ?? ''}\n${h.date}\n${fcHeaders}${req.url}`;
         const expected = `FC ${KEYS.accessKeyId}:${createHmac('sha256', KEYS.accessKeySecret).update(toSign).digest('base64')}`;
         seen.push({ path: req.url ?? '', type: h['x-fc-invocation-type'], authorization: h.authorization, signatureOk: h.authorization === expected });
+        // A function that throws: FC still answers 200, with the error type in a header and the error JSON as the body.
+        if (req.url?.includes('/functions/taskhook-broken/')) {
+          res.writeHead(200, { 'content-type': 'application/json', 'x-fc-request-id': 'fc-req-2', 'x-fc-error-type': 'UnhandledInvocationError' });
+          res.end(
+            JSON.stringify({
+              errorMessage: `ECS call failed\n  AccessKeyId=${KEYS.accessKeyId}&Signature=abc`,
+              errorType: 'EcsError',
+              stackTrace: ['EcsError: ECS call failed', '    at poll (/code/index.js:1:1)'],
+            }),
+          );
+          return;
+        }
         // An async invocation is accepted with 202 and no body.
         res.writeHead(h['x-fc-invocation-type'] === 'Async' ? 202 : 200, {
           ...(h['x-fc-invocation-type'] === 'Async' ? {} : { 'content-type': 'application/json' }),
@@ -318,9 +330,20 @@ describe('taskhook CLI (run as a process)', () => {
       expect(JSON.parse(sync.stdout)).toEqual({ leased: true, body: 'taskhook-invoke' });
       const queued = await taskhook(['invoke', '--region', 'cn-hangzhou', '--account-id', '1234567890', '--endpoint', endpoint, '--async'], env);
       expect(queued.stdout).toContain('queued: request id fc-req-1');
+      const broken = await taskhook(
+        ['invoke', '--function', 'taskhook-broken', '--region', 'cn-hangzhou', '--account-id', '1234567890', '--endpoint', endpoint],
+        env,
+      );
+      expect(broken.code).toBe(1);
+      expect(broken.stdout).toBe('');
+      expect(broken.stderr.trim().split('\n')).toHaveLength(1);
+      expect(broken.stderr).toContain('UnhandledInvocationError: ECS call failed');
+      expect(broken.stderr).not.toContain(KEYS.accessKeyId);
+      expect(broken.stderr).not.toContain('stackTrace');
       expect(seen.map((s) => [s.path, s.type, s.signatureOk])).toEqual([
         ['/2023-03-30/functions/taskhook-poller/invocations', 'Sync', true],
         ['/2023-03-30/functions/taskhook-poller/invocations', 'Async', true],
+        ['/2023-03-30/functions/taskhook-broken/invocations', 'Sync', true],
       ]);
     } finally {
       fc.close();

@@ -53,6 +53,7 @@ function deps(): PollDeps {
       discover: [],
       webhooks: [],
       retentionDays: 30,
+      confirmSeconds: 120,
     },
     logger: silentLogger,
     now: () => now,

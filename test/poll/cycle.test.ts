@@ -35,7 +35,7 @@ function deps(store: StateStore, config: Partial<PollDeps['config']> = {}): Poll
         retry: { baseDelayMs: 5, maxDelayMs: 20, budgetMs: 2_000 },
       }),
     store,
-    config: { tasks: [], discover: [], ...config, webhooks: [], retentionDays: 30 },
+    config: { tasks: [], discover: [], ...config, webhooks: [], retentionDays: 30, confirmSeconds: config.confirmSeconds ?? 120 },
     logger: silentLogger,
     now: clock,
   };
@@ -254,6 +254,8 @@ describe('pollOnce', () => {
     await pollOnce(d, budget);
     sim.removeTask('cn-hangzhou', 't-pollgone000001');
     await pollOnce(d, budget);
+    now += 121_000; // a second answer, TASKHOOK_CONFIRM_SECONDS later, confirms the first
+    await pollOnce(d, budget);
     await pollOnce(d, budget);
     const notFound = (await allEvents(store)).filter((e) => e.type === 'ecs.task.not_found');
     expect(notFound).toHaveLength(1);
@@ -264,10 +266,13 @@ describe('pollOnce', () => {
     sim = await startSimulator([], clock);
     const store = createMemoryStore();
     const d = deps(store, { tasks: [{ regionId: 'xx-nowhere-1', taskId: 't-pollbadregion1' }] });
+    expect((await pollOnce(d, budget)).tasks).toMatchObject({ invalid: 0, unconfirmed: 1 });
+    now += 121_000;
     const summary = await pollOnce(d, budget);
     expect(summary.tasks.invalid).toBe(1);
     const [task] = (await store.listTasks({ limit: 10 })).items;
-    expect(task).toMatchObject({ active: false, invalid: { code: 'InvalidRegionId.NotFound' } });
+    // Still watched, so an hourly re-check can bring it back if ECS was wrong.
+    expect(task).toMatchObject({ active: true, invalid: { code: 'InvalidRegionId.NotFound' } });
     sim.resetCounters();
     await pollOnce(d, budget);
     expect(sim.calls()).toEqual({});

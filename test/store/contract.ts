@@ -1,7 +1,7 @@
 /** The one StateStore contract: every adapter runs this suite unchanged. */
 import { webhookRecord } from '../../src/fakes/records.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { VersionConflictError } from '../../src/errors.js';
+import { StoreError, VersionConflictError } from '../../src/errors.js';
 import type { Delivery, DeliveryQueue, NewDelivery, StateStore, TaskKey, TransitionCommit, WebhookRecord } from '../../src/store/port.js';
 import { eventsForTransition } from '../../src/tasks/events.js';
 import type { TaskSnapshot } from '../../src/tasks/snapshot.js';
@@ -72,7 +72,15 @@ export async function deliveryOf(store: DeliveryQueue, eventId: string, id: stri
   return (await store.listDeliveries({ eventId, limit: 100 })).items.find((d) => d.id === id) ?? null;
 }
 
-export function defineStoreContract(name: string, open: () => Promise<StoreHarness>, options: { faults: boolean } = { faults: false }) {
+export interface ContractOptions {
+  /** The adapter has a wire to break (injectTransientFault). */
+  faults?: boolean;
+  /** A commit is all-or-nothing (memory, SQLite); else its snapshot lands first and an outbox writes the rest (Tablestore). */
+  atomicCommits?: boolean;
+}
+
+export function defineStoreContract(name: string, open: () => Promise<StoreHarness>, options: ContractOptions = {}) {
+  const { faults = false, atomicCommits = true } = options;
   describe(`StateStore contract: ${name}`, () => {
     let h: StoreHarness;
     let store: StateStore;
@@ -89,7 +97,7 @@ export function defineStoreContract(name: string, open: () => Promise<StoreHarne
 
     it('watches a task once, however often it is watched, and remembers every source', async () => {
       const first = await store.watchTask(key, 'api', T0);
-      expect(first).toMatchObject({ ...key, sources: ['api'], snapshot: null, version: 0, sequence: 0, active: true, invalid: null });
+      expect(first).toMatchObject({ ...key, sources: ['api'], snapshot: null, version: 0, sequence: 0, active: true, invalid: null, pendingVerdict: null });
       await store.watchTask(key, 'api', T0);
       await store.watchTask(key, 'config', T0);
       const page = await store.listTasks({ limit: 10 });
@@ -190,6 +198,74 @@ export function defineStoreContract(name: string, open: () => Promise<StoreHarne
       expect((await store.listDeliveries({ webhookId: 'wh_a', limit: 10 })).items).toHaveLength(commit.events.length);
     });
 
+    it('stores a pending verdict with the commit that passes it, and the next commit without one clears it', async () => {
+      await store.watchTask(key, 'api', T0);
+      expect((await store.getTasks([key])).get('cn-hangzhou/t-contract0001')?.pendingVerdict).toBeNull();
+      const running = snapshot(key, 'Processing');
+      const verdict = { code: 'InvalidTaskId.NotFound', firstSeenAt: at(2), requestId: 'REQ-404' };
+      await store.commitTransition({ ...transition(key, 0, null, running, 0), pendingVerdict: verdict });
+      expect((await store.getTasks([key])).get('cn-hangzhou/t-contract0001')).toMatchObject({ version: 1, pendingVerdict: verdict });
+      expect((await store.listActiveTasks({ limit: 10 })).items[0].pendingVerdict).toEqual(verdict);
+      expect((await store.listTasks({ limit: 10 })).items[0].pendingVerdict).toEqual(verdict);
+      const again = { ...verdict, requestId: null };
+      await store.commitTransition({ ...transition(key, 1, running, running, 2), pendingVerdict: again });
+      expect((await store.getTasks([key])).get('cn-hangzhou/t-contract0001')?.pendingVerdict).toEqual(again);
+
+      await store.commitTransition(transition(key, 2, running, { ...running, progress: 50 }, 2));
+      expect((await store.getTasks([key])).get('cn-hangzhou/t-contract0001')).toMatchObject({ version: 3, pendingVerdict: null });
+    });
+
+    it('fails a commit whose event id is stored with a different body, and writes none of its events or deliveries', async () => {
+      await store.watchTask(key, 'api', T0);
+      const running = snapshot(key, 'Processing');
+      const first = transition(key, 0, null, running, 0, ['wh_a']);
+      await store.commitTransition(first);
+      const original = first.events[0];
+      const finished = snapshot(key, 'Finished', { observedAt: at(7) });
+      const next = transition(key, 1, running, finished, 2, ['wh_a']);
+      // The first of its events reuses a stored id with another body; the rest are new.
+      const impostor = { ...next.events[0], id: original.id };
+      const clash = {
+        ...next,
+        events: [impostor, ...next.events.slice(1)],
+        deliveries: [{ ...next.deliveries[0], id: `dlv_${original.id}_wh_new`, eventId: original.id, webhookId: 'wh_new' }, ...next.deliveries.slice(1)],
+      };
+
+      const error = await store.commitTransition(clash).then(
+        () => expect.fail('expected the commit to fail'),
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(StoreError);
+      expect(error).toMatchObject({ code: 'EventIdConflict', retryable: false });
+      expect((error as Error).message).toContain(original.id);
+      expect((error as Error).message).toContain('cn-hangzhou/t-contract0001');
+      expect((await store.getEvent(original.id))?.event).toEqual(original);
+      expect((await store.listEvents({ ...key, limit: 10 })).items.map((e) => e.event.id)).toEqual(first.events.map((e) => e.id).reverse());
+      expect((await store.listDeliveries({ webhookId: 'wh_new', limit: 10 })).items).toEqual([]);
+      expect((await store.listDeliveries({ webhookId: 'wh_a', limit: 10 })).items).toHaveLength(first.events.length);
+      const record = (await store.getTasks([key])).get('cn-hangzhou/t-contract0001')!;
+      if (atomicCommits) {
+        expect(record).toMatchObject({ version: 1, snapshot: running });
+        for (const e of next.events.slice(1)) expect(await store.getEvent(e.id)).toBeNull();
+      } else {
+        // The snapshot was committed before its events were written; the outbox keeps them, and keeps failing loudly.
+        expect(record).toMatchObject({ version: 2, snapshot: finished });
+        await expect(store.completePendingCommits()).rejects.toMatchObject({ code: 'EventIdConflict' });
+        await expect(store.commitTransition(transition(key, 2, finished, finished, 4))).rejects.toMatchObject({ code: 'EventIdConflict' });
+      }
+    });
+
+    it('accepts a commit whose event id is stored with the same body, as a no-op for that event', async () => {
+      await store.watchTask(key, 'api', T0);
+      const running = snapshot(key, 'Processing');
+      const first = transition(key, 0, null, running, 0);
+      await store.commitTransition(first);
+      const next = transition(key, 1, running, snapshot(key, 'Finished', { observedAt: at(7) }), 2);
+      await store.commitTransition({ ...next, events: [structuredClone(first.events[0]), ...next.events] });
+      expect((await store.getEvent(first.events[0].id))?.event).toEqual(first.events[0]);
+      expect((await store.listEvents({ ...key, limit: 10 })).items).toHaveLength(first.events.length + next.events.length);
+    });
+
     it('lists due deliveries oldest first, and never the finished ones', async () => {
       const base: Omit<NewDelivery, 'id' | 'dueAt'> = {
         eventId: 'evt_1',
@@ -258,6 +334,27 @@ export function defineStoreContract(name: string, open: () => Promise<StoreHarne
       expect(await store.firstPendingDelivery('wh_c', task)).toBeNull();
     });
 
+    it('lets exactly one of two racing claims take a delivery, and moves it out of the due list until the claim ends', async () => {
+      const base = { eventId: 'evt_c', webhookId: 'wh_a', regionId: 'cn-hangzhou', taskId: 't-claim0001', sequence: 1, createdAt: T0 };
+      await store.enqueueDeliveries([
+        { ...base, id: 'dlv_claim', dueAt: at(1) },
+        { ...base, id: 'dlv_done', sequence: 2, dueAt: at(1) },
+      ]);
+      const claims = await Promise.all([store.claimDelivery('dlv_claim', at(1), at(3)), store.claimDelivery('dlv_claim', at(1), at(4))]);
+      expect(claims.filter(Boolean)).toHaveLength(1);
+      const claimed = await deliveryOf(store, 'evt_c', 'dlv_claim');
+      expect(claimed).toMatchObject({ status: 'pending', attempts: 0, nextAttemptAt: claims[0] ? at(3) : at(4) });
+      expect((await store.listDueDeliveries(at(2), 10)).map((d) => d.id)).toEqual(['dlv_done']);
+      // A claim from a stale read loses; the winner's own time claims it again.
+      expect(await store.claimDelivery('dlv_claim', at(1), at(5))).toBe(false);
+      expect(await store.claimDelivery('dlv_claim', claimed!.nextAttemptAt!, at(5))).toBe(true);
+      expect((await store.listDueDeliveries(at(5), 10)).map((d) => d.id)).toEqual(['dlv_done', 'dlv_claim']);
+
+      await store.abandonDelivery('dlv_done', 'webhook deleted', at(2));
+      expect(await store.claimDelivery('dlv_done', at(1), at(5))).toBe(false);
+      expect(await store.claimDelivery('dlv_nope', at(1), at(5))).toBe(false);
+    });
+
     it('stores, lists, updates and deletes webhooks with their secrets', async () => {
       await store.putWebhook(webhook('wh_b', { createdAt: at(2) }));
       await store.putWebhook(webhook('wh_a', { filter: { regions: ['cn-hangzhou'], actions: ['ExportImage'] } }));
@@ -274,6 +371,44 @@ export function defineStoreContract(name: string, open: () => Promise<StoreHarne
       expect(await store.getWebhook('wh_a')).toBeNull();
     });
 
+    it('keeps both of two concurrent webhook updates: each is applied to the record the other left', async () => {
+      await store.putWebhook(webhook('wh_a'));
+      let calls = 0;
+      let racing: Promise<WebhookRecord | null> | undefined;
+      const failing = (w: WebhookRecord) => (calls++, { ...w, failingSince: at(3), updatedAt: at(3) });
+      const disabled = await store.updateWebhook('wh_a', (w) => {
+        calls++;
+        // The other update reads the record before this one is written back.
+        racing ??= store.updateWebhook('wh_a', failing);
+        return { ...w, enabled: false, disabledReason: 'disabled over the API', updatedAt: at(4) };
+      });
+      const failed = await racing!;
+      expect(disabled).toMatchObject({ enabled: false });
+      expect(failed).toMatchObject({ failingSince: at(3) });
+      expect(await store.getWebhook('wh_a')).toMatchObject({ enabled: false, disabledReason: 'disabled over the API', failingSince: at(3) });
+      expect(calls).toBeGreaterThanOrEqual(2);
+
+      const parallel = await Promise.all([
+        store.updateWebhook('wh_a', (w) => ({ ...w, description: 'one' })),
+        store.updateWebhook('wh_a', (w) => ({ ...w, events: ['ecs.task.failed'] })),
+      ]);
+      expect(parallel.every((w) => w !== null)).toBe(true);
+      expect(await store.getWebhook('wh_a')).toMatchObject({ description: 'one', events: ['ecs.task.failed'], enabled: false, failingSince: at(3) });
+    });
+
+    it('leaves a webhook as it is when the change returns null, and updates no webhook that is not there', async () => {
+      const stored = webhook('wh_a');
+      await store.putWebhook(stored);
+      expect(await store.updateWebhook('wh_a', () => null)).toEqual(stored);
+      expect(await store.getWebhook('wh_a')).toEqual(stored);
+      expect(await store.updateWebhook('wh_nope', (w) => ({ ...w, enabled: false }))).toBeNull();
+      expect(await store.getWebhook('wh_nope')).toBeNull();
+      // The change works on a copy: modifying it in place and returning it is fine.
+      const renamed = await store.updateWebhook('wh_a', (w) => Object.assign(w, { description: 'renamed' }));
+      expect(renamed?.description).toBe('renamed');
+      expect(await store.getWebhook('wh_a')).toEqual({ ...stored, description: 'renamed' });
+    });
+
     it('gives a lease to one holder at a time until it expires or is released', async () => {
       const now = Date.parse(T0);
       expect(await store.acquireLease('poll', 'run-1', 60_000, now)).toBe(true);
@@ -285,6 +420,22 @@ export function defineStoreContract(name: string, open: () => Promise<StoreHarne
       expect(await store.acquireLease('poll', 'run-3', 60_000, now + 63_000)).toBe(false);
       await store.releaseLease('poll', 'run-2');
       expect(await store.acquireLease('poll', 'run-3', 60_000, now + 63_000)).toBe(true);
+    });
+
+    it('a crashed holder blocks the lease only for its TTL', async () => {
+      const now = Date.parse(T0);
+      const ttl = 15_000;
+      // run-1 takes a short lease and renews it every 5 s, as a live poll run does.
+      for (let s = 0; s <= 10; s += 5) expect(await store.acquireLease('poll', 'run-1', ttl, now + s * 1000)).toBe(true);
+      expect(await store.acquireLease('poll', 'run-2', ttl, now + 11_000)).toBe(false);
+      // run-1 crashes after its renewal at 10 s: its lease runs out at 25 s, not later.
+      expect(await store.acquireLease('poll', 'run-2', ttl, now + 24_999)).toBe(false);
+      expect(await store.acquireLease('poll', 'run-2', ttl, now + 25_000)).toBe(true);
+      // The crashed run, back, cannot renew a lease another now holds; the new holder renews its own.
+      expect(await store.acquireLease('poll', 'run-1', ttl, now + 26_000)).toBe(false);
+      expect(await store.acquireLease('poll', 'run-2', ttl, now + 30_000)).toBe(true);
+      expect(await store.acquireLease('poll', 'run-1', ttl, now + 44_999)).toBe(false);
+      expect(await store.acquireLease('poll', 'run-1', ttl, now + 45_000)).toBe(true);
     });
 
     it('grants a contested lease to exactly one of many simultaneous runs', async () => {
@@ -325,7 +476,7 @@ export function defineStoreContract(name: string, open: () => Promise<StoreHarne
       expect((await store.listEvents({ ...key, limit: 10 })).items).toHaveLength(0);
     });
 
-    it.runIf(options.faults)('retries through a transient storage fault on a write', async () => {
+    it.runIf(faults)('retries through a transient storage fault on a write', async () => {
       await store.watchTask(key, 'api', T0);
       h.injectTransientFault!();
       await store.commitTransition(transition(key, 0, null, snapshot(key, 'Finished'), 0, ['wh_a']));

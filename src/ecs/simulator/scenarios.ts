@@ -1,7 +1,7 @@
 /** Ready-made demo tasks, and validation of scenario files that describe tasks as JSON. */
 import { createHash } from 'node:crypto';
 import type { SimOperation, SimStep, SimTask } from './types';
-import { REGION_IDS } from './types';
+import { ECS_TASK_STATUSES, REGION_IDS } from './types';
 import { InvalidInputError } from '../../errors';
 
 const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
@@ -223,15 +223,23 @@ function createdAtOf(task: Json, at: string, now: number): number {
 
 function stepOf(value: unknown, at: string): SimStep {
   if (!isObject(value)) throw new ScenarioError(`${at} must be an object`);
-  onlyKnownFields(value, at, ['afterMs', 'status', 'progress']);
-  const { afterMs, progress } = value;
+  onlyKnownFields(value, at, ['afterMs', 'status', 'progress', 'unknownStatus']);
+  const { afterMs, progress, unknownStatus } = value;
   if (typeof afterMs !== 'number' || !Number.isFinite(afterMs) || afterMs < 0) {
     throw new ScenarioError(`${at}.afterMs must be a non-negative number`);
   }
   if (progress !== undefined && (typeof progress !== 'number' || !(progress >= 0 && progress <= 100))) {
     throw new ScenarioError(`${at}.progress must be a number from 0 to 100`);
   }
-  return { afterMs, status: text(value, 'status', at)!, ...(progress !== undefined ? { progress } : {}) };
+  if (unknownStatus !== undefined && typeof unknownStatus !== 'boolean') throw new ScenarioError(`${at}.unknownStatus must be true or false`);
+  const status = text(value, 'status', at)!;
+  // A typo ("Finshed") would otherwise play out as a task that never ends; a status ECS might add one day must be asked for.
+  if (!ECS_TASK_STATUSES.includes(status) && unknownStatus !== true) {
+    throw new ScenarioError(
+      `${at}.status "${status}" is not an ECS task status (expected one of: ${ECS_TASK_STATUSES.join(', ')}); add "unknownStatus": true to the step to simulate one`,
+    );
+  }
+  return { afterMs, status, ...(progress !== undefined ? { progress } : {}) };
 }
 
 function operationOf(value: unknown, at: string): SimOperation {

@@ -2,6 +2,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { ACTIONS, type TaskStore } from './actions';
+import { isOddAnswerFault, oddAnswer } from './odd-answers';
 import { API_VERSION, ApiError, HTML_503, errorBody, errors, hostId, newRequestId, readParams } from './protocol';
 import { rpcStringToSign, verifyRpcSignature } from './signature';
 import { sortedTimeline } from './timeline';
@@ -20,7 +21,17 @@ interface Answer {
   body: string;
   contentType: string;
   code?: string;
+  /** Reset the connection after this many bytes of the body. */
+  resetAfterBytes?: number;
 }
+
+/** Faults that answer an ECS error instead of running the action. */
+const ERROR_FAULTS: Partial<Record<SimFault['kind'], (method: string, params: Record<string, string>) => ApiError>> = {
+  throttle: () => errors.throttled(),
+  http500: () => errors.internal(),
+  http503: () => errors.unavailable(),
+  signatureMismatch: (method, params) => errors.signatureDoesNotMatch(rpcStringToSign(method, params)),
+};
 
 const key = (regionId: string, taskId: string) => `${regionId}/${taskId}`;
 
@@ -106,6 +117,7 @@ export class EcsSimulator {
 
   injectFault(fault: SimFault): void {
     if (fault.kind === 'latency' && !(Number(fault.latencyMs) >= 0)) throw new Error('A latency fault needs latencyMs >= 0.');
+    if (fault.bytes !== undefined && !(fault.bytes >= 0)) throw new Error('A hugeBody fault needs bytes >= 0.');
     this.faults.push({ fault: { ...fault }, left: fault.times ?? 1 });
   }
 
@@ -174,14 +186,19 @@ export class EcsSimulator {
       if (fault?.kind === 'drop') answer = 'drop';
       else if (fault?.kind === 'html503') answer = { status: 503, body: HTML_503, contentType: 'text/html' };
       else {
-        if (fault?.kind === 'throttle') throw errors.throttled();
-        if (fault?.kind === 'http500') throw errors.internal();
-        if (fault?.kind === 'http503') throw errors.unavailable();
-        if (fault?.kind === 'signatureMismatch') throw errors.signatureDoesNotMatch(rpcStringToSign(req.method ?? 'GET', params));
+        const errorFault = fault && ERROR_FAULTS[fault.kind];
+        if (errorFault) throw errorFault(req.method ?? 'GET', params);
         this.spendQuota(action, regionId ?? '');
         const now = this.clock();
-        const result = ACTIONS[action](params, { store: this.taskStore, now, precision: this.opts.timePrecision ?? 'minute', requestId });
-        answer = { status: 200, body: JSON.stringify(result), contentType: 'application/json;charset=utf-8' };
+        const run = (p: Record<string, string>) =>
+          ACTIONS[action](p, { store: this.taskStore, now, precision: this.opts.timePrecision ?? 'minute', requestId });
+        const result = run(params);
+        if (isOddAnswerFault(fault)) {
+          const existingTasks = () => this.taskStore.inRegion(regionId ?? '').filter((t) => t.createdAt <= now);
+          answer = { status: 200, ...oddAnswer(fault.kind, result, { action, params, answerWith: run, existingTasks, fault }) };
+        } else {
+          answer = { status: 200, body: JSON.stringify(result), contentType: 'application/json;charset=utf-8' };
+        }
       }
     } catch (caught) {
       const err = caught instanceof ApiError ? caught : errors.internal();
@@ -197,6 +214,13 @@ export class EcsSimulator {
     if (!this.server || res.destroyed) return;
     if (answer === 'drop') {
       req.socket.destroy();
+      return;
+    }
+    if (answer.resetAfterBytes !== undefined) {
+      // Promise the whole body, send part of it, then reset: the client sees the connection die mid-answer.
+      const bytes = Buffer.from(answer.body);
+      res.writeHead(answer.status, { 'content-type': answer.contentType, 'content-length': bytes.length, 'x-acs-request-id': requestId });
+      res.write(bytes.subarray(0, answer.resetAfterBytes), () => req.socket.destroy());
       return;
     }
     res.writeHead(answer.status, { 'content-type': answer.contentType, 'x-acs-request-id': requestId });

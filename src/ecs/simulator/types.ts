@@ -10,9 +10,13 @@ export interface SimOperation {
 /** From `afterMs` after creation on, the task reports `status` (and `progress`, 0–100, when given). */
 export interface SimStep {
   afterMs: number;
+  /** One of ECS_TASK_STATUSES; a scenario file may use another only with `"unknownStatus": true` on the step. */
   status: string;
   progress?: number;
 }
+
+/** The TaskStatus values ECS documents for DescribeTasks and DescribeTaskAttribute. */
+export const ECS_TASK_STATUSES: readonly string[] = ['Waiting', 'Processing', 'Paused', 'Finished', 'Failed', 'Deleted'];
 
 export interface SimTask {
   taskId: string;
@@ -43,14 +47,39 @@ export interface SimulatorOptions {
   port?: number;
 }
 
+/**
+ * Answers that arrive with HTTP 200 but are no readable task answer, or arrive cut off:
+ * `html200` a gateway page, `emptyBody`, `truncatedJson` (the real answer cut in half), `notAnObject` (a JSON array),
+ * `jsonNull`, `wrongTypes` (TaskStatus a number, counts and progress of the wrong type), `missingTaskId`,
+ * `otherTask` (DescribeTaskAttribute: another task's answer; DescribeTasks: plus an entry not asked for),
+ * `endlessPaging` (DescribeTasks: TotalCount huge, every page full), `hugeBody` (padded to `bytes`, default 5 MiB),
+ * `resetMidBody` (headers and half the body, then the connection is reset).
+ */
+export const ODD_ANSWER_KINDS = [
+  'html200',
+  'emptyBody',
+  'truncatedJson',
+  'notAnObject',
+  'jsonNull',
+  'wrongTypes',
+  'missingTaskId',
+  'otherTask',
+  'endlessPaging',
+  'hugeBody',
+  'resetMidBody',
+] as const;
+export type OddAnswerKind = (typeof ODD_ANSWER_KINDS)[number];
+
 export type SimFault = {
   /** `signatureMismatch` answers SignatureDoesNotMatch quoting the string-to-sign (AccessKeyId, SecurityToken), as ECS does. */
-  kind: 'throttle' | 'http500' | 'http503' | 'html503' | 'drop' | 'latency' | 'signatureMismatch';
+  kind: 'throttle' | 'http500' | 'http503' | 'html503' | 'drop' | 'latency' | 'signatureMismatch' | OddAnswerKind;
   action?: string;
   regionId?: string;
   /** How many matching requests this fault answers; default 1, Infinity allowed. */
   times?: number;
   latencyMs?: number;
+  /** Size of the `hugeBody` answer. */
+  bytes?: number;
 };
 
 export interface SimCall {

@@ -11,6 +11,8 @@ export interface FakeTablestoreOptions {
   securityToken?: string;
   /** Clock in epoch ms for cell timestamps, TTL expiry and the timestamp deviation check. Default Date.now. */
   now?: () => number;
+  /** A new table answers row operations with OTSTableNotReady for this long after CreateTable. Default 0. */
+  tableUnavailableAfterCreateMs?: number;
 }
 
 export interface FakeTablestore {
@@ -24,6 +26,8 @@ export interface FakeTablestore {
   clearFaults(): void;
   /** Delays every answer (or only `operation`'s); the request is applied after the delay even if the client gave up. */
   setLatency(ms: number, operation?: string): void;
+  /** From now on, each new table refuses row operations (OTSTableNotReady) for `ms` after it is created. */
+  setTableUnavailableAfterCreate(ms: number): void;
   /** Calls per operation name ('PutRow', ...), counted on arrival, including faulted and rejected calls. */
   requests(): Record<string, number>;
   resetCounters(): void;
@@ -44,6 +48,7 @@ export async function startFakeTablestore(opts: FakeTablestoreOptions = {}): Pro
     securityToken: opts.securityToken,
     now: opts.now ?? Date.now,
   });
+  server.setTableUnavailableAfterCreate(opts.tableUnavailableAfterCreateMs ?? 0);
   const port = await server.listen();
   return {
     endpoint: `http://127.0.0.1:${port}`,
@@ -53,6 +58,7 @@ export async function startFakeTablestore(opts: FakeTablestoreOptions = {}): Pro
     injectFault: (f) => server.injectFault(f),
     clearFaults: () => server.clearFaults(),
     setLatency: (ms, operation) => server.setLatency(ms, operation),
+    setTableUnavailableAfterCreate: (ms) => server.setTableUnavailableAfterCreate(ms),
     requests: () => server.requests(),
     resetCounters: () => server.resetCounters(),
     tables: () => server.registry.names(),

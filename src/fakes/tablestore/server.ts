@@ -125,7 +125,7 @@ function describe(t: FakeTable): DescribeTableResponse {
       ...(t.lastDecreaseTime !== undefined ? { lastDecreaseTime: t.lastDecreaseTime } : {}),
     },
     tableOptions: { ...t.options },
-    tableStatus: 1, // ACTIVE: tables are usable as soon as CreateTable returns
+    tableStatus: 1, // ACTIVE; row operations may still be refused for unavailableAfterCreateMs
     streamDetails: { enableStream: false },
     shardSplits: [],
   };
@@ -171,6 +171,10 @@ export class FakeTablestoreServer {
 
   injectFault(f: { operation?: string; code: FaultCode; times?: number }): void {
     this.faults.push({ operation: f.operation, code: f.code, remaining: f.times ?? 1 });
+  }
+
+  setTableUnavailableAfterCreate(ms: number): void {
+    this.registry.unavailableAfterCreateMs = Math.max(0, ms);
   }
 
   setLatency(ms: number, operation?: string): void {
@@ -326,30 +330,30 @@ export class FakeTablestoreServer {
       },
       GetRow: (body) => {
         const req = decode(pb.GetRowRequest, body);
-        const r = reg.get(req.tableName).getRow(req.primaryKey, readSpec(req));
+        const r = reg.forRows(req.tableName).getRow(req.primaryKey, readSpec(req));
         return encode(pb.GetRowResponse, { consumed: readCU(r.readCU), row: r.row ?? Buffer.alloc(0) });
       },
       PutRow: (body) => {
         const req = decode(pb.PutRowRequest, body);
-        const t = reg.get(req.tableName);
+        const t = reg.forRows(req.tableName);
         const r = t.putRow(req.row, decodeCondition(req.condition), returnSpec(req.returnContent));
         return encode(pb.PutRowResponse, { consumed: writeCU(r.writeCU), ...(r.row ? { row: r.row } : {}) });
       },
       UpdateRow: (body) => {
         const req = decode(pb.UpdateRowRequest, body);
-        const t = reg.get(req.tableName);
+        const t = reg.forRows(req.tableName);
         const r = t.updateRow(req.rowChange, decodeCondition(req.condition), returnSpec(req.returnContent));
         return encode(pb.UpdateRowResponse, { consumed: writeCU(r.writeCU), ...(r.row ? { row: r.row } : {}) });
       },
       DeleteRow: (body) => {
         const req = decode(pb.DeleteRowRequest, body);
-        const t = reg.get(req.tableName);
+        const t = reg.forRows(req.tableName);
         const r = t.deleteRow(req.primaryKey, decodeCondition(req.condition), returnSpec(req.returnContent));
         return encode(pb.DeleteRowResponse, { consumed: writeCU(r.writeCU), ...(r.row ? { row: r.row } : {}) });
       },
       GetRange: (body) => {
         const req = decode(pb.GetRangeRequest, body);
-        const t = reg.get(req.tableName);
+        const t = reg.forRows(req.tableName);
         const direction = req.direction === 0 ? 'FORWARD' : req.direction === 1 ? 'BACKWARD' : undefined;
         if (!direction) throw invalid(`Invalid direction: ${req.direction}.`);
         const limit = has(req, 'limit') && req.limit !== 0 ? (req.limit ?? undefined) : undefined;
@@ -376,7 +380,7 @@ export class FakeTablestoreServer {
         let spec: ReadSpec | undefined;
         let tableError: OtsError | undefined;
         try {
-          table = this.registry.get(t.tableName);
+          table = this.registry.forRows(t.tableName);
           spec = readSpec(t);
         } catch (e) {
           if (!(e instanceof OtsError)) throw e;
@@ -425,7 +429,7 @@ export class FakeTablestoreServer {
         tableName: t.tableName,
         rows: t.rows.map((row): RowInBatchResponse => {
           try {
-            const table = this.registry.get(t.tableName);
+            const table = this.registry.forRows(t.tableName);
             const cond = decodeCondition(row.condition);
             const ret = returnSpec(row.returnContent);
             const r =

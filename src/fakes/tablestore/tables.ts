@@ -431,8 +431,19 @@ export interface CreateTableInput {
 /** All tables of one fake instance. */
 export class TableRegistry {
   private readonly byName = new Map<string, FakeTable>();
+  /** When each table starts serving rows (epoch ms of the data clock). */
+  private readonly availableAt = new Map<string, number>();
+  /** How long a new table answers row operations with OTSTableNotReady, as the service may right after CreateTable. */
+  unavailableAfterCreateMs = 0;
 
   constructor(private readonly now: () => number) {}
+
+  /** The table for a row operation: refused while it is still being made available. */
+  forRows(name: string): FakeTable {
+    const t = this.get(name);
+    if (this.now() < (this.availableAt.get(name) ?? 0)) throw new OtsError(404, 'OTSTableNotReady', 'The table is not ready.');
+    return t;
+  }
 
   names(): string[] {
     return [...this.byName.keys()].sort();
@@ -472,6 +483,7 @@ export class TableRegistry {
     if (this.byName.has(input.name)) throw new OtsError(409, 'OTSObjectAlreadyExist', 'Requested table already exists.');
     const nowSec = Math.floor(this.now() / 1000);
     this.byName.set(input.name, new FakeTable(input.name, schema, input.definedColumns, options, input.throughput, nowSec, undefined, this.now));
+    this.availableAt.set(input.name, this.now() + this.unavailableAfterCreateMs);
   }
 
   update(name: string, options: Partial<TableOptionsState>, throughput: Partial<Throughput> | undefined): FakeTable {
@@ -497,6 +509,7 @@ export class TableRegistry {
   delete(name: string): void {
     this.get(name);
     this.byName.delete(name);
+    this.availableAt.delete(name);
   }
 }
 

@@ -1,6 +1,6 @@
 /** The event log: list, one event with its deliveries and attempts, and redelivery. */
 import { InvalidInputError } from '../../errors.js';
-import { TASK_EVENT_TYPES } from '../../tasks/events.js';
+import { SUBSCRIBABLE_EVENT_TYPES } from '../../tasks/events.js';
 import { redeliver, requireEvent } from '../../webhooks/replay.js';
 import { json, jsonBody, pageLimit, queryParam } from '../request.js';
 import type { ApiRoute } from '../route.js';
@@ -11,8 +11,8 @@ export const eventRoutes: ApiRoute[] = [
     path: '/v1/events',
     handler: async (event) => {
       const type = queryParam(event, 'type');
-      if (type && !(TASK_EVENT_TYPES as readonly string[]).includes(type))
-        throw new InvalidInputError('InvalidParameter', `type must be one of ${TASK_EVENT_TYPES.join(', ')}`, 'type');
+      if (type && !(SUBSCRIBABLE_EVENT_TYPES as readonly string[]).includes(type))
+        throw new InvalidInputError('InvalidParameter', `type must be one of ${SUBSCRIBABLE_EVENT_TYPES.join(', ')}`, 'type');
       const page = await event.deps.store.listEvents({
         limit: pageLimit(event),
         cursor: queryParam(event, 'cursor'),

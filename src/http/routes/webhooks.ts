@@ -1,6 +1,7 @@
-/** Webhook endpoints: register, inspect, change, rotate, test, recover. */
+/** Webhook endpoints: register, inspect, change, rotate, public key, test, recover. */
 import { ConflictError, InvalidInputError } from '../../errors.js';
-import { createWebhook, publicWebhook, requireWebhook, rotateSecret, updateWebhook } from '../../webhooks/registry.js';
+import { createWebhook, publicWebhook, receiverKey, requireWebhook, rotateSecret, updateWebhook } from '../../webhooks/registry.js';
+import { unexpiredPrevious } from '../../webhooks/secrets.js';
 import { recover, sendTestPing } from '../../webhooks/replay.js';
 import { json, jsonBody, pageLimit, queryParam, timeParam } from '../request.js';
 import type { ApiRoute } from '../route.js';
@@ -10,7 +11,9 @@ export const webhookRoutes: ApiRoute[] = [
     method: 'POST',
     path: '/v1/webhooks',
     handler: async (event) => {
-      const { webhook, secret } = await createWebhook(event.deps.store, jsonBody(event), event.deps.webhookPolicy, event.deps.now());
+      const { webhook, secret, publicKey } = await createWebhook(event.deps.store, jsonBody(event), event.deps.webhookPolicy, event.deps.now());
+      // Ed25519: the receiver gets the public key only; the secret key never leaves taskhook.
+      if (publicKey) return json(201, { webhook: publicWebhook(webhook), publicKey, algorithm: 'ed25519', note: 'verify v1a signatures with this key' });
       return json(201, { webhook: publicWebhook(webhook), secret, note: 'store the secret now: it is not shown again' });
     },
   },
@@ -46,12 +49,33 @@ export const webhookRoutes: ApiRoute[] = [
     method: 'POST',
     path: '/v1/webhooks/{webhookId}/rotate-secret',
     handler: async (event) => {
-      const { webhook, secret } = await rotateSecret(event.deps.store, event.pathParameters?.webhookId, event.deps.now());
+      const { secret, publicKey, previousExpiresAt } = await rotateSecret(event.deps.store, event.pathParameters?.webhookId, event.deps.now());
+      if (publicKey) {
+        return json(200, {
+          publicKey,
+          algorithm: 'ed25519',
+          previousKeyExpiresAt: previousExpiresAt,
+          note: 'every earlier key still signs (one v1a entry each) until its own 24 h are over',
+        });
+      }
       return json(200, {
         secret,
-        previousSecretExpiresAt: webhook.secrets.previous?.expiresAt,
-        note: 'both secrets sign every delivery until previousSecretExpiresAt',
+        previousSecretExpiresAt: previousExpiresAt,
+        note: 'every earlier secret still signs (one v1 entry each) until its own 24 h are over',
       });
+    },
+  },
+  {
+    method: 'GET',
+    path: '/v1/webhooks/{webhookId}/public-key',
+    handler: async (event) => {
+      const webhook = await requireWebhook(event.deps.store, event.pathParameters?.webhookId);
+      const { publicKey } = receiverKey(webhook.secrets.current);
+      if (!publicKey) throw new ConflictError('WebhookNotAsymmetric', 'this webhook signs with a shared HMAC secret; create one with {"signing":"ed25519"}');
+      const now = event.deps.now();
+      // Keys from before a rotation still sign until their overlap ends: a receiver may trust them until then.
+      const previous = unexpiredPrevious(webhook.secrets, now).map((p) => ({ publicKey: receiverKey(p.secret).secret, expiresAt: p.expiresAt }));
+      return json(200, { publicKey, algorithm: 'ed25519', previous });
     },
   },
   {

@@ -1,5 +1,6 @@
 /** `taskhook invoke`: run the deployed poller now, through @alicloud/fc2 (sync, or async with --async). */
 import FCClient from '@alicloud/fc2';
+import { scrub } from '../../scrub.js';
 import { configOf, EXIT, UsageError, requireOption, type CliIo } from '../cli-context.js';
 
 export interface InvokeOptions {
@@ -13,6 +14,8 @@ export interface InvokeOptions {
 
 /** FC 3.0 functions live outside services; their invoke path is under the 2023-03-30 API version. */
 const FC3_API_VERSION = '2023-03-30';
+/** Enough of a function's error message to act on; a stack trace pasted into it is not. */
+const MAX_ERROR_MESSAGE_CHARS = 500;
 
 export async function invokeCommand(io: CliIo, options: InvokeOptions): Promise<number> {
   const config = configOf(io);
@@ -39,6 +42,12 @@ export async function invokeCommand(io: CliIo, options: InvokeOptions): Promise<
     const res = await client.post(`/functions/${encodeURIComponent(functionName)}/invocations`, payload, {
       'x-fc-invocation-type': options.async ? 'Async' : 'Sync',
     });
+    // FC answers a function that threw with 2xx, the error type in this header and the error JSON as the body.
+    const functionError = res.headers['x-fc-error-type'];
+    if (functionError) {
+      io.err(`invoke failed: ${oneLine(functionError)}: ${functionErrorMessage(res.data)}`);
+      return EXIT.failed;
+    }
     if (options.async) io.out(`queued: request id ${res.headers['x-fc-request-id'] ?? '-'}`);
     else io.out(typeof res.data === 'string' ? res.data : JSON.stringify(res.data, null, 2));
     return EXIT.ok;
@@ -48,4 +57,28 @@ export async function invokeCommand(io: CliIo, options: InvokeOptions): Promise<
     io.err(`invoke failed: ${e.code ?? 'error'}: ${e.message ?? String(error)}`);
     return EXIT.failed;
   }
+}
+
+/** The `errorMessage` of FC's error body (`{"errorMessage","errorType","stackTrace"}`), or the body itself: scrubbed, on one line. */
+function functionErrorMessage(data: unknown): string {
+  let body = data;
+  if (typeof body === 'string') {
+    try {
+      body = JSON.parse(body);
+    } catch {
+      // Not JSON: the text itself is the message.
+    }
+  }
+  const message =
+    body && typeof body === 'object' && typeof (body as { errorMessage?: unknown }).errorMessage === 'string'
+      ? (body as { errorMessage: string }).errorMessage
+      : typeof body === 'string'
+        ? body
+        : JSON.stringify(body ?? '');
+  const line = oneLine(scrub(message));
+  return line.length > MAX_ERROR_MESSAGE_CHARS ? `${line.slice(0, MAX_ERROR_MESSAGE_CHARS)}…` : line || '(no message)';
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
 }

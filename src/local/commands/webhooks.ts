@@ -42,9 +42,9 @@ export async function webhooksCommand(
         return attempt.success ? EXIT.ok : EXIT.failed;
       }
       case 'rotate': {
-        const { webhook, secret } = await rotateSecret(deps.store, requireId(id, 'rotate'), deps.now());
-        io.out(`new secret for ${webhook.id} (shown once): ${secret}`);
-        io.out(`the previous secret keeps signing until ${webhook.secrets.previous?.expiresAt}`);
+        const { webhook, secret, publicKey, previousExpiresAt } = await rotateSecret(deps.store, requireId(id, 'rotate'), deps.now());
+        io.out(publicKey ? `new public key for ${webhook.id}: ${publicKey}` : `new secret for ${webhook.id} (shown once): ${secret}`);
+        io.out(`the previous ${publicKey ? 'key' : 'secret'} keeps signing until ${previousExpiresAt}`);
         return EXIT.ok;
       }
       default:

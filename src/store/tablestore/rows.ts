@@ -6,6 +6,7 @@ import {
   type Delivery,
   type DeliveryAttempt,
   type NewDelivery,
+  type PendingVerdict,
   type StoredEvent,
   type TaskKey,
   type TaskRecord,
@@ -49,6 +50,7 @@ export const TASK_COLUMNS = [
   'sequence',
   'active',
   'invalid',
+  'pending_verdict',
   'watched_at',
   'updated_at',
   'active_id',
@@ -68,6 +70,7 @@ export function parseTask(row: Row): TaskRow {
       sequence: num(a.sequence),
       active: a.active === true,
       invalid: json<{ code: string; message: string }>(a.invalid),
+      pendingVerdict: json<PendingVerdict>(a.pending_verdict),
       watchedAt: str(a.watched_at)!,
       updatedAt: str(a.updated_at)!,
     },
@@ -120,14 +123,19 @@ export function boundSnapshot(snapshot: TaskSnapshot): TaskSnapshot {
 
 export const eventScopes = (s: StoredEvent) => ['all', `task:${s.regionId}/${s.taskId}`, `type:${s.event.type}`];
 
-export function eventRows(t: Tables, stored: StoredEvent): WriteRow[] {
+/** Event ids are deterministic: an existing row is the same event written by an earlier try, or a collision to report. */
+export const eventRow = (t: Tables, stored: StoredEvent): WriteRow => ({
+  type: 'PUT',
+  table: t.events,
+  key: [stored.event.id],
+  attrs: { body: JSON.stringify(stored) },
+  condition: mustNotExist(),
+});
+
+export function eventIndexRows(t: Tables, stored: StoredEvent): WriteRow[] {
   const sortKey = eventSortKey(stored);
   const index = { event_id: stored.event.id, region_id: stored.regionId, task_id: stored.taskId, type: stored.event.type, recorded_at: stored.recordedAt };
-  return [
-    // Event ids are deterministic: an existing row is the same event, written by an earlier try.
-    { type: 'PUT', table: t.events, key: [stored.event.id], attrs: { body: JSON.stringify(stored) }, condition: mustNotExist() },
-    ...eventScopes(stored).map((scope): WriteRow => ({ type: 'PUT', table: t.event_index, key: [scope, sortKey], attrs: index, condition: ignore() })),
-  ];
+  return eventScopes(stored).map((scope): WriteRow => ({ type: 'PUT', table: t.event_index, key: [scope, sortKey], attrs: index, condition: ignore() }));
 }
 
 export interface DeliveryRow {

@@ -4,9 +4,11 @@
  * and clears it. After a crash, completePendingCommits or the task's next commit does, so the events appear exactly once.
  */
 import { randomUUID } from 'node:crypto';
+import { StoreError } from '../../errors.js';
 import type { PreparedCommit, TaskRows } from '../backend.js';
 import { pendingDelivery } from '../delivery-records.js';
-import { taskKeyString, type TaskRecord } from '../port.js';
+import { eventIdConflict, sameEvent } from '../event-ids.js';
+import { taskKeyString, type StoredEvent, type TaskRecord } from '../port.js';
 import type { TaskEvent } from '../../tasks/events.js';
 import type { TaskSnapshot } from '../../tasks/snapshot.js';
 import {
@@ -31,7 +33,9 @@ import {
   boundSnapshot,
   deliveryRow,
   deliverySideRows,
-  eventRows,
+  eventIndexRows,
+  eventRow,
+  rowsById,
   newTaskAttrs,
   parseTask,
   TASK_COLUMNS,
@@ -57,16 +61,42 @@ export function taskRows(db: Db, t: Tables): TaskRows {
     if (!outbox) return;
     const { regionId, taskId, version, snapshot } = row.record;
     const id = taskKeyString(row.record);
-    const rows: WriteRow[] = [];
-    for (const e of outbox.events) {
+    const stored = outbox.events.map((e): StoredEvent => {
       const event: TaskEvent = { ...e, data: { ...e.data, task: e.data.task ?? snapshot! } };
-      rows.push(...eventRows(t, { event, regionId, taskId, recordedAt: outbox.recordedAt }));
-    }
+      return { event, regionId, taskId, recordedAt: outbox.recordedAt };
+    });
+    const rows: WriteRow[] = (await writeEvents(stored)).flatMap((s) => eventIndexRows(t, s));
     for (const d of outbox.deliveries) rows.push(deliveryRow(t, 'status' in d ? d : pendingDelivery(d)), ...deliverySideRows(t, d));
     if (outbox.deactivate) rows.push({ type: 'DELETE', table: t.active_tasks, key: [id], condition: ignore(equals('active_id', row.activeId)) });
     await db.batchWrite(uniqueRows(rows));
     // A failed condition means a newer commit replaced the row, and this outbox with it.
     await applied(db.updateRow(t.tasks, [id], { remove: ['outbox'] }, mustExist(equals('version', long(version)))));
+  }
+
+  /**
+   * The event rows alone, before anything that lists or delivers them; returns the ones to index (all but those an
+   * earlier commit stored and indexed). One already there with a different body throws EventIdConflict: the snapshot
+   * stays committed, the other new event rows stay unlisted, and the outbox stays in the task row for a retry.
+   */
+  async function writeEvents(stored: StoredEvent[]): Promise<StoredEvent[]> {
+    if (stored.length === 0) return [];
+    const outcomes = await db.batchWrite(stored.map((s) => eventRow(t, s)));
+    const present = stored.filter((_, i) => outcomes[i] === 'conditionFailed');
+    if (present.length === 0) return stored;
+    const existing = await rowsById(
+      db,
+      t.events,
+      present.map((s) => s.event.id),
+      (row) => JSON.parse(str(row.attrs.body)!) as StoredEvent,
+    );
+    const clash = present.find((s) => !sameEvent(existing.get(s.event.id)!.event, s.event));
+    if (clash) throw eventIdConflict(clash);
+    // Stored exactly so (recorded at this commit's time) by an earlier try of this flush, which may not have indexed it.
+    const ours = (s: StoredEvent) => {
+      const e = existing.get(s.event.id)!;
+      return e.recordedAt === s.recordedAt && e.regionId === s.regionId && e.taskId === s.taskId;
+    };
+    return stored.filter((s, i) => outcomes[i] === 'ok' || ours(s));
   }
 
   function outboxFor(c: PreparedCommit, snapshot: TaskSnapshot, wasActive: boolean): Outbox | null {
@@ -164,10 +194,11 @@ export function taskRows(db: Db, t: Tables): TaskRows {
     async completePendingCommits() {
       let finished = 0;
       let after: string | undefined;
+      let conflict: StoreError | undefined;
       // Tasks are committed while active, and a commit keeps its task in active_tasks until its outbox is written.
       for (;;) {
         const keys = await activeKeys(after, PENDING_SCAN_PAGE);
-        if (keys.length === 0) return finished;
+        if (keys.length === 0) break;
         const outboxes = await db.batchGet(
           t.tasks,
           keys.map((k) => [k]),
@@ -176,14 +207,21 @@ export function taskRows(db: Db, t: Tables): TaskRows {
         for (const [i, row] of outboxes.entries()) {
           if (!row?.attrs.outbox) continue;
           const task = await readTask(keys[i]);
-          if (task?.outbox) {
+          if (!task?.outbox) continue;
+          try {
             await flush(task);
             finished++;
+          } catch (error) {
+            // One task's colliding event must not keep every other task's commit half-written; it is reported at the end.
+            if (!(error instanceof StoreError && error.code === 'EventIdConflict')) throw error;
+            conflict ??= error;
           }
         }
-        if (keys.length < PENDING_SCAN_PAGE) return finished;
+        if (keys.length < PENDING_SCAN_PAGE) break;
         after = keys[keys.length - 1];
       }
+      if (conflict) throw conflict;
+      return finished;
     },
 
     async commit(c) {
@@ -212,9 +250,10 @@ export function taskRows(db: Db, t: Tables): TaskRows {
         commit_id: commitId,
         active_id: activeId,
         ...(c.invalid ? { invalid: JSON.stringify(c.invalid) } : {}),
+        ...(c.pendingVerdict ? { pending_verdict: JSON.stringify(c.pendingVerdict) } : {}),
         ...(outbox ? { outbox: JSON.stringify(outbox) } : {}),
       };
-      const remove = [...(c.invalid ? [] : ['invalid']), ...(outbox ? [] : ['outbox'])];
+      const remove = [...(c.invalid ? [] : ['invalid']), ...(c.pendingVerdict ? [] : ['pending_verdict']), ...(outbox ? [] : ['outbox'])];
       try {
         // The commit point: exactly one of two racing writers passes this condition; the loser wrote nothing.
         await db.updateRow(t.tasks, [id], { put, remove }, mustExist(equals('version', long(c.expectedVersion))), state);

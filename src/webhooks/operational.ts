@@ -1,0 +1,156 @@
+/**
+ * Operational events (the Svix idea): taskhook tells the webhooks that ask for them when one of its webhooks was
+ * disabled, recovered, or let a delivery die after its last retry. CloudEvents 1.0 like the task events, ids
+ * deterministic (webhook id + what happened + when), sent only to webhooks that name the type, never by default.
+ */
+import { createHash } from 'node:crypto';
+import type { Logger } from '../log.js';
+import type { NewDelivery, StateStore, StoredEvent, WebhookRecord } from '../store/port.js';
+import { OPERATIONAL_EVENT_TYPES, type OperationalEventType } from '../tasks/events.js';
+import { deliveryId } from './matching.js';
+
+export { OPERATIONAL_EVENT_TYPES, type OperationalEventType };
+
+/** Deliveries of operational events use this in place of a region, so they never share a task's order. */
+export const OPERATIONAL_REGION = 'taskhook';
+
+export interface OperationalEventData {
+  webhookId: string;
+  reason: string;
+  failingSince: string | null;
+  eventId?: string;
+  deliveryId?: string;
+}
+
+export interface OperationalEvent {
+  specversion: '1.0';
+  id: string;
+  type: OperationalEventType;
+  source: 'taskhook';
+  subject: string;
+  time: string;
+  datacontenttype: 'application/json';
+  data: OperationalEventData;
+}
+
+export function isOperationalType(type: string): type is OperationalEventType {
+  return (OPERATIONAL_EVENT_TYPES as readonly string[]).includes(type);
+}
+
+/** Same webhook, same happening (type, and the delivery for delivery.exhausted), same time → same id. */
+export function operationalEventId(type: OperationalEventType, data: OperationalEventData, time: string): string {
+  const digest = createHash('sha256')
+    .update([data.webhookId, type, data.deliveryId ?? '', time].join('\u0000'))
+    .digest('hex');
+  return `evt_op_${digest.slice(0, 26)}`;
+}
+
+export function operationalEvent(type: OperationalEventType, data: OperationalEventData, time: string): OperationalEvent {
+  return {
+    specversion: '1.0',
+    id: operationalEventId(type, data, time),
+    type,
+    source: 'taskhook',
+    subject: data.webhookId,
+    time,
+    datacontenttype: 'application/json',
+    data,
+  };
+}
+
+/** A webhook's health as trackHealth sees it before and after one attempt. */
+export interface Health {
+  enabled: boolean;
+  failingSince: string | null;
+  disabledReason: string | null;
+}
+
+/** What one attempt changed: disabled (410 or five failing days), or recovered (a success after failures). */
+export function healthEvents(webhookId: string, before: Health, after: Health, time: string): OperationalEvent[] {
+  if (before.enabled && !after.enabled) {
+    const reason = after.disabledReason ?? 'disabled';
+    return [operationalEvent('webhook.disabled', { webhookId, reason, failingSince: after.failingSince ?? before.failingSince }, time)];
+  }
+  if (before.failingSince !== null && after.failingSince === null && after.enabled) {
+    const reason = `a delivery succeeded again after failures since ${before.failingSince}`;
+    return [operationalEvent('webhook.recovered', { webhookId, reason, failingSince: before.failingSince }, time)];
+  }
+  return [];
+}
+
+export function exhaustedEvent(webhook: WebhookRecord, delivery: { id: string; eventId: string }, lastError: string | null, time: string): OperationalEvent {
+  const reason = `delivery ${delivery.id} of ${delivery.eventId} died after its last retry${lastError ? ` (${lastError})` : ''}`;
+  return operationalEvent(
+    'delivery.exhausted',
+    { webhookId: webhook.id, reason, failingSince: webhook.failingSince, eventId: delivery.eventId, deliveryId: delivery.id },
+    time,
+  );
+}
+
+/**
+ * Who gets it: enabled webhooks that list the type by name ("*" means every task event, not these), and never the
+ * webhook a webhook.disabled is about.
+ */
+export function operationalSubscribers(event: OperationalEvent, webhooks: WebhookRecord[]): WebhookRecord[] {
+  return webhooks.filter((w) => w.enabled && w.events.includes(event.type) && !(event.type === 'webhook.disabled' && w.id === event.subject));
+}
+
+export function operationalDeliveries(event: OperationalEvent, subscribers: WebhookRecord[], now: string): NewDelivery[] {
+  return subscribers.map((w) => ({
+    id: deliveryId(event.id, w.id),
+    eventId: event.id,
+    webhookId: w.id,
+    regionId: OPERATIONAL_REGION,
+    taskId: event.subject,
+    sequence: Math.floor(Date.parse(event.time) / 1000),
+    dueAt: now,
+    createdAt: now,
+  }));
+}
+
+/**
+ * An event log that takes non-task events. The StateStore port has no such write yet (commitTransition is
+ * task-only); a store that grows `appendEvents` gets operational events stored, listed and retried like any other.
+ */
+export interface OperationalEventLog {
+  appendEvents(events: StoredEvent[]): Promise<void>;
+}
+
+export function canAppendEvents(store: StateStore): store is StateStore & OperationalEventLog {
+  return typeof (store as Partial<OperationalEventLog>).appendEvents === 'function';
+}
+
+export interface PublishDeps {
+  store: StateStore;
+  logger: Logger;
+  now: () => number;
+  /** One signed attempt (delivery.ts's attemptSend), passed in so this module does not import delivery.ts back. */
+  send: (webhook: WebhookRecord, eventId: string, body: string) => Promise<{ status: number | null; error: string | null }>;
+}
+
+/**
+ * Logs the event as one warn line, then: stored with queued deliveries where the store can append events, else
+ * sent once to each subscriber right away (signed, through the same SSRF-safe client), unstored. Never throws.
+ */
+export async function publishOperational(deps: PublishDeps, event: OperationalEvent): Promise<void> {
+  deps.logger.warn(event.type, { eventId: event.id, webhookId: event.subject, reason: event.data.reason, failingSince: event.data.failingSince });
+  try {
+    const subscribers = operationalSubscribers(event, await deps.store.listWebhooks());
+    const at = new Date(deps.now()).toISOString();
+    if (canAppendEvents(deps.store)) {
+      const stored = { event, regionId: OPERATIONAL_REGION, taskId: event.subject, recordedAt: at } as unknown as StoredEvent;
+      await deps.store.appendEvents([stored]);
+      await deps.store.enqueueDeliveries(operationalDeliveries(event, subscribers, at));
+      return;
+    }
+    const body = JSON.stringify(event);
+    await Promise.all(
+      subscribers.map(async (w) => {
+        const attempt = await deps.send(w, event.id, body);
+        deps.logger.info('operational event sent', { eventId: event.id, type: event.type, webhookId: w.id, status: attempt.status, error: attempt.error });
+      }),
+    );
+  } catch (error) {
+    deps.logger.error('operational event not published', { eventId: event.id, type: event.type, error });
+  }
+}
