@@ -90,10 +90,15 @@ export interface WebhookFilter {
   taskIds?: string[];
 }
 
+export interface PreviousSecret {
+  secret: string;
+  expiresAt: string;
+}
+
 export interface WebhookSecrets {
   current: string;
-  /** Still signed with until `expiresAt` after a rotation. */
-  previous?: { secret: string; expiresAt: string };
+  /** Each still signs until its own `expiresAt`; records written before rotation kept a list hold one object. */
+  previous?: PreviousSecret[] | PreviousSecret;
 }
 
 export interface WebhookRecord {

@@ -5,7 +5,7 @@
  */
 import { createPrivateKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
-import type { WebhookSecrets } from '../store/port.js';
+import type { PreviousSecret, WebhookSecrets } from '../store/port.js';
 
 /** A previous secret keeps signing this long after the rotation that replaced it (the README promises 24 h). */
 export const ROTATION_OVERLAP_MS = 24 * 3_600_000;
@@ -16,19 +16,8 @@ export const SIGNING_ALGORITHMS: readonly SigningAlgorithm[] = ['hmac', 'ed25519
 /** The Standard Webhooks prefixes: symmetric secret, asymmetric secret key, asymmetric public key. */
 export const SECRET_PREFIX = { hmac: 'whsec_', ed25519: 'whsk_', publicKey: 'whpk_' } as const;
 
-export interface PreviousSecret {
-  secret: string;
-  expiresAt: string;
-}
-
-/**
- * What a record may hold: `previous` was one object before rotations kept every secret, so both shapes are read.
- * (port.ts still declares the single object; records are stored as JSON, so the list round-trips unchanged.)
- */
-export interface StoredSecrets {
-  current: string;
-  previous?: PreviousSecret | PreviousSecret[];
-}
+/** What a record may hold: `previous` was one object before rotations kept every secret, so both shapes are read. */
+export type StoredSecrets = WebhookSecrets;
 
 /** The secret's algorithm, from its prefix: the record needs no separate field, and old records stay HMAC. */
 export function signingAlgorithm(secret: string): SigningAlgorithm {
@@ -60,8 +49,7 @@ export function liveSecrets(secrets: StoredSecrets, now: number): string[] {
 /** After a rotation to `next`: the old current secret joins the previous ones for 24 h; expired ones are dropped. */
 export function rotatedSecrets(secrets: StoredSecrets, next: string, now: number): WebhookSecrets {
   const previous = [...unexpiredPrevious(secrets, now), { secret: secrets.current, expiresAt: new Date(now + ROTATION_OVERLAP_MS).toISOString() }];
-  // port.ts's WebhookSecrets still names the single-object shape; the stored JSON holds the list as is.
-  return { current: next, previous } as unknown as WebhookSecrets;
+  return { current: next, previous };
 }
 
 /** When the newest previous secret stops signing; null when none is left. */
