@@ -61,6 +61,8 @@ export interface EventFilter {
 
 export interface EventRows {
   get(ids: string[]): Promise<Map<string, StoredEvent>>;
+  /** Each, with the index rows that list it, only if its id is absent; returns the stored form of those already there. */
+  insert(events: StoredEvent[]): Promise<Map<string, StoredEvent>>;
   /** Ordered by `eventSortKey`, only the events the filter names. */
   range(filter: EventFilter, range: RangeRequest): Promise<Array<IndexEntry<StoredEvent>>>;
 }

@@ -21,7 +21,8 @@ export function newestFirstKey(time: string, tieBreaker: string): string {
 
 /** Events sort newest first; within one commit, the higher sequence first. */
 export function eventSortKey(stored: StoredEvent): string {
-  const sequence = String(999_999_999 - stored.event.data.sequence).padStart(9, '0');
+  // An operational event (appendEvents) has no sequence: it sorts after task events recorded at the same time.
+  const sequence = String(999_999_999 - ((stored.event.data.sequence as number | undefined) ?? 0)).padStart(9, '0');
   return newestFirstKey(stored.recordedAt, `${sequence}|${stored.event.id}`);
 }
 

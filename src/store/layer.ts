@@ -6,6 +6,7 @@ import { StoreError, VersionConflictError } from '../errors.js';
 import type { IndexEntry, RangeRequest, Revised, StorageBackend } from './backend.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { abandoned, afterAttempt, pendingDelivery, rescheduled } from './delivery-records.js';
+import { eventIdConflict, sameEvent } from './event-ids.js';
 import {
   taskKeyString,
   type Delivery,
@@ -154,6 +155,25 @@ export function createStateStore(backend: StorageBackend): StateStore {
     },
 
     completePendingCommits: () => tasks.completePendingCommits(),
+
+    async appendEvents(list) {
+      const byId = new Map<string, StoredEvent>();
+      for (const s of list) {
+        const first = byId.get(s.event.id);
+        if (first && !sameEvent(first.event, s.event)) throw eventIdConflict(s);
+        if (!first) byId.set(s.event.id, s);
+      }
+      if (byId.size === 0) return;
+      const fresh = [...byId.values()];
+      const clashWith = (present: Map<string, StoredEvent>) =>
+        fresh.find((s) => present.has(s.event.id) && !sameEvent(present.get(s.event.id)!.event, s.event));
+      // Checked before anything is written, so a conflict known up front leaves the whole call unapplied.
+      const stored = clashWith(await events.get([...byId.keys()]));
+      if (stored) throw eventIdConflict(stored);
+      // Present ones go to the backend too, so one a crash left unindexed gets its index rows; a racing writer is caught after.
+      const raced = clashWith(await events.insert(fresh));
+      if (raced) throw eventIdConflict(raced);
+    },
 
     async getEvent(id) {
       return (await events.get([id])).get(id) ?? null;

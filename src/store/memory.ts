@@ -84,6 +84,14 @@ export function createMemoryStore(): StateStore {
 
     events: {
       get: async (ids) => pick(events, ids),
+      async insert(list) {
+        const present = pick(
+          events,
+          list.map((s) => s.event.id),
+        );
+        for (const stored of list) if (!events.has(stored.event.id)) events.set(stored.event.id, clone(stored));
+        return present;
+      },
       async range(filter, range) {
         const matching = [...events.values()].filter(
           (e) =>

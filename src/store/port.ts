@@ -189,8 +189,15 @@ export interface TaskStore {
   completePendingCommits(): Promise<number>;
 }
 
-/** The events that transitions recorded. */
+/** The events that transitions recorded, and the operational ones (webhook.disabled, ...) appended on their own. */
 export interface EventLog {
+  /**
+   * Stores each event whose id is absent; one stored with the same body is a no-op, one with a different body fails
+   * with StoreError `EventIdConflict` (nothing of the call written when that is known up front). For events of no
+   * task: an operational event is stored under its own region and subject (src/webhooks/operational.ts) and has no
+   * `data.sequence`.
+   */
+  appendEvents(events: StoredEvent[]): Promise<void>;
   getEvent(id: string): Promise<StoredEvent | null>;
   /** Newest first. */
   listEvents(query: EventQuery): Promise<Page<StoredEvent>>;

@@ -257,6 +257,14 @@ export function createSqliteStore(path: string): StateStore {
 
     events: {
       get: async (ids) => bodies<StoredEvent>('events', ids),
+      insert: write((list: StoredEvent[]) => {
+        const present = new Map<string, StoredEvent>();
+        for (const s of list) {
+          if (insertEvent.run(s.event.id, s.regionId, s.taskId, s.event.type, eventSortKey(s), s.recordedAt, JSON.stringify(s)).changes === 1) continue;
+          present.set(s.event.id, JSON.parse((selectEvent.get(s.event.id) as { body: string }).body) as StoredEvent);
+        }
+        return present;
+      }),
       range: async (filter, range) => rangeOf<StoredEvent>('events', present({ region_id: filter.regionId, task_id: filter.taskId, type: filter.type }), range),
     },
 

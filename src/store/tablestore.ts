@@ -5,21 +5,24 @@
  *   tasks            [key]              "region/taskId": the record, plus `outbox` while a commit's events are unwritten
  *   active_tasks     [key]              one row per active task: what the poller lists
  *   events           [id]               the stored event (JSON)
- *   event_index      [scope, sort_key]  scopes `all`, `task:<region>/<taskId>`, `type:<type>`; newest first
+ *   event_index      [scope, sort_key]  scopes `all#00`..`all#15`, `task:<region>/<taskId>`, `type:<type>`; newest first
  *   deliveries       [id]               the delivery (JSON) and its status
  *   deliveries_due   [due_at, id]       pending deliveries only, by next attempt time
- *   delivery_index   [scope, sort_key]  scopes `all`, `event:<id>`, `webhook:<id>` (newest first), and
+ *   delivery_index   [scope, sort_key]  scopes `all#00`..`all#15`, `event:<id>`, `webhook:<id>` (newest first), and
  *                                       `order:<webhookId>|<region>/<taskId>` by sequence while pending
- *   attempts         [scope, sort_key]  scopes `all`, `event:<id>`, `webhook:<id>`; newest first; TTL 90 days
+ *   attempts         [scope, sort_key]  scopes `all#00`..`all#15`, `event:<id>`, `webhook:<id>`; newest first; TTL 90 days
+ *
+ * The unscoped listing's rows go to 16 buckets by a hash of the row's id (one partition would never split); reads
+ * merge the buckets, and rows an older release wrote under `all` are read and purged as a 17th bucket.
  *   webhooks         [id]               the webhook (JSON)
  *   leases           [name]             holder, expires_at
  *
  * `taskhook tables init` creates them and waits until each new one takes rows (createTables; safe to run again).
  */
 import { randomUUID } from 'node:crypto';
-import type { EventRows, StorageBackend } from './backend.js';
+import type { StorageBackend } from './backend.js';
 import { createStateStore } from './layer.js';
-import type { StateStore, StoredEvent, WebhookRecord } from './port.js';
+import type { StateStore, WebhookRecord } from './port.js';
 import {
   anyOf,
   applied,
@@ -34,12 +37,11 @@ import {
   str,
   Db,
   type CallState,
-  type Row,
   type TablestoreOptions,
 } from './tablestore/client.js';
 import { deliveryRows } from './tablestore/deliveries.js';
+import { eventRows } from './tablestore/events.js';
 import { purge } from './tablestore/purge.js';
-import { rowsById, scopeRange } from './tablestore/rows.js';
 import { createTables, tablesOf, type CreateTablesOptions, type CreateTablesResult, type TableReadiness } from './tablestore/schema.js';
 import { taskRows } from './tablestore/tasks.js';
 
@@ -49,24 +51,9 @@ export function createTablestoreStore(options: TablestoreOptions): StateStore {
   const db = new Db(options);
   const t = tablesOf(db);
 
-  const events: EventRows = {
-    get: (ids) => rowsById(db, t.events, ids, (row) => JSON.parse(str(row.attrs.body)!) as StoredEvent),
-    async range(filter, range) {
-      // The narrowest scope the filter names; its other conditions filter the scope's index rows.
-      const scope = filter.regionId && filter.taskId ? `task:${filter.regionId}/${filter.taskId}` : filter.type ? `type:${filter.type}` : 'all';
-      const matches = (r: Row) =>
-        (!filter.regionId || r.attrs.region_id === filter.regionId) &&
-        (!filter.taskId || r.attrs.task_id === filter.taskId) &&
-        (!filter.type || r.attrs.type === filter.type);
-      const covered = scope.startsWith('task:') ? !filter.type : !filter.regionId && !filter.taskId;
-      const rows = await scopeRange(db, t.event_index, scope, range, covered ? undefined : matches);
-      return rows.map((r) => ({ key: str(r.key.sort_key)!, id: str(r.attrs.event_id)! }));
-    },
-  };
-
   const backend: StorageBackend = {
     tasks: taskRows(db, t),
-    events,
+    events: eventRows(db, t),
     deliveries: deliveryRows(db, t),
 
     webhooks: {

@@ -222,8 +222,7 @@ async function trackHealth(deps: DeliveryDeps, webhook: WebhookRecord, success: 
   for (const event of healthEvents(webhook.id, before, webhook, nowIso)) await publish(deps, event); // each logs one warn line
 }
 
-/** Operational events go out through the same signed, SSRF-safe attempt as every delivery. */
+/** Operational events are stored and queued, so they go out (and are retried) like every other delivery. */
 function publish(deps: DeliveryDeps, event: OperationalEvent): Promise<void> {
-  const send = async (w: WebhookRecord, eventId: string, body: string) => (await attemptSend(deps, w, eventId, body, 10_000)).attempt;
-  return publishOperational({ store: deps.store, logger: deps.logger, now: deps.now, send }, event);
+  return publishOperational({ store: deps.store, logger: deps.logger, now: deps.now }, event);
 }

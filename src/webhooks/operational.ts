@@ -1,7 +1,8 @@
 /**
  * Operational events (the Svix idea): taskhook tells the webhooks that ask for them when one of its webhooks was
  * disabled, recovered, or let a delivery die after its last retry. CloudEvents 1.0 like the task events, ids
- * deterministic (webhook id + what happened + when), sent only to webhooks that name the type, never by default.
+ * deterministic (webhook id + what happened + when), stored in the event log and queued like task events, delivered
+ * only to webhooks that name the type, never by default.
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from '../log.js';
@@ -95,6 +96,9 @@ export function operationalSubscribers(event: OperationalEvent, webhooks: Webhoo
   return webhooks.filter((w) => w.enabled && w.events.includes(event.type) && !(event.type === 'webhook.disabled' && w.id === event.subject));
 }
 
+/** Orders one webhook's operational deliveries about one subject by the event's time (they have no task sequence). */
+export const operationalSequence = (event: { time: string }) => Math.floor(Date.parse(event.time) / 1000);
+
 export function operationalDeliveries(event: OperationalEvent, subscribers: WebhookRecord[], now: string): NewDelivery[] {
   return subscribers.map((w) => ({
     id: deliveryId(event.id, w.id),
@@ -102,54 +106,38 @@ export function operationalDeliveries(event: OperationalEvent, subscribers: Webh
     webhookId: w.id,
     regionId: OPERATIONAL_REGION,
     taskId: event.subject,
-    sequence: Math.floor(Date.parse(event.time) / 1000),
+    sequence: operationalSequence(event),
     dueAt: now,
     createdAt: now,
   }));
-}
-
-/**
- * An event log that takes non-task events. The StateStore port has no such write yet (commitTransition is
- * task-only); a store that grows `appendEvents` gets operational events stored, listed and retried like any other.
- */
-export interface OperationalEventLog {
-  appendEvents(events: StoredEvent[]): Promise<void>;
-}
-
-export function canAppendEvents(store: StateStore): store is StateStore & OperationalEventLog {
-  return typeof (store as Partial<OperationalEventLog>).appendEvents === 'function';
 }
 
 export interface PublishDeps {
   store: StateStore;
   logger: Logger;
   now: () => number;
-  /** One signed attempt (delivery.ts's attemptSend), passed in so this module does not import delivery.ts back. */
-  send: (webhook: WebhookRecord, eventId: string, body: string) => Promise<{ status: number | null; error: string | null }>;
 }
 
 /**
- * Logs the event as one warn line, then: stored with queued deliveries where the store can append events, else
- * sent once to each subscriber right away (signed, through the same SSRF-safe client), unstored. Never throws.
+ * The event as the event log keeps it: under OPERATIONAL_REGION and its subject (the webhook), like its deliveries.
+ * The port types events as task events; an operational one differs only in `data` (no task, no sequence).
+ */
+export function storedOperational(event: OperationalEvent, recordedAt: string): StoredEvent {
+  return { event: event as unknown as StoredEvent['event'], regionId: OPERATIONAL_REGION, taskId: event.subject, recordedAt };
+}
+
+/**
+ * Logs the event as one warn line, stores it in the event log, and queues a delivery to each subscriber, sent and
+ * retried like any other (so `GET /v1/events?type=...` lists it and redeliver works). Never throws.
  */
 export async function publishOperational(deps: PublishDeps, event: OperationalEvent): Promise<void> {
   deps.logger.warn(event.type, { eventId: event.id, webhookId: event.subject, reason: event.data.reason, failingSince: event.data.failingSince });
   try {
     const subscribers = operationalSubscribers(event, await deps.store.listWebhooks());
     const at = new Date(deps.now()).toISOString();
-    if (canAppendEvents(deps.store)) {
-      const stored = { event, regionId: OPERATIONAL_REGION, taskId: event.subject, recordedAt: at } as unknown as StoredEvent;
-      await deps.store.appendEvents([stored]);
-      await deps.store.enqueueDeliveries(operationalDeliveries(event, subscribers, at));
-      return;
-    }
-    const body = JSON.stringify(event);
-    await Promise.all(
-      subscribers.map(async (w) => {
-        const attempt = await deps.send(w, event.id, body);
-        deps.logger.info('operational event sent', { eventId: event.id, type: event.type, webhookId: w.id, status: attempt.status, error: attempt.error });
-      }),
-    );
+    // The event before its deliveries: a delivery whose event is missing is abandoned as past retention.
+    await deps.store.appendEvents([storedOperational(event, at)]);
+    await deps.store.enqueueDeliveries(operationalDeliveries(event, subscribers, at));
   } catch (error) {
     deps.logger.error('operational event not published', { eventId: event.id, type: event.type, error });
   }

@@ -5,6 +5,7 @@ import type { Delivery, NewDelivery, StateStore, StoredEvent, WebhookRecord } fr
 import { attemptSend, type SendResult } from './delivery.js';
 import type { WebhookClient } from './http-client.js';
 import { deliveryId, webhooksFor } from './matching.js';
+import { isOperationalType, operationalSequence, operationalSubscribers, type OperationalEvent } from './operational.js';
 
 /** Svix's limit for a recovery window; older deliveries are replayed one event at a time. */
 export const MAX_RECOVER_WINDOW_MS = 14 * 24 * 3_600_000;
@@ -18,7 +19,9 @@ export async function requireEvent(store: StateStore, id: string | undefined): P
 /** New deliveries of the event to every matching webhook, or to the one named (even if it did not subscribe). */
 export async function redeliver(store: StateStore, stored: StoredEvent, webhookId: unknown, now: number): Promise<NewDelivery[]> {
   const webhooks = await store.listWebhooks();
-  let targets = webhooksFor(stored.event, webhooks);
+  // An operational event has no task to filter on: it goes to the webhooks that name its type, as when it was published.
+  const operational = isOperationalType(stored.event.type) ? (stored.event as unknown as OperationalEvent) : null;
+  let targets = operational ? operationalSubscribers(operational, webhooks) : webhooksFor(stored.event, webhooks);
   if (webhookId !== undefined) {
     const chosen = webhooks.find((w) => w.id === webhookId);
     if (!chosen) throw new NotFoundError('WebhookNotFound', `no webhook ${JSON.stringify(webhookId)}`);
@@ -33,7 +36,7 @@ export async function redeliver(store: StateStore, stored: StoredEvent, webhookI
     webhookId: w.id,
     regionId: stored.regionId,
     taskId: stored.taskId,
-    sequence: stored.event.data.sequence,
+    sequence: operational ? operationalSequence(operational) : stored.event.data.sequence,
     dueAt: at,
     createdAt: at,
   }));

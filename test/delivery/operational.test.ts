@@ -4,12 +4,13 @@ import { webhookRecord } from '../../src/fakes/records.js';
 import { eventRoutes } from '../../src/http/routes/events.js';
 import { createLogger, setLogSink } from '../../src/log.js';
 import { createMemoryStore } from '../../src/store/memory.js';
-import type { StateStore, StoredEvent, WebhookRecord } from '../../src/store/port.js';
+import type { StateStore, WebhookRecord } from '../../src/store/port.js';
 import { eventsForTransition } from '../../src/tasks/events.js';
 import { deliverDue } from '../../src/webhooks/delivery.js';
 import { createWebhookClient, type WebhookClient } from '../../src/webhooks/http-client.js';
 import { deliveriesFor } from '../../src/webhooks/matching.js';
-import { healthEvents, operationalEvent, operationalSubscribers, type OperationalEventLog } from '../../src/webhooks/operational.js';
+import { healthEvents, operationalEvent, operationalSubscribers, publishOperational } from '../../src/webhooks/operational.js';
+import { redeliver } from '../../src/webhooks/replay.js';
 import { checkEvents } from '../../src/webhooks/registry.js';
 import { DISABLE_AFTER_MS, RETRY_SCHEDULE_MS } from '../../src/webhooks/schedule.js';
 import { newWebhookSecret } from '../../src/webhooks/signing.js';
@@ -186,34 +187,56 @@ describe('operational events', () => {
     await expect(route.handler({ queryStringParameters: { type: 'webhook.nonsense' }, deps: { store } } as never)).rejects.toThrow(/type must be one of/);
   });
 
-  it('where the store can append events: stored, listed by type, and delivered (with retries) from the queue', async () => {
-    // A store with the event write the port does not have yet, over the memory store.
-    const appended = new Map<string, StoredEvent>();
-    const base = store;
-    const withLog: StateStore & OperationalEventLog = {
-      ...base,
-      appendEvents: async (events) => void events.forEach((e) => appended.set(e.event.id, e)),
-      getEvent: async (id) => appended.get(id) ?? base.getEvent(id),
-      listEvents: async (q) => (q.type && appended.size ? { items: [...appended.values()].filter((e) => e.event.type === q.type) } : base.listEvents(q)),
-    };
-    store = withLog;
+  it('stored in the event log, listed by type, and delivered (with retries) from the queue', async () => {
     let opsUp = false;
     const gone = await endpoint('wh_gone', ['ecs.task.succeeded'], () => ({ status: 410 }));
     const ops = await endpoint('wh_ops', ['webhook.disabled'], () => ({ status: opsUp ? 204 : 500 }));
     await emit([gone.webhook]);
     await run(3_000);
     const listed = await store.listEvents({ type: 'webhook.disabled', limit: 10 });
-    expect(listed.items.map((e) => e.event.subject)).toEqual(['wh_gone']);
+    expect(listed.items).toHaveLength(1);
+    expect(listed.items[0]).toMatchObject({ regionId: 'taskhook', taskId: 'wh_gone', event: { type: 'webhook.disabled', subject: 'wh_gone' } });
+    expect(await store.getEvent(listed.items[0].event.id)).toEqual(listed.items[0]);
+    expect(received(ops.receiver, 'webhook.disabled')).toHaveLength(1); // the first attempt, answered 500
     opsUp = true;
     advance(RETRY_SCHEDULE_MS[0]);
     await run(3_000);
     const got = received(ops.receiver, 'webhook.disabled');
-    expect(got.length).toBeGreaterThanOrEqual(1);
+    expect(got).toHaveLength(2);
     expect(got.every((x) => x.verifiedWith === ops.secret && x.event!.id === listed.items[0].event.id)).toBe(true);
     expect((await store.listDeliveries({ webhookId: 'wh_ops', limit: 5 })).items[0]).toMatchObject({
       status: 'succeeded',
+      attempts: 2,
       regionId: 'taskhook',
       taskId: 'wh_gone',
     });
+  });
+
+  it('publishing the same operational event twice stores and delivers it once', async () => {
+    const ops = await endpoint('wh_ops', ['webhook.recovered']);
+    const event = operationalEvent('webhook.recovered', { webhookId: 'wh_x', reason: 'r', failingSince: null }, new Date().toISOString());
+    const deps = { store, logger: createLogger('error'), now: Date.now };
+    await publishOperational(deps, event);
+    await publishOperational(deps, event);
+    await run();
+    expect((await store.listEvents({ type: 'webhook.recovered', limit: 10 })).items.map((e) => e.event.id)).toEqual([event.id]);
+    expect(received(ops.receiver, 'webhook.recovered')).toHaveLength(1);
+  });
+
+  it('redeliver sends a stored operational event again to its subscribers, or to a named webhook', async () => {
+    const ops = await endpoint('wh_ops', ['delivery.exhausted']);
+    const other = await endpoint('wh_other', ['ecs.task.succeeded']);
+    const event = operationalEvent('delivery.exhausted', { webhookId: 'wh_x', reason: 'r', failingSince: null }, new Date().toISOString());
+    await publishOperational({ store, logger: createLogger('error'), now: Date.now }, event);
+    await run();
+    const stored = (await store.getEvent(event.id))!;
+    advance(1_000);
+    expect((await redeliver(store, stored, undefined, Date.now())).map((d) => d.webhookId)).toEqual(['wh_ops']);
+    expect((await redeliver(store, stored, 'wh_other', Date.now() + 1)).map((d) => d.webhookId)).toEqual(['wh_other']);
+    await run();
+    expect(received(ops.receiver, 'delivery.exhausted')).toHaveLength(2);
+    expect(received(other.receiver, 'delivery.exhausted').map((x) => x.event!.id)).toEqual([event.id]);
+    await store.updateWebhook('wh_ops', (w) => ({ ...w, events: ['ecs.task.succeeded'] }));
+    await expect(redeliver(store, stored, undefined, Date.now() + 2)).rejects.toMatchObject({ code: 'NoMatchingWebhook' });
   });
 });

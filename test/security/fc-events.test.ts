@@ -148,7 +148,7 @@ describe('malformed FC 3.0 HTTP events', () => {
     for (const [name, event] of cases) {
       let answer: { statusCode?: number; body?: string };
       try {
-        answer = (await handler(event as never, { requestId: 'req-fc' } as never));
+        answer = await handler(event as never, { requestId: 'req-fc' } as never);
       } catch (error) {
         bad.push(`${name}: threw ${(error as Error).message}`);
         continue;

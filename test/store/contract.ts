@@ -2,9 +2,10 @@
 import { webhookRecord } from '../../src/fakes/records.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StoreError, VersionConflictError } from '../../src/errors.js';
-import type { Delivery, DeliveryQueue, NewDelivery, StateStore, TaskKey, TransitionCommit, WebhookRecord } from '../../src/store/port.js';
+import type { Delivery, DeliveryQueue, NewDelivery, StateStore, StoredEvent, TaskKey, TransitionCommit, WebhookRecord } from '../../src/store/port.js';
 import { eventsForTransition } from '../../src/tasks/events.js';
 import type { TaskSnapshot } from '../../src/tasks/snapshot.js';
+import { operationalEvent, storedOperational, type OperationalEventType } from '../../src/webhooks/operational.js';
 
 export interface StoreHarness {
   store: StateStore;
@@ -61,6 +62,11 @@ export function transition(
     })),
   );
   return { key, expectedVersion, snapshot: next, sequence: sequence + events.length, active: !next.terminal, events, deliveries };
+}
+
+/** An operational event in its stored form, as publishOperational appends it. */
+export function opEvent(type: OperationalEventType, webhookId: string, time: string): StoredEvent {
+  return storedOperational(operationalEvent(type, { webhookId, reason: `${type} of ${webhookId}`, failingSince: null }, time), time);
 }
 
 export function webhook(id: string, overrides: Partial<WebhookRecord> = {}): WebhookRecord {
@@ -264,6 +270,51 @@ export function defineStoreContract(name: string, open: () => Promise<StoreHarne
       await store.commitTransition({ ...next, events: [structuredClone(first.events[0]), ...next.events] });
       expect((await store.getEvent(first.events[0].id))?.event).toEqual(first.events[0]);
       expect((await store.listEvents({ ...key, limit: 10 })).items).toHaveLength(first.events.length + next.events.length);
+    });
+
+    it('appends operational events: stored, listed by type newest first, also unscoped and by subject', async () => {
+      await store.watchTask(key, 'api', T0);
+      await store.commitTransition(transition(key, 0, null, snapshot(key, 'Finished', { observedAt: at(2) }), 0));
+      const older = opEvent('webhook.disabled', 'wh_a', at(1));
+      const newer = opEvent('webhook.disabled', 'wh_b', at(3));
+      const recovered = opEvent('webhook.recovered', 'wh_a', at(4));
+      await store.appendEvents([older, recovered]);
+      await store.appendEvents([newer]);
+      expect(await store.getEvent(older.event.id)).toEqual(older);
+      const byType = await store.listEvents({ type: 'webhook.disabled', limit: 10 });
+      expect(byType.items.map((e) => e.event.id)).toEqual([newer.event.id, older.event.id]);
+      const paged = await store.listEvents({ type: 'webhook.disabled', limit: 1 });
+      expect((await store.listEvents({ type: 'webhook.disabled', limit: 1, cursor: paged.cursor })).items).toEqual([older]);
+      const all = (await store.listEvents({ limit: 20 })).items;
+      expect(all.map((e) => e.event.id).slice(0, 2)).toEqual([recovered.event.id, newer.event.id]);
+      expect(all.map((e) => e.event.id).at(-1)).toBe(older.event.id);
+      expect((await store.listEvents({ regionId: 'taskhook', taskId: 'wh_a', limit: 10 })).items).toEqual([recovered, older]);
+    });
+
+    it('appending an event again is a no-op; one with the same id and another body fails and writes nothing of the call', async () => {
+      const first = opEvent('delivery.exhausted', 'wh_a', at(1));
+      await store.appendEvents([first]);
+      await store.appendEvents([structuredClone(first), first]);
+      await store.appendEvents([]);
+      expect((await store.listEvents({ type: 'delivery.exhausted', limit: 10 })).items).toEqual([first]);
+
+      const impostor = { ...first, event: { ...first.event, data: { ...first.event.data, reason: 'another' } } } as StoredEvent;
+      const fresh = opEvent('delivery.exhausted', 'wh_b', at(2));
+      for (const batch of [
+        [fresh, impostor],
+        [first, fresh, { ...first, event: { ...first.event, time: at(9) } }],
+      ]) {
+        const error = await store.appendEvents(batch).then(
+          () => expect.fail('expected the append to fail'),
+          (e: unknown) => e,
+        );
+        expect(error).toBeInstanceOf(StoreError);
+        expect(error).toMatchObject({ code: 'EventIdConflict', retryable: false });
+        expect((error as Error).message).toContain(first.event.id);
+      }
+      expect(await store.getEvent(first.event.id)).toEqual(first);
+      expect(await store.getEvent(fresh.event.id)).toBeNull();
+      expect((await store.listEvents({ type: 'delivery.exhausted', limit: 10 })).items).toEqual([first]);
     });
 
     it('lists due deliveries oldest first, and never the finished ones', async () => {

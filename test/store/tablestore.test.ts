@@ -10,7 +10,10 @@ import type { StateStore, TaskKey } from '../../src/store/port.js';
 import { createTables, createTablestoreStore, type TablestoreOptions } from '../../src/store/tablestore.js';
 import type { TaskOperation } from '../../src/tasks/snapshot.js';
 import { startFakeTablestore, type FakeTablestore } from '../../src/fakes/tablestore/index';
-import { defineStoreContract, deliveryOf, snapshot, transition, webhook } from './contract.js';
+import { Db, str, type WriteRow } from '../../src/store/tablestore/client.js';
+import { ALL_SCOPES, eventIndexRows } from '../../src/store/tablestore/rows.js';
+import { tablesOf } from '../../src/store/tablestore/schema.js';
+import { defineStoreContract, deliveryOf, opEvent, snapshot, transition, webhook } from './contract.js';
 
 /** Fast backoff so fault tests take milliseconds; three attempts so a fault `times: 3` outlasts one call. */
 const FAST: RetryPolicy = { baseDelayMs: 5, maxDelayMs: 40, budgetMs: 5_000, maxAttempts: 3 };
@@ -445,4 +448,136 @@ describe('Tablestore store', () => {
     expect(withEvents).toEqual({ GetRow: 1, UpdateRow: 2, BatchWriteRow: 2 });
     expect(withoutEvents).toEqual({ GetRow: 1, UpdateRow: 1 });
   }, 60_000);
+});
+
+describe('Tablestore unscoped listings over hash buckets', () => {
+  let fake: FakeTablestore;
+  let store: StateStore;
+  let db: Db;
+  const minute = (m: number) => new Date(Date.parse(T0) + m * 60_000).toISOString();
+  const events = Array.from({ length: 40 }, (_, i) => opEvent('webhook.disabled', `wh_${String(i).padStart(3, '0')}`, minute(i % 13)));
+  const newestFirst = async (limit: number) => {
+    const ids: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await store.listEvents({ limit, cursor });
+      ids.push(...page.items.map((e) => e.event.id));
+      cursor = page.cursor;
+    } while (cursor);
+    return ids;
+  };
+
+  beforeEach(async () => {
+    fake = await startFakeTablestore();
+    await createTables(optionsFor(fake));
+    fake.resetCounters();
+    store = createTablestoreStore(optionsFor(fake));
+    db = new Db(optionsFor(fake));
+  });
+  afterEach(async () => {
+    db.close();
+    await store.close();
+    await fake.close();
+  });
+
+  const scopesIn = async (table: 'event_index' | 'delivery_index' | 'attempts') => {
+    const rows = (await db.range(tablesOf(db)[table], [TableStore.INF_MIN, TableStore.INF_MIN], [TableStore.INF_MAX, TableStore.INF_MAX])).rows;
+    return rows.map((r) => str(r.key.scope)!).filter((scope) => scope.startsWith('all'));
+  };
+
+  it('spreads the rows over the 16 buckets, none under `all`, and pages them back newest first without loss or repeat', async () => {
+    await store.appendEvents(events);
+    const used = new Set(await scopesIn('event_index'));
+    expect(used.has('all')).toBe(false);
+    expect(used.size).toBeGreaterThanOrEqual(12); // 40 ids over 16 buckets
+    expect([...used].every((scope) => ALL_SCOPES.slice(0, 16).includes(scope))).toBe(true);
+    const all = await newestFirst(100);
+    expect(all).toHaveLength(40);
+    expect(await newestFirst(7)).toEqual(all);
+    const times = all.map((id) => events.find((e) => e.event.id === id)!.recordedAt);
+    expect(times).toEqual([...times].sort().reverse());
+  });
+
+  it('reads rows written under `all` before the buckets as one more bucket, and purges them', async () => {
+    const t = tablesOf(db);
+    const legacy = events.slice(0, 5);
+    await store.appendEvents(events.slice(5));
+    // As an older release wrote them: the event row and its index rows with the unscoped one under `all`.
+    await db.batchWrite(
+      legacy.flatMap((e): WriteRow[] => [
+        {
+          type: 'PUT' as const,
+          table: t.events,
+          key: [e.event.id],
+          attrs: { body: JSON.stringify(e) },
+          condition: new TableStore.Condition(TableStore.RowExistenceExpectation.IGNORE, null),
+        },
+        ...eventIndexRows(t, e).map((row, i): WriteRow => (i === 0 ? { ...row, key: ['all', row.key[1]] } : row)),
+      ]),
+    );
+    expect((await scopesIn('event_index')).filter((s) => s === 'all')).toHaveLength(5);
+    const all = await newestFirst(6);
+    expect(new Set(all)).toEqual(new Set(events.map((e) => e.event.id)));
+    expect(all).toHaveLength(40);
+    expect((await store.purge(minute(60))).events).toBe(40);
+    expect(await scopesIn('event_index')).toEqual([]);
+    expect((await store.listEvents({ limit: 10 })).items).toEqual([]);
+  });
+
+  it('counts the round trips of an unscoped page and of a purge', async () => {
+    await store.appendEvents(events);
+    const d = (i: number) => ({
+      id: `dlv_${i}`,
+      eventId: events[i].event.id,
+      webhookId: 'wh_a',
+      regionId: 'taskhook',
+      taskId: 'wh_a',
+      sequence: i,
+      dueAt: T0,
+      createdAt: T0,
+    });
+    await store.enqueueDeliveries(events.map((_, i) => d(i)));
+    for (let i = 0; i < 10; i++) {
+      const attempt = {
+        deliveryId: `dlv_${i}`,
+        eventId: events[i].event.id,
+        webhookId: 'wh_a',
+        attempt: 1,
+        at: minute(1),
+        status: 200,
+        durationMs: 1,
+        success: true,
+        error: null,
+        responseSnippet: '',
+      };
+      await store.recordAttempt(attempt, { status: 'succeeded', nextAttemptAt: null });
+    }
+    const measure = async (what: () => Promise<unknown>) => {
+      const before = fake.requests();
+      await what();
+      return callsSince(fake, before);
+    };
+    const page = {
+      events: await measure(() => store.listEvents({ limit: 20 })),
+      deliveries: await measure(() => store.listDeliveries({ limit: 20 })),
+      attempts: await measure(() => store.listAttempts({ limit: 20 })),
+      byType: await measure(() => store.listEvents({ type: 'webhook.disabled', limit: 20 })),
+    };
+    const purged = await measure(() => store.purge(minute(60)));
+    console.log(
+      [
+        'Tablestore round trips, unscoped listings over 16 buckets + `all`:',
+        `  listEvents page of 20:      ${JSON.stringify(page.events)}`,
+        `  listDeliveries page of 20:  ${JSON.stringify(page.deliveries)}`,
+        `  listAttempts page of 20:    ${JSON.stringify(page.attempts)}`,
+        `  listEvents by type:         ${JSON.stringify(page.byType)}`,
+        `  purge (40 events, 10 finished deliveries, 10 attempts): ${JSON.stringify(purged)}`,
+      ].join('\n'),
+    );
+    expect(page.events).toEqual({ GetRange: 17, BatchGetRow: 1 });
+    expect(page.deliveries).toEqual({ GetRange: 17, BatchGetRow: 1 });
+    expect(page.attempts).toEqual({ GetRange: 17 });
+    expect(page.byType).toEqual({ GetRange: 1, BatchGetRow: 1 }); // a scoped listing is one partition, as before
+    expect(purged.GetRange).toBeGreaterThanOrEqual(3 * 17);
+  });
 });

@@ -22,7 +22,7 @@ import {
   type Row,
   type WriteRow,
 } from './client.js';
-import { attemptRows, deliveryRow, deliverySideRows, dueRow, orderRow, orderScope, parseDelivery, rowsById, scopeRange, type DeliveryRow } from './rows.js';
+import { attemptRows, deliveryRow, deliverySideRows, dueRow, orderRow, orderScope, parseDelivery, rowsById, listingRange, type DeliveryRow } from './rows.js';
 import type { Tables } from './schema.js';
 
 /** A due row is stale once its delivery has moved past the change that wrote it and no longer waits at that time. */
@@ -134,13 +134,16 @@ export function deliveryRows(db: Db, t: Tables): DeliveryRows {
     async range(filter, range) {
       const keep = filter.eventId && filter.webhookId ? (r: Row) => r.attrs.webhook_id === filter.webhookId : undefined;
       // An index row whose delivery is not there yet (an insert in progress or crashed) lists nothing.
-      return (await scopeRange(db, t.delivery_index, scopeOf(filter), range, keep)).map((r) => ({ key: str(r.key.sort_key)!, id: str(r.attrs.delivery_id)! }));
+      return (await listingRange(db, t.delivery_index, scopeOf(filter), range, keep)).map((r) => ({
+        key: str(r.key.sort_key)!,
+        id: str(r.attrs.delivery_id)!,
+      }));
     },
 
     async rangeAttempts(filter, range) {
       const keep =
         filter.eventId && filter.webhookId ? (r: Row) => (JSON.parse(str(r.attrs.body)!) as DeliveryAttempt).webhookId === filter.webhookId : undefined;
-      return (await scopeRange(db, t.attempts, scopeOf(filter), range, keep)).map((r) => ({
+      return (await listingRange(db, t.attempts, scopeOf(filter), range, keep)).map((r) => ({
         key: str(r.key.sort_key)!,
         record: JSON.parse(str(r.attrs.body)!) as DeliveryAttempt,
       }));

@@ -4,7 +4,7 @@ import { allOf, equals, ignore, INF_MAX, INF_MIN, long, mustExist, num, str, typ
 import { orderSortKey } from '../cursor.js';
 import { purgeable } from '../retention.js';
 import { dueOf, removeDue, staleDue } from './deliveries.js';
-import { deliveryScopes, orderScope, parseDelivery } from './rows.js';
+import { ALL_SCOPES, allScope, attemptId, deliveryScopes, orderScope, parseDelivery } from './rows.js';
 import type { Tables } from './schema.js';
 
 const PAGE = 1000;
@@ -55,44 +55,54 @@ export async function purge(db: Db, t: Tables, before: string): Promise<Retentio
     );
   });
 
-  // Events: the `all` listing read from its oldest end.
-  await db.scan(t.event_index, ['all', INF_MAX], ['all', INF_MIN], oldestFirst, async (rows) => {
-    const old = takeWhile(rows, (r) => purgeable.event({ recordedAt: str(r.attrs.recorded_at) ?? '' }, before));
-    const deletes = old.flatMap((r): WriteRow[] => {
-      const sortKey = str(r.key.sort_key)!;
-      const scopes = ['all', `task:${str(r.attrs.region_id)}/${str(r.attrs.task_id)}`, `type:${str(r.attrs.type)}`];
-      return [
-        { type: 'DELETE', table: t.events, key: [str(r.attrs.event_id)!], condition: ignore() },
-        ...scopes.map((scope): WriteRow => ({ type: 'DELETE', table: t.event_index, key: [scope, sortKey], condition: ignore() })),
-      ];
+  // Events: every bucket of the unscoped listing read from its oldest end; each row's own scope is the one deleted.
+  await eachBucket(async (bucket) => {
+    await db.scan(t.event_index, [bucket, INF_MAX], [bucket, INF_MIN], oldestFirst, async (rows) => {
+      const old = takeWhile(rows, (r) => purgeable.event({ recordedAt: str(r.attrs.recorded_at) ?? '' }, before));
+      const deletes = old.flatMap((r): WriteRow[] => {
+        const sortKey = str(r.key.sort_key)!;
+        const id = str(r.attrs.event_id)!;
+        const scopes = withRead(bucket, [allScope(id), `task:${str(r.attrs.region_id)}/${str(r.attrs.task_id)}`, `type:${str(r.attrs.type)}`]);
+        return [
+          { type: 'DELETE', table: t.events, key: [id], condition: ignore() },
+          ...scopes.map((scope): WriteRow => ({ type: 'DELETE', table: t.event_index, key: [scope, sortKey], condition: ignore() })),
+        ];
+      });
+      await db.batchWrite(deletes);
+      result.events += old.length;
+      return old.length === rows.length;
     });
-    await db.batchWrite(deletes);
-    result.events += old.length;
-    return old.length === rows.length;
   });
 
-  // Deliveries: only those created before the cutoff can have been finished before it.
-  await db.scan(t.delivery_index, ['all', INF_MAX], ['all', INF_MIN], oldestFirst, async (rows) => {
-    const old = takeWhile(rows, (r) => (str(r.attrs.created_at) ?? '') < before);
-    const current = await db.batchGet(
-      t.deliveries,
-      old.map((r) => [str(r.attrs.delivery_id)!]),
-    );
-    const finished = current.flatMap((row) => (row ? [parseDelivery(row)] : [])).filter((c) => purgeable.delivery(c.delivery, before));
-    // The delivery row first, only if unchanged since read; its index rows after.
-    const outcomes = await db.batchWrite(
-      finished.map((c): WriteRow => ({ type: 'DELETE', table: t.deliveries, key: [c.delivery.id], condition: mustExist(equals('rev', long(c.rev))) })),
-    );
-    const gone = finished.filter((_, i) => outcomes[i] === 'ok').map((c) => c.delivery);
-    result.deliveries += gone.length;
-    const byId = new Map(old.map((r) => [str(r.attrs.delivery_id)!, str(r.key.sort_key)!]));
-    await db.batchWrite(
-      gone.flatMap((d): WriteRow[] => [
-        ...deliveryScopes(d).map((scope): WriteRow => ({ type: 'DELETE', table: t.delivery_index, key: [scope, byId.get(d.id)!], condition: ignore() })),
-        { type: 'DELETE', table: t.delivery_index, key: [orderScope(d.webhookId, d), orderSortKey(d)], condition: ignore() },
-      ]),
-    );
-    return old.length === rows.length;
+  // Deliveries: only those created before the cutoff can have been finished before it; every bucket, oldest first.
+  await eachBucket(async (bucket) => {
+    await db.scan(t.delivery_index, [bucket, INF_MAX], [bucket, INF_MIN], oldestFirst, async (rows) => {
+      const old = takeWhile(rows, (r) => (str(r.attrs.created_at) ?? '') < before);
+      const current = await db.batchGet(
+        t.deliveries,
+        old.map((r) => [str(r.attrs.delivery_id)!]),
+      );
+      const finished = current.flatMap((row) => (row ? [parseDelivery(row)] : [])).filter((c) => purgeable.delivery(c.delivery, before));
+      // The delivery row first, only if unchanged since read; its index rows after.
+      const outcomes = await db.batchWrite(
+        finished.map((c): WriteRow => ({ type: 'DELETE', table: t.deliveries, key: [c.delivery.id], condition: mustExist(equals('rev', long(c.rev))) })),
+      );
+      const gone = finished.filter((_, i) => outcomes[i] === 'ok').map((c) => c.delivery);
+      result.deliveries += gone.length;
+      const byId = new Map(old.map((r) => [str(r.attrs.delivery_id)!, str(r.key.sort_key)!]));
+      await db.batchWrite(
+        gone.flatMap((d): WriteRow[] => [
+          ...withRead(bucket, deliveryScopes(d, d.id)).map((scope): WriteRow => ({
+            type: 'DELETE',
+            table: t.delivery_index,
+            key: [scope, byId.get(d.id)!],
+            condition: ignore(),
+          })),
+          { type: 'DELETE', table: t.delivery_index, key: [orderScope(d.webhookId, d), orderSortKey(d)], condition: ignore() },
+        ]),
+      );
+      return old.length === rows.length;
+    });
   });
 
   // Due rows older than the cutoff that no delivery waits on any more.
@@ -105,20 +115,33 @@ export async function purge(db: Db, t: Tables, before: string): Promise<Retentio
     await db.batchWrite(dues.filter((due, i) => !current[i] || staleDue(due, parseDelivery(current[i]))).map((due) => removeDue(t, due)));
   });
 
-  // Attempts: the `all` listing from its oldest end; the table's TTL removes what a purge never reaches.
-  await db.scan(t.attempts, ['all', INF_MAX], ['all', INF_MIN], oldestFirst, async (rows) => {
-    const old = takeWhile(rows, (r) => purgeable.attempt({ at: str(r.attrs.at) ?? '' }, before));
-    const deletes = old.flatMap((r) => {
-      const a = JSON.parse(str(r.attrs.body)!) as { eventId: string; webhookId: string };
-      return deliveryScopes(a).map((scope): WriteRow => ({ type: 'DELETE', table: t.attempts, key: [scope, str(r.key.sort_key)!], condition: ignore() }));
+  // Attempts: every bucket from its oldest end; the table's TTL removes what a purge never reaches.
+  await eachBucket(async (bucket) => {
+    await db.scan(t.attempts, [bucket, INF_MAX], [bucket, INF_MIN], oldestFirst, async (rows) => {
+      const old = takeWhile(rows, (r) => purgeable.attempt({ at: str(r.attrs.at) ?? '' }, before));
+      const deletes = old.flatMap((r) => {
+        const a = JSON.parse(str(r.attrs.body)!) as { eventId: string; webhookId: string; deliveryId: string; attempt: number };
+        return withRead(bucket, deliveryScopes(a, attemptId(a))).map((scope): WriteRow => ({
+          type: 'DELETE',
+          table: t.attempts,
+          key: [scope, str(r.key.sort_key)!],
+          condition: ignore(),
+        }));
+      });
+      await db.batchWrite(deletes);
+      result.attempts += old.length;
+      return old.length === rows.length;
     });
-    await db.batchWrite(deletes);
-    result.attempts += old.length;
-    return old.length === rows.length;
   });
 
   return result;
 }
+
+/** The unscoped listings' partitions, side by side: each is read oldest first on its own. */
+const eachBucket = (purgeOne: (bucket: string) => Promise<void>) => Promise.all(ALL_SCOPES.map(purgeOne));
+
+/** A record's index scopes plus the bucket it was read from: a row under `all` and its bucket row both go. */
+const withRead = (bucket: string, scopes: string[]) => [...new Set([bucket, ...scopes])];
 
 /** Rows come oldest first; the ones before the cutoff are a prefix. */
 function takeWhile(rows: Row[], old: (row: Row) => boolean): Row[] {

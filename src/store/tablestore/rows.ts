@@ -121,7 +121,21 @@ export function boundSnapshot(snapshot: TaskSnapshot): TaskSnapshot {
   return { ...snapshot, operations: [...ops.slice(0, kept), marker] };
 }
 
-export const eventScopes = (s: StoredEvent) => ['all', `task:${s.regionId}/${s.taskId}`, `type:${s.event.type}`];
+/** The unscoped listings' rows spread over this many partitions (`all#00`..`all#15`), so Tablestore can split them. */
+export const ALL_BUCKETS = 16;
+/** Rows written before the buckets stay under `all`: read as one more bucket, purged like the others. */
+export const LEGACY_ALL = 'all';
+/** Every partition of an unscoped listing, the old one included. */
+export const ALL_SCOPES = [...Array.from({ length: ALL_BUCKETS }, (_, i) => `all#${String(i).padStart(2, '0')}`), LEGACY_ALL];
+
+/** The bucket of a row of an unscoped listing: FNV-1a of its id, so every writer (and purge) puts it in the same one. */
+export function allScope(id: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) hash = Math.imul(hash ^ id.charCodeAt(i), 0x01000193);
+  return ALL_SCOPES[(hash >>> 0) % ALL_BUCKETS];
+}
+
+export const eventScopes = (s: StoredEvent) => [allScope(s.event.id), `task:${s.regionId}/${s.taskId}`, `type:${s.event.type}`];
 
 /** Event ids are deterministic: an existing row is the same event written by an earlier try, or a collision to report. */
 export const eventRow = (t: Tables, stored: StoredEvent): WriteRow => ({
@@ -150,7 +164,10 @@ export function parseDelivery(row: Row): DeliveryRow {
   return { delivery: JSON.parse(raw) as Delivery, rev: num(row.attrs.rev), raw };
 }
 
-export const deliveryScopes = (d: { eventId: string; webhookId: string }) => ['all', `event:${d.eventId}`, `webhook:${d.webhookId}`];
+/** A delivery's listing rows; `listed` is the row's own id (the delivery's, or an attempt's). */
+export const deliveryScopes = (d: { eventId: string; webhookId: string }, listed: string) => [allScope(listed), `event:${d.eventId}`, `webhook:${d.webhookId}`];
+/** An attempt's id in the unscoped listing: its delivery and number. */
+export const attemptId = (a: Pick<DeliveryAttempt, 'deliveryId' | 'attempt'>) => `${a.deliveryId}#${a.attempt}`;
 export const orderScope = (webhookId: string, key: TaskKey) => `order:${webhookId}|${taskKeyString(key)}`;
 
 export function deliveryRow(t: Tables, d: Delivery): WriteRow {
@@ -186,14 +203,14 @@ export function deliverySideRows(t: Tables, d: NewDelivery): WriteRow[] {
   const index = { delivery_id: d.id, event_id: d.eventId, webhook_id: d.webhookId, created_at: d.createdAt };
   return [
     dueRow(t, d.dueAt, d.id, 0),
-    ...deliveryScopes(d).map((scope): WriteRow => ({ type: 'PUT', table: t.delivery_index, key: [scope, sortKey], attrs: index, condition: ignore() })),
+    ...deliveryScopes(d, d.id).map((scope): WriteRow => ({ type: 'PUT', table: t.delivery_index, key: [scope, sortKey], attrs: index, condition: ignore() })),
     orderRow(t, d),
   ];
 }
 
 export function attemptRows(t: Tables, a: DeliveryAttempt): WriteRow[] {
   const body = JSON.stringify(a);
-  return deliveryScopes(a).map((scope) => ({
+  return deliveryScopes(a, attemptId(a)).map((scope) => ({
     type: 'PUT',
     table: t.attempts,
     key: [scope, attemptSortKey(a)],
@@ -226,6 +243,20 @@ export async function scopeRange(db: Db, table: Table, scope: string, range: Ran
     }
   });
   return rows;
+}
+
+/**
+ * `scopeRange` of a listing; the unscoped one (`all`) merges its buckets: a page from each after the cursor, in
+ * parallel, then the first `range.limit` by sort key. A record indexed both under `all` and a bucket counts once.
+ */
+export async function listingRange(db: Db, table: Table, scope: string, range: RangeRequest, keep?: (row: Row) => boolean): Promise<Row[]> {
+  if (scope !== LEGACY_ALL) return scopeRange(db, table, scope, range, keep);
+  const pages = await Promise.all(ALL_SCOPES.map((bucket) => scopeRange(db, table, bucket, range, keep)));
+  const bySortKey = new Map(pages.flat().map((row) => [str(row.key.sort_key)!, row]));
+  return [...bySortKey.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .slice(0, range.limit)
+    .map(([, row]) => row);
 }
 
 /** Rows by key: one by GetRow, more by BatchGetRow; absent ones left out. */

@@ -34,8 +34,6 @@ import {
   deliveryRow,
   deliverySideRows,
   eventIndexRows,
-  eventRow,
-  rowsById,
   newTaskAttrs,
   parseTask,
   TASK_COLUMNS,
@@ -44,6 +42,7 @@ import {
   type OutboxEvent,
   type TaskRow,
 } from './rows.js';
+import { writeEventRows } from './events.js';
 import type { Tables } from './schema.js';
 
 /** active_tasks keys read per GetRange while looking for leftover outboxes. */
@@ -79,24 +78,10 @@ export function taskRows(db: Db, t: Tables): TaskRows {
    * stays committed, the other new event rows stay unlisted, and the outbox stays in the task row for a retry.
    */
   async function writeEvents(stored: StoredEvent[]): Promise<StoredEvent[]> {
-    if (stored.length === 0) return [];
-    const outcomes = await db.batchWrite(stored.map((s) => eventRow(t, s)));
-    const present = stored.filter((_, i) => outcomes[i] === 'conditionFailed');
-    if (present.length === 0) return stored;
-    const existing = await rowsById(
-      db,
-      t.events,
-      present.map((s) => s.event.id),
-      (row) => JSON.parse(str(row.attrs.body)!) as StoredEvent,
-    );
-    const clash = present.find((s) => !sameEvent(existing.get(s.event.id)!.event, s.event));
+    const { present, toIndex } = await writeEventRows(db, t, stored);
+    const clash = stored.find((s) => present.has(s.event.id) && !sameEvent(present.get(s.event.id)!.event, s.event));
     if (clash) throw eventIdConflict(clash);
-    // Stored exactly so (recorded at this commit's time) by an earlier try of this flush, which may not have indexed it.
-    const ours = (s: StoredEvent) => {
-      const e = existing.get(s.event.id)!;
-      return e.recordedAt === s.recordedAt && e.regionId === s.regionId && e.taskId === s.taskId;
-    };
-    return stored.filter((s, i) => outcomes[i] === 'ok' || ours(s));
+    return toIndex;
   }
 
   function outboxFor(c: PreparedCommit, snapshot: TaskSnapshot, wasActive: boolean): Outbox | null {
