@@ -5,6 +5,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { loadConfig, type Config, type StaticWebhook } from '../config.js';
+import { UsageError } from '../errors.js';
 import { EcsSimulator } from '../ecs/simulator/index.js';
 import { demoTasks } from '../ecs/simulator/scenarios.js';
 import { createPollHandler } from '../fc/poll-handler.js';
@@ -87,12 +88,22 @@ export async function startLocal(options: StartOptions = {}): Promise<RunningLoc
   const apiHandler = createApiHandler(depsOf) as unknown as FcHandler;
   const pollHandler = createPollHandler(depsOf);
   const guard = { apiTokens: config.apiTokens };
-  const server = await startLocalServer(apiHandler, config.port, undefined, guard).catch(async (error: NodeJS.ErrnoException) => {
-    // A busy default port should not stop a first try; a port the user chose should.
-    if (error.code !== 'EADDRINUSE' || env.TASKHOOK_PORT) throw error;
-    print(`port ${config.port} is busy, so the API takes a free port (set TASKHOOK_PORT to choose one)`);
-    return startLocalServer(apiHandler, 0, undefined, guard);
-  });
+  const server = await startLocalServer(apiHandler, config.port, undefined, guard)
+    .catch(async (error: NodeJS.ErrnoException) => {
+      // A busy default port should not stop a first try; a port the user chose should.
+      if (error.code !== 'EADDRINUSE' || env.TASKHOOK_PORT) throw error;
+      print(`port ${config.port} is busy, so the API takes a free port (set TASKHOOK_PORT to choose one)`);
+      return startLocalServer(apiHandler, 0, undefined, guard);
+    })
+    .catch(async (error: NodeJS.ErrnoException) => {
+      // Nothing started may keep the process alive once the API cannot listen.
+      await closeDeps(await running).catch(() => undefined);
+      await receiver?.close();
+      await simulator?.stop();
+      if (error.code === 'EADDRINUSE')
+        throw new UsageError(`port ${config.port} is already in use: stop what listens there, or set TASKHOOK_PORT to a free port`);
+      throw error;
+    });
   const intervalMs = (options.intervalSeconds ?? (demo && !env.TASKHOOK_POLL_INTERVAL ? 5 : config.pollIntervalSeconds)) * 1000;
 
   // The timer calls the FC timer handler with the event FC would send; the next run is scheduled after this one ends.

@@ -62,6 +62,20 @@ describe('npm start (demo mode)', () => {
     }
   });
 
+  it('stops at once with one line naming the fix when the port the user chose is busy', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', () => resolve()));
+    try {
+      const port = String((blocker.address() as net.AddressInfo).port);
+      const run = start(join(mkdtempSync(join(tmpdir(), 'taskhook-busy-')), 'state.db'), port);
+      const code = await new Promise((resolve) => run.child.on('close', resolve));
+      expect(code).toBe(2);
+      expect(run.output()).toMatch(new RegExp(`port ${port} is already in use: stop what listens there, or set TASKHOOK_PORT to a free port`));
+    } finally {
+      blocker.close();
+    }
+  });
+
   it('shows every completion event type arriving with a verified signature, serves the API, and resumes after a restart', async () => {
     const state = join(mkdtempSync(join(tmpdir(), 'taskhook-start-')), 'state.db');
     const first = start(state);
