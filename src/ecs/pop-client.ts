@@ -1,4 +1,4 @@
-/** EcsApi over @alicloud/pop-core's RPCClient (signature v1), with retries and a shared throttle pause. */
+/** EcsApi over @alicloud/pop-core's RPCClient (signature v1), with retries and a throttle pause per API and region. */
 import http from 'node:http';
 import https from 'node:https';
 import RPCClient from '@alicloud/pop-core';
@@ -65,8 +65,11 @@ export function createPopEcsApi(options: PopEcsOptions): PopEcsApi {
     https: capAnswerSize(new https.Agent({ keepAlive: true }), maxAnswerBytes),
   };
   const clients = new Map<string, RPCClient>();
-  /** One pause for every caller of this client: after a Throttling answer nobody calls until the window turns. */
-  let pausedUntil = 0;
+  /**
+   * ECS counts quotas per API and region: after a Throttling answer the callers of that one pair wait until the
+   * window turns; other APIs and regions go on.
+   */
+  const pausedUntil = new Map<string, number>();
 
   const clientFor = (regionId: string) => {
     const endpoint = options.endpoint ?? regionalEndpoint(regionId);
@@ -107,10 +110,12 @@ export function createPopEcsApi(options: PopEcsOptions): PopEcsApi {
     const deadlineBinds = seq.deadlineAt - started < policy.budgetMs;
     const callPolicy = { ...policy, budgetMs: Math.max(0, Math.min(policy.budgetMs, seq.deadlineAt - started)) };
     let attempts = 0;
+    const pair = `${action}|${regionId}`;
+    const pauseLeft = () => (pausedUntil.get(pair) ?? 0) - now();
     return withRetry(
       async () => {
         attempts++;
-        const waitMs = pausedUntil - now();
+        const waitMs = pauseLeft();
         if (waitMs > 0) {
           if (now() - started + waitMs > callPolicy.budgetMs) throw throttledLocally(waitMs);
           await sleep(waitMs);
@@ -135,7 +140,8 @@ export function createPopEcsApi(options: PopEcsOptions): PopEcsApi {
             ...(error.code === 'AnswerTooLarge' ? { limit: true as const, note: error.message } : {}),
           };
           options.onCall?.({ action, regionId, ok: false, code: error.code, throttled: error.throttled, durationMs: now() - t0, ...flags });
-          if (error.throttled) pausedUntil = Math.max(pausedUntil, nextWindow(now(), windowMs) + Math.round(random() * Math.min(1_000, windowMs / 10)));
+          if (error.throttled)
+            pausedUntil.set(pair, Math.max(pausedUntil.get(pair) ?? 0, nextWindow(now(), windowMs) + Math.round(random() * Math.min(1_000, windowMs / 10))));
           throw error;
         }
       },
@@ -147,7 +153,7 @@ export function createPopEcsApi(options: PopEcsOptions): PopEcsApi {
       callPolicy,
       { now, sleep, random },
     ).catch((error: unknown) => {
-      if (error instanceof EcsError && error.throttled) throw withRetryAfter(error, Math.max(1, Math.ceil((pausedUntil - now()) / 1000)));
+      if (error instanceof EcsError && error.throttled) throw withRetryAfter(error, Math.max(1, Math.ceil(pauseLeft() / 1000)));
       // Retries stopped by the sequence's deadline, not by the policy: say so, naming the last answer.
       if (error instanceof EcsError && error.retryable && !NOT_RETRIED_HERE.has(error.code) && deadlineBinds && attempts < policy.maxAttempts) {
         throw limitHit(seq, deadlineExceeded(seq, deadlineMs, error));

@@ -82,6 +82,17 @@ describe('pop-core ECS adapter against the simulator', () => {
     expect(sim.callLog().map((c) => c.code ?? 'ok')).toEqual(['Throttling.User', 'Throttling.User', 'ok']);
   });
 
+  it('pauses only the API and region that was throttled; other regions and APIs go on at once', async () => {
+    sim = await startSimulator([finishedExport('t-poppair0000001', T0), finishedExport('t-poppair0000002', T0, 'cn-beijing')]);
+    sim.injectFault({ kind: 'throttle', action: 'DescribeTaskAttribute', regionId: 'cn-hangzhou', times: 1 });
+    const api = client({ throttleWindowMs: 60_000, retry: { budgetMs: 1_000 } });
+    expect((await failure(api.describeTaskAttribute('cn-hangzhou', 't-poppair0000001'))).code).toBe('Throttling.User');
+    // That pair now waits for the next quota window; the others are not held up by it.
+    expect((await api.describeTaskAttribute('cn-beijing', 't-poppair0000002')).status).toBe('Finished');
+    expect((await api.describeTasks('cn-hangzhou', { taskIds: ['t-poppair0000001'] })).map((t) => t.status)).toEqual(['Finished']);
+    expect((await failure(api.describeTaskAttribute('cn-hangzhou', 't-poppair0000001'))).code).toBe('Throttling.User');
+  });
+
   it('gives up with a throttling error carrying Retry-After once the retry budget is spent', async () => {
     sim = await startSimulator([finishedExport('t-popthrottle002', T0)]);
     sim.injectFault({ kind: 'throttle', times: Infinity });
