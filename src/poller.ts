@@ -24,7 +24,7 @@ import {
   weighVerdict,
   type PendingVerdict,
 } from './tasks/transition.js';
-import { deliverDue, type DeliverySummary } from './webhooks/delivery.js';
+import { deliverDue, type AttemptReport, type DeliverySummary } from './webhooks/delivery.js';
 import type { WebhookClient } from './webhooks/http-client.js';
 import { deliveriesFor, webhookWants } from './webhooks/matching.js';
 import { syncStaticWebhooks } from './webhooks/registry.js';
@@ -38,6 +38,8 @@ export interface PollDeps {
   now: () => number;
   /** The one SSRF-safe client deliveries go through; without one, due deliveries wait for a run that has it. */
   webhookClient?: WebhookClient;
+  /** Told of every delivery attempt of the run. */
+  onDeliveryAttempt?: (report: AttemptReport) => void;
   accountId?: string;
 }
 
@@ -136,7 +138,10 @@ export async function pollOnce(deps: PollDeps, options: PollOptions): Promise<Po
     });
 
     if (deps.webhookClient && !stopping(run)) {
-      summary.deliveries = await deliverDue({ store: deps.store, client: deps.webhookClient, logger: deps.logger, now: deps.now }, { deadlineMs: workUntil });
+      summary.deliveries = await deliverDue(
+        { store: deps.store, client: deps.webhookClient, logger: deps.logger, now: deps.now, onAttempt: deps.onDeliveryAttempt },
+        { deadlineMs: workUntil },
+      );
     }
     await purgeDaily(deps);
   } finally {

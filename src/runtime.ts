@@ -7,6 +7,7 @@ import { createLogger, type Logger } from './log.js';
 import { openStore } from './store/open.js';
 import type { StateStore } from './store/port.js';
 import type { AddressPolicy } from './net/address-policy.js';
+import type { AttemptReport } from './webhooks/delivery.js';
 import { createWebhookClient, type WebhookClient } from './webhooks/http-client.js';
 import { USER_AGENT } from './webhooks/signing.js';
 
@@ -22,6 +23,8 @@ export interface AppDeps {
   webhookPolicy: AddressPolicy;
   /** The one SSRF-safe client every webhook send goes through. */
   webhookClient: WebhookClient;
+  /** The local runtime shows failed attempts here, whatever the log level. */
+  onDeliveryAttempt?: (report: AttemptReport) => void;
   accountId?: string;
 }
 

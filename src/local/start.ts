@@ -13,6 +13,7 @@ import { createApiHandler } from '../http/app.js';
 import type { PollSummary } from '../poller.js';
 import { buildDeps, closeDeps, type AppDeps } from '../runtime.js';
 import { COMPLETION_EVENT_TYPES } from '../tasks/events.js';
+import type { AttemptReport } from '../webhooks/delivery.js';
 import { newWebhookSecret } from '../webhooks/signing.js';
 import { startDemoReceiver, type DemoReceiver } from './demo-receiver.js';
 import { startLocalServer, type FcHandler } from './http-server.js';
@@ -83,7 +84,10 @@ export async function startLocal(options: StartOptions = {}): Promise<RunningLoc
     config = { ...config, apiTokens: [token] };
   }
   // The same handlers FC runs, given this process's dependencies instead of an FC instance's.
-  const running = buildDeps(config, () => config.credentials);
+  const running = buildDeps(config, () => config.credentials).then((deps) => ({
+    ...deps,
+    onDeliveryAttempt: (report: AttemptReport) => failedAttemptLine(report).forEach(print),
+  }));
   const depsOf = (): Promise<AppDeps> => running;
   const apiHandler = createApiHandler(depsOf) as unknown as FcHandler;
   const pollHandler = createPollHandler(depsOf);
@@ -169,4 +173,12 @@ export async function startLocal(options: StartOptions = {}): Promise<RunningLoc
 
 function describeStore(store: Config['store']): string {
   return store.kind === 'sqlite' ? store.path : store.kind;
+}
+
+/** A failed attempt, one line: which webhook, what came back, and when it is tried again. Nothing for a success. */
+function failedAttemptLine(report: AttemptReport): string[] {
+  if (report.outcome === 'succeeded') return [];
+  const answer = report.status === null ? (report.error ?? 'no answer') : `HTTP ${report.status}`;
+  const next = report.outcome === 'dead' ? 'no more retries' : `next try ${report.nextAttemptAt}`;
+  return [`delivery failed: webhook ${report.webhookId} (${report.host}) answered ${answer} for ${report.eventId}, attempt ${report.attempt}; ${next}`];
 }

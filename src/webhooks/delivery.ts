@@ -17,7 +17,23 @@ export interface DeliverySummary {
   dead: number;
 }
 
+/** One attempt as the log and an observer see it: no URL path, header, body or secret. */
+export interface AttemptReport {
+  webhookId: string;
+  host: string;
+  eventId: string;
+  deliveryId: string;
+  attempt: number;
+  status: number | null;
+  durationMs: number;
+  error: string | null;
+  outcome: 'pending' | 'succeeded' | 'dead';
+  nextAttemptAt: string | null;
+}
+
 export interface DeliveryDeps {
+  /** Told of every attempt, whatever the log level (the local runtime prints the failed ones). */
+  onAttempt?: (report: AttemptReport) => void;
   store: StateStore;
   client: WebhookClient;
   logger: Logger;
@@ -140,7 +156,7 @@ async function deliverOne(
   if (update.status === 'succeeded') summary.succeeded++;
   else if (update.status === 'dead') summary.dead++;
   else summary.failed++;
-  deps.logger.info('webhook attempt', {
+  const report: AttemptReport = {
     webhookId: webhook.id,
     host: new URL(webhook.url).host,
     eventId: delivery.eventId,
@@ -151,7 +167,9 @@ async function deliverOne(
     error: attempt.error,
     outcome: update.status,
     nextAttemptAt: update.nextAttemptAt,
-  });
+  };
+  deps.logger.info('webhook attempt', { ...report });
+  deps.onAttempt?.(report);
   return update.status !== 'pending';
 }
 

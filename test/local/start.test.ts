@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +15,7 @@ afterEach(() => {
 });
 
 /** `taskhook start` as `npm start` runs it: no credentials, so demo mode. */
-function start(statePath: string, port: string | null = '0') {
+function start(statePath: string, port: string | null = '0', extraEnv: Record<string, string> = {}) {
   const child = spawn(process.execPath, [CLI, 'start'], {
     env: {
       PATH: process.env.PATH ?? '',
@@ -22,6 +23,7 @@ function start(statePath: string, port: string | null = '0') {
       TASKHOOK_POLL_INTERVAL: '1',
       TASKHOOK_STORE: `sqlite:${statePath}`,
       TASKHOOK_LOG_LEVEL: 'warn',
+      ...extraEnv,
     },
   });
   children.push(child);
@@ -59,6 +61,29 @@ describe('npm start (demo mode)', () => {
       expect(await new Promise((resolve) => run.child.on('close', resolve))).toBe(0);
     } finally {
       blocker.close();
+    }
+  });
+
+  it('shows one line per failed delivery attempt at the default log level, with the status and the next try', async () => {
+    const failing = http.createServer((req, res) => {
+      req.resume();
+      res.writeHead(500).end('down for maintenance');
+    });
+    await new Promise<void>((resolve) => failing.listen(0, '127.0.0.1', () => resolve()));
+    try {
+      const url = `http://127.0.0.1:${(failing.address() as net.AddressInfo).port}/hooks`;
+      const secret = 'whsec_' + Buffer.alloc(32, 9).toString('base64');
+      const run = start(join(mkdtempSync(join(tmpdir(), 'taskhook-failing-')), 'state.db'), '0', {
+        TASKHOOK_WEBHOOKS: JSON.stringify([{ url, secret, events: ['ecs.task.started'] }]),
+        TASKHOOK_ALLOW_PRIVATE_WEBHOOKS: '127.0.0.1/32',
+      });
+      const [line] = await run.waitFor(
+        /^delivery failed: webhook wh_cfg_\w+ \(127\.0\.0\.1:\d+\) answered HTTP 500 for evt_\w+, attempt 1; next try \S+$/m,
+        30_000,
+      );
+      expect(line).not.toContain(secret);
+    } finally {
+      failing.close();
     }
   });
 
