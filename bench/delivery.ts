@@ -1,8 +1,7 @@
 /** Webhook delivery throughput: due deliveries sent to a local receiver that answers 204. */
 import { silentLogger } from '../src/log.js';
-import { deliveriesFor } from '../src/webhooks/matching.js';
-import type { DeliveryAttempt, StateStore, WebhookRecord } from '../src/store/port.js';
-import { eventsForTransition } from '../src/tasks/events.js';
+import { commitObserved, webhookRecord } from '../src/fakes/records.js';
+import type { DeliveryAttempt, StateStore } from '../src/store/port.js';
 import type { TaskSnapshot } from '../src/tasks/snapshot.js';
 import { deliverDue } from '../src/webhooks/delivery.js';
 import { createWebhookClient } from '../src/webhooks/http-client.js';
@@ -56,23 +55,6 @@ function finished(regionId: string, taskId: string, at: string): TaskSnapshot {
   };
 }
 
-function webhookAt(id: string, url: string, secret: string, at: string): WebhookRecord {
-  return {
-    id,
-    url,
-    description: null,
-    events: ['ecs.task.succeeded'],
-    filter: {},
-    enabled: true,
-    disabledReason: null,
-    secrets: { current: secret },
-    source: 'api',
-    failingSince: null,
-    createdAt: at,
-    updatedAt: at,
-  };
-}
-
 async function allAttempts(store: StateStore): Promise<DeliveryAttempt[]> {
   const out: DeliveryAttempt[] = [];
   let cursor: string | undefined;
@@ -93,24 +75,15 @@ export async function benchDelivery(peer: Peer, c: DeliveryCase): Promise<Delive
   const client = createWebhookClient({ policy: { allowPrivate: ['127.0.0.1/32'] } });
   try {
     const at = new Date().toISOString();
-    const hooks = Array.from({ length: c.endpoints }, (_, i) => webhookAt(`wh_bench${i}`, `${base}/hook/${i}`, secret, at));
+    const hooks = Array.from({ length: c.endpoints }, (_, i) =>
+      webhookRecord(`wh_bench${i}`, { url: `${base}/hook/${i}`, secrets: { current: secret }, createdAt: at }),
+    );
     for (const w of hooks) await store.putWebhook(w);
     // One finished task per delivery: each commit writes its events and a delivery to one of the webhooks.
     for (let i = 0; i < c.deliveries; i++) {
       const key = { regionId: 'cn-hangzhou', taskId: `t-benchdlv${String(i).padStart(7, '0')}` };
-      const record = await store.watchTask(key, 'api', at);
-      const next = finished(key.regionId, key.taskId, at);
-      const events = eventsForTransition({ previous: record.snapshot, next, sequence: record.sequence });
-      const deliveries = events.flatMap((e) => deliveriesFor(e, [hooks[i % hooks.length]], at));
-      await store.commitTransition({
-        key,
-        expectedVersion: record.version,
-        snapshot: next,
-        sequence: record.sequence + events.length,
-        active: false,
-        events,
-        deliveries,
-      });
+      await store.watchTask(key, 'api', at);
+      await commitObserved(store, key, finished(key.regionId, key.taskId, at), [hooks[i % hooks.length]], at);
     }
 
     collect();

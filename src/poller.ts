@@ -90,8 +90,7 @@ export async function pollOnce(deps: PollDeps, options: PollOptions): Promise<Po
     durationMs: 0,
   };
   const ecs = deps.ecsFor((call) => {
-    // A bound that ended a call sequence before asking ECS is no call.
-    if (!call.limit || call.code === 'AnswerTooLarge') summary.ecsCalls[call.action] = (summary.ecsCalls[call.action] ?? 0) + 1;
+    if (call.sent !== false) summary.ecsCalls[call.action] = (summary.ecsCalls[call.action] ?? 0) + 1;
     if (call.throttled) summary.throttled++;
     if (call.note) deps.logger.warn('ECS answer set aside', { action: call.action, regionId: call.regionId, code: call.code, note: call.note });
   });

@@ -30,8 +30,10 @@ export interface EcsCallRecord {
   malformed?: true;
   /** DescribeTasks entries left out because they name a task the call did not ask for. */
   dropped?: number;
-  /** A bound of the adapter ended the call sequence (PageLimitExceeded, AnswerTooLarge, DeadlineExceeded); no ECS call, except for AnswerTooLarge. */
+  /** A bound of the adapter ended the call sequence (PageLimitExceeded, AnswerTooLarge, DeadlineExceeded). */
   limit?: true;
+  /** False when no request went out: a bound ended the sequence before ECS was asked. */
+  sent?: false;
   /** One line for the log: what was malformed, dropped or which limit was hit. Never carries a secret. */
   note?: string;
 }

@@ -97,6 +97,7 @@ export function createPopEcsApi(options: PopEcsOptions): PopEcsApi {
       throttled: false,
       durationMs: now() - seq.startedAt,
       limit: true,
+      sent: false,
       note: error.message,
     });
     return error;

@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createLogger, setLogSink } from '../../src/log.js';
-import { deliveriesFor } from '../../src/webhooks/matching.js';
 import { createMemoryStore } from '../../src/store/memory.js';
 import type { StateStore, WebhookRecord } from '../../src/store/port.js';
-import { eventsForTransition, type TaskEvent } from '../../src/tasks/events.js';
+import type { TaskEvent } from '../../src/tasks/events.js';
+import { commitObserved } from '../../src/fakes/records.js';
 import { deliverDue } from '../../src/webhooks/delivery.js';
 import { createWebhookClient, type WebhookClient } from '../../src/webhooks/http-client.js';
 import { RETRY_SCHEDULE_MS } from '../../src/webhooks/schedule.js';
@@ -50,20 +50,9 @@ let taskCounter = 0;
 /** Commits a finished task's events (optionally several tasks' worth) with deliveries to the given webhooks. */
 async function emit(webhooks: WebhookRecord[], status = 'Finished', taskId = `t-deliver${String(++taskCounter).padStart(6, '0')}`): Promise<TaskEvent[]> {
   const key = { regionId: 'cn-hangzhou', taskId };
-  const record = await store.watchTask(key, 'api', new Date().toISOString());
+  await store.watchTask(key, 'api', new Date().toISOString());
   const next = snapshot(key, status, { observedAt: new Date().toISOString(), finishedAt: status === 'Processing' ? null : new Date().toISOString() });
-  const events = eventsForTransition({ previous: record.snapshot, next, sequence: record.sequence });
-  const now = new Date().toISOString();
-  await store.commitTransition({
-    key,
-    expectedVersion: record.version,
-    snapshot: next,
-    sequence: record.sequence + events.length,
-    active: !next.terminal,
-    events,
-    deliveries: events.flatMap((e) => deliveriesFor(e, webhooks, now)),
-  });
-  return events;
+  return commitObserved(store, key, next, webhooks);
 }
 
 async function registered(url: string, overrides: Partial<WebhookRecord> = {}) {
@@ -266,18 +255,7 @@ describe('webhook delivery', () => {
     const taskId = 't-deliverorder01';
     await emit([w], 'Processing', taskId);
     const key = { regionId: 'cn-hangzhou', taskId };
-    const record = (await store.getTasks([key])).get(`cn-hangzhou/${taskId}`)!;
-    const next = snapshot(key, 'Finished', { observedAt: new Date().toISOString() });
-    const events = eventsForTransition({ previous: record.snapshot, next, sequence: record.sequence });
-    await store.commitTransition({
-      key,
-      expectedVersion: record.version,
-      snapshot: next,
-      sequence: record.sequence + events.length,
-      active: false,
-      events,
-      deliveries: events.flatMap((e) => deliveriesFor(e, [w], new Date().toISOString())),
-    });
+    await commitObserved(store, key, snapshot(key, 'Finished', { observedAt: new Date().toISOString() }), [w]);
     await run(3_000);
     expect(r.received.map((x) => JSON.parse(x.body).type)).toEqual(['ecs.task.started']);
     failFirst = false;

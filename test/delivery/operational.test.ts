@@ -1,14 +1,12 @@
 /** Operational events (webhook.disabled, webhook.recovered, delivery.exhausted) through real receivers that verify with `standardwebhooks`. */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { webhookRecord } from '../../src/fakes/records.js';
+import { commitObserved, webhookRecord } from '../../src/fakes/records.js';
 import { eventRoutes } from '../../src/http/routes/events.js';
 import { createLogger, setLogSink } from '../../src/log.js';
 import { createMemoryStore } from '../../src/store/memory.js';
 import type { StateStore, WebhookRecord } from '../../src/store/port.js';
-import { eventsForTransition } from '../../src/tasks/events.js';
 import { deliverDue } from '../../src/webhooks/delivery.js';
 import { createWebhookClient, type WebhookClient } from '../../src/webhooks/http-client.js';
-import { deliveriesFor } from '../../src/webhooks/matching.js';
 import { healthEvents, operationalEvent, operationalSubscribers, publishOperational } from '../../src/webhooks/operational.js';
 import { redeliver } from '../../src/webhooks/replay.js';
 import { checkEvents } from '../../src/webhooks/registry.js';
@@ -61,19 +59,9 @@ async function endpoint(id: string, events: string[], respond?: Parameters<typeo
 let tasks = 0;
 async function emit(webhooks: WebhookRecord[]) {
   const key = { regionId: 'cn-hangzhou', taskId: `t-operational${String(++tasks).padStart(4, '0')}` };
-  const record = await store.watchTask(key, 'api', new Date().toISOString());
+  await store.watchTask(key, 'api', new Date().toISOString());
   const next = snapshot(key, 'Finished', { observedAt: new Date().toISOString(), finishedAt: new Date().toISOString() });
-  const events = eventsForTransition({ previous: record.snapshot, next, sequence: record.sequence });
-  const now = new Date().toISOString();
-  await store.commitTransition({
-    key,
-    expectedVersion: record.version,
-    snapshot: next,
-    sequence: record.sequence + events.length,
-    active: false,
-    events,
-    deliveries: events.flatMap((e) => deliveriesFor(e, webhooks, now)),
-  });
+  const events = await commitObserved(store, key, next, webhooks);
   return events.find((e) => e.type === 'ecs.task.succeeded')!;
 }
 

@@ -1,53 +1,25 @@
 /** Operational events through the API: listed by type from the event log, and redelivered like task events. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
-import type { EcsSimulator } from '../../src/ecs/simulator/index.js';
-import { createApiHandler } from '../../src/http/app.js';
-import { startLocalServer, type LocalServer } from '../../src/local/http-server.js';
 import { createLogger } from '../../src/log.js';
-import { buildDeps, closeDeps, type AppDeps } from '../../src/runtime.js';
+import type { AppDeps } from '../../src/runtime.js';
+import { startApi, type ApiHarness } from '../support/api.js';
 import { operationalEvent, publishOperational } from '../../src/webhooks/operational.js';
-import { KEYS, startSimulator } from '../support/helpers.js';
-import { startReceiver, type Receiver } from '../support/receiver.js';
+import type { Receiver } from '../support/receiver.js';
 
 const TOKEN = 'operational-token-0123456789abcdef';
-let sim: EcsSimulator;
 let deps: AppDeps;
-let server: LocalServer;
 let receiver: Receiver;
 
+let harness: ApiHarness;
+
 beforeAll(async () => {
-  sim = await startSimulator([]);
-  receiver = await startReceiver([]);
-  const config = loadConfig({
-    TASKHOOK_ECS_ENDPOINT: sim.endpoint,
-    ALIBABA_CLOUD_ACCESS_KEY_ID: KEYS.accessKeyId,
-    ALIBABA_CLOUD_ACCESS_KEY_SECRET: KEYS.accessKeySecret,
-    TASKHOOK_API_TOKENS: TOKEN,
-    TASKHOOK_STORE: 'memory',
-    TASKHOOK_ALLOW_PRIVATE_WEBHOOKS: '127.0.0.1/32',
-    TASKHOOK_LOG_LEVEL: 'error',
-  });
-  deps = await buildDeps(config, () => config.credentials);
-  server = await startLocalServer(createApiHandler(() => deps) as never, 0);
+  harness = await startApi(TOKEN);
+  ({ deps, receiver } = harness);
 });
 
-afterAll(async () => {
-  await server.close();
-  await closeDeps(deps);
-  await receiver.close();
-  await sim.stop();
-});
+afterAll(() => harness.close());
 
-async function api(method: string, path: string, body?: unknown) {
-  const res = await fetch(server.url + path, {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
+const api = (method: string, path: string, body?: unknown) => harness.call(method, path, body);
 
 describe('operational events in the event log', () => {
   it('GET /v1/events?type=webhook.disabled lists them newest first; GET one and redeliver it', async () => {

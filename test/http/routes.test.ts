@@ -1,54 +1,29 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
-import { loadConfig } from '../../src/config.js';
 import type { EcsSimulator } from '../../src/ecs/simulator/index.js';
-import { createApiHandler } from '../../src/http/app.js';
-import { startLocalServer, type LocalServer } from '../../src/local/http-server.js';
-import { buildDeps, closeDeps, type AppDeps } from '../../src/runtime.js';
-import { startReceiver, type Receiver } from '../support/receiver.js';
-import { KEYS, finishedExport, startSimulator } from '../support/helpers.js';
+import type { LocalServer } from '../../src/local/http-server.js';
+import { startApi, type ApiHarness } from '../support/api.js';
+import type { Receiver } from '../support/receiver.js';
+import { finishedExport } from '../support/helpers.js';
 
 const TOKEN = 'routes-token-0123456789abcdef';
 let sim: EcsSimulator;
-let deps: AppDeps;
 let server: LocalServer;
 let receiver: Receiver;
 
+let harness: ApiHarness;
+
 beforeAll(async () => {
-  sim = await startSimulator([
+  harness = await startApi(TOKEN, [
     finishedExport('t-routes00000001', Date.now() - 600_000),
     finishedExport('t-routes00000002', Date.now() - 600_000, 'cn-beijing'),
   ]);
-  receiver = await startReceiver([]);
-  const config = loadConfig({
-    TASKHOOK_ECS_ENDPOINT: sim.endpoint,
-    ALIBABA_CLOUD_ACCESS_KEY_ID: KEYS.accessKeyId,
-    ALIBABA_CLOUD_ACCESS_KEY_SECRET: KEYS.accessKeySecret,
-    TASKHOOK_API_TOKENS: TOKEN,
-    TASKHOOK_STORE: 'memory',
-    TASKHOOK_ALLOW_PRIVATE_WEBHOOKS: '127.0.0.1/32',
-    TASKHOOK_LOG_LEVEL: 'error',
-  });
-  deps = await buildDeps(config, () => config.credentials);
-  server = await startLocalServer(createApiHandler(() => deps) as never, 0);
+  ({ sim, server, receiver } = harness);
 });
 
-afterAll(async () => {
-  await server.close();
-  await closeDeps(deps);
-  await receiver.close();
-  await sim.stop();
-});
+afterAll(() => harness.close());
 
-async function api(method: string, path: string, body?: unknown) {
-  const res = await fetch(server.url + path, {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : null };
-}
+const api = (method: string, path: string, body?: unknown) => harness.call(method, path, body);
 
 describe('watch list routes', () => {
   it('watches a task (201), again without error (200), lists it, and stops watching it (204, then 404)', async () => {
