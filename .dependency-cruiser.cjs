@@ -2,7 +2,8 @@
 /**
  * Layering rules for taskhook (run: `npm run deps`). Layers, top to bottom:
  *   functions/ (FC entries)  ·  src/local/ (local runtime + CLI)  ·  src/fc/ (FC event/context adapters)
- *   src/http/ (API routes)  ·  src/poller.ts (poll-cycle orchestrator)
+ *   src/http/ (API routes)  ·  src/poller.ts + src/poll/ (poll-cycle orchestrator and its steps)
+ *   src/shards/ (the shard type and the Invoker port, used by the poller and src/fc/)
  *   src/store/, src/ecs/, src/webhooks/ (domain)  ·  src/config.ts
  *   src/tasks/, src/errors.ts (ground floor)
  * Test-only product code: src/fakes/ (Tablestore fake), src/ecs/simulator/ (ECS simulator).
@@ -10,7 +11,7 @@
  */
 
 /** Everything a domain/ground-floor module must never reach: the layers above it. */
-const UPPER_LAYERS = ['^src/poller\\.ts$', '^src/http/', '^src/local/', '^src/fc/'];
+const UPPER_LAYERS = ['^src/poller\\.ts$', '^src/poll/', '^src/http/', '^src/local/', '^src/fc/'];
 /** Test/bench-only product code. */
 const FAKES = ['^src/fakes/', '^src/ecs/simulator/'];
 
@@ -125,7 +126,7 @@ module.exports = {
       name: 'no-fakes-in-product-paths',
       severity: 'error',
       comment: 'The Tablestore fake and the ECS simulator are for tests, bench and the local demo; product paths must not import them.',
-      from: { path: ['^src/store/', '^src/webhooks/', '^src/poller\\.ts$', '^src/http/', '^src/fc/', '^functions/'] },
+      from: { path: ['^src/store/', '^src/webhooks/', '^src/poller\\.ts$', '^src/poll/', '^src/shards/', '^src/http/', '^src/fc/', '^functions/'] },
       to: { path: FAKES },
     },
     {

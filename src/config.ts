@@ -50,10 +50,22 @@ export interface Config {
   confirmSeconds: number;
   /** How long a run's lease lasts unless renewed: the longest a crashed run can hold up the next one. */
   leaseSeconds: number;
+  /** ECS calls per second per API and region, at most (the pacer's ceiling; a Throttling answer lowers it for a while). */
+  ecsRate: number;
+  /** The most active tasks one run sweeps; a longer list is split into shards run as invocations of their own. */
+  shardTasks: number;
   logLevel: LogLevel;
 }
 
 export type Runtime = 'fc' | 'local';
+
+/**
+ * ECS calls per second per API and region. ECS quotas are per account and shared with the console, Terraform and
+ * other tools, so the default stays well below them; TASKHOOK_ECS_RATE raises it.
+ */
+export const DEFAULT_ECS_RATE = 20;
+/** What one run sweeps comfortably within a minute's budget at the default rate (see the benchmarks). */
+export const DEFAULT_SHARD_TASKS = 100_000;
 
 export const REGION_ID = /^[a-z]{2,}(-[a-z0-9]+)+$/;
 export const TASK_ID = /^t-[A-Za-z0-9*]{4,64}$/;
@@ -96,6 +108,8 @@ export function loadConfig(env: Env = process.env, runtime: Runtime = 'local'): 
     retentionDays: parseInteger('TASKHOOK_RETENTION_DAYS', read('TASKHOOK_RETENTION_DAYS'), 30, 1, 3650, '30'),
     leaseSeconds: parseInteger('TASKHOOK_LEASE_SECONDS', read('TASKHOOK_LEASE_SECONDS'), 10, 1, 600, '10'),
     confirmSeconds: parseInteger('TASKHOOK_CONFIRM_SECONDS', read('TASKHOOK_CONFIRM_SECONDS'), 120, 0, 86_400, '120'),
+    ecsRate: parseInteger('TASKHOOK_ECS_RATE', read('TASKHOOK_ECS_RATE'), DEFAULT_ECS_RATE, 1, 1_000, '20'),
+    shardTasks: parseInteger('TASKHOOK_SHARD_TASKS', read('TASKHOOK_SHARD_TASKS'), DEFAULT_SHARD_TASKS, 100, 10_000_000, '100000'),
     logLevel: parseLogLevel(read('TASKHOOK_LOG_LEVEL')),
   };
 }

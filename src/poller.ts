@@ -1,140 +1,85 @@
 /**
  * One poll cycle, start to end: the only place that orchestrates ECS, the store and webhook delivery.
  * Lease → static webhooks in step → unfinished commits completed → configured and discovered tasks watched →
- * DescribeTasks per region in batches, DescribeTaskAttribute where the transition rules ask for it → one
- * versioned commit per changed task with its events and deliveries → due deliveries sent → daily purge.
+ * every region swept at once (src/poll/sweep.ts: the watch list streamed in batches of 100, DescribeTasks and,
+ * where the transition rules ask, DescribeTaskAttribute, each paced per API and region; one commit call per
+ * batch) → due deliveries sent → daily purge. A run that would not cover the list hands shards off (src/poll/shards.ts).
  */
 import { randomUUID } from 'node:crypto';
-import { chunk, groupBy, runBounded } from './batching.js';
 import { runDeadlines } from './budget.js';
-import type { Config } from './config.js';
-import type { EcsApi, EcsCallRecord } from './ecs/api.js';
-import { EcsError, VersionConflictError } from './errors.js';
-import type { Logger } from './log.js';
-import { taskKeyString, type StateStore, type TaskKey, type TaskRecord, type TransitionCommit, type WebhookRecord } from './store/port.js';
 import type { TaskSnapshot } from './tasks/snapshot.js';
-import {
-  carryDetail,
-  emptySnapshot,
-  needsDetail,
-  notFoundSnapshot,
-  retiredSnapshot,
-  transition,
-  VERDICT,
-  weighVerdict,
-  type PendingVerdict,
-} from './tasks/transition.js';
-import { deliverDue, type AttemptReport, type DeliverySummary } from './webhooks/delivery.js';
-import type { WebhookClient } from './webhooks/http-client.js';
-import { deliveriesFor, webhookWants } from './webhooks/matching.js';
+import { taskKeyString, type TaskKey } from './store/port.js';
+import { deliverDue } from './webhooks/delivery.js';
 import { syncStaticWebhooks } from './webhooks/registry.js';
+import { emptySummary, inRegion, noteFailure, nowIso, stopping, type PollDeps, type PollOptions, type PollSummary, type Run } from './poll/run.js';
+import { sweepLane, type Lane } from './poll/sweep.js';
+import { ACTIVE_COUNT_MARK, planShards } from './poll/shards.js';
+import { DEFAULT_ECS_RATE } from './config.js';
+import type { EcsCallRecord } from './ecs/api.js';
+import type { ShardSpec } from './shards/shard.js';
 
-export interface PollDeps {
-  /** A client for one run alone: its calls are counted in this run's summary. */
-  ecsFor: (onCall: (record: EcsCallRecord) => void) => EcsApi & { close?: () => void };
-  store: StateStore;
-  config: Pick<Config, 'tasks' | 'discover' | 'webhooks' | 'retentionDays' | 'confirmSeconds'> & Partial<Pick<Config, 'leaseSeconds' | 'allowPrivateWebhooks'>>;
-  logger: Logger;
-  now: () => number;
-  /** The one SSRF-safe client deliveries go through; without one, due deliveries wait for a run that has it. */
-  webhookClient?: WebhookClient;
-  /** Told of every delivery attempt of the run. */
-  onDeliveryAttempt?: (report: AttemptReport) => void;
-  accountId?: string;
-}
-
-export interface PollOptions {
-  /** The run's whole budget (see budget.ts); every deadline of the run derives from it. */
-  budgetMs: number;
-  /** Poll only these regions (timer payload option). */
-  regions?: string[];
-  /** How far back discovery looks for newly created tasks. */
-  discoveryWindowMs?: number;
-  concurrency?: number;
-  holder?: string;
-}
-
-export interface PollSummary {
-  leased: boolean;
-  /** `unconfirmed`: tasks ECS said were gone (or in an unknown region) once; a second answer must agree first. */
-  tasks: { active: number; polled: number; deferred: number; discovered: number; invalid: number; unconfirmed: number };
-  ecsCalls: Record<string, number>;
-  throttled: number;
-  events: Record<string, number>;
-  conflicts: number;
-  deliveries: DeliverySummary;
-  durationMs: number;
-}
+export type { PollDeps, PollOptions, PollSummary } from './poll/run.js';
 
 const LEASE = 'poll';
 const PURGE_LEASE = 'purge';
-const IDS_PER_CALL = 100;
-/** A task ECS refused for good is asked about again this often: the refusal may have been ECS's mistake. */
-const RECHECK_INVALID_MS = 3_600_000;
-/** Refusals about the caller, not about the ids in a batch: splitting the batch would not help. */
-const NOT_ABOUT_THE_BATCH = /Signature|AccessKey|SecurityToken|Credentials|Forbidden|NoPermission|Unauthorized|Throttling/;
 const DAY_MS = 24 * 3_600_000;
+/** Discovery windows overlap by this much: a task created right at a window's end is not missed. */
+const DISCOVERY_OVERLAP_MS = 60_000;
+/** However long the poller was down, a window reaches back at most this far. */
+const MAX_DISCOVERY_WINDOW_MS = 7 * 24 * 3_600_000;
 
 export async function pollOnce(deps: PollDeps, options: PollOptions): Promise<PollSummary> {
   const started = deps.now();
   const { workUntil, leaseTtlMs, leaseRenewEveryMs } = runDeadlines(started, options.budgetMs, deps.config.leaseSeconds);
   const holder = options.holder ?? randomUUID();
-  const summary: PollSummary = {
-    leased: false,
-    tasks: { active: 0, polled: 0, deferred: 0, discovered: 0, invalid: 0, unconfirmed: 0 },
-    ecsCalls: {},
-    throttled: 0,
-    events: {},
-    conflicts: 0,
-    deliveries: { succeeded: 0, failed: 0, dead: 0 },
-    durationMs: 0,
-  };
-  const ecs = deps.ecsFor((call) => {
+  const summary = emptySummary();
+  const onCall = (call: EcsCallRecord) => {
     if (call.sent !== false) summary.ecsCalls[call.action] = (summary.ecsCalls[call.action] ?? 0) + 1;
     if (call.throttled) summary.throttled++;
     if (call.note) deps.logger.warn('ECS answer set aside', { action: call.action, regionId: call.regionId, code: call.code, note: call.note });
-  });
+  };
+  const ecs = deps.ecsFor(onCall, rateOf(deps, options.shard));
+  const lease = options.shard ? `${LEASE}:${options.shard.id}` : LEASE;
 
-  if (!(await deps.store.acquireLease(LEASE, holder, leaseTtlMs, started))) {
+  if (!(await deps.store.acquireLease(lease, holder, leaseTtlMs, started))) {
     ecs.close?.();
     summary.durationMs = deps.now() - started;
     deps.logger.info('poll skipped: another run holds the lease', { summary });
     return summary;
   }
   summary.leased = true;
-  const run: Run = { deps, ecs, options, workUntil, summary, leaseLost: false };
+  const run: Run = { deps, ecs, options, workUntil, summary, leaseLost: false, webhooks: [] };
   // Renewed while the run works; if another run took it meanwhile (ours had expired), no new work starts.
   const renewal = setInterval(() => {
-    deps.store.acquireLease(LEASE, holder, leaseTtlMs, deps.now()).then(
+    deps.store.acquireLease(lease, holder, leaseTtlMs, deps.now()).then(
       (held) => (run.leaseLost ||= !held),
       () => undefined,
     );
   }, leaseRenewEveryMs);
   renewal.unref();
   try {
-    await syncStaticWebhooks(deps.store, deps.config.webhooks, started, {
-      policy: { allowPrivate: deps.config.allowPrivateWebhooks ?? [] },
-      logger: deps.logger,
-    });
-    await deps.store.completePendingCommits();
-    await watchConfigured(run);
-    summary.tasks.discovered = await discover(run);
+    // A shard only sweeps: the run that handed it off did the rest.
+    if (!options.shard) {
+      await syncStaticWebhooks(deps.store, deps.config.webhooks, started, {
+        policy: { allowPrivate: deps.config.allowPrivateWebhooks ?? [] },
+        logger: deps.logger,
+      });
+      await deps.store.completePendingCommits();
+      await watchConfigured(run);
+      summary.tasks.discovered = await discover(run);
+    }
 
-    const webhooks = await deps.store.listWebhooks();
-    const active = (await listAll(deps.store)).filter(
-      (t) => inRegion(run, t.regionId) && (!t.invalid || started - Date.parse(t.updatedAt) >= RECHECK_INVALID_MS),
+    run.webhooks = await deps.store.listWebhooks();
+    if (!options.shard && deps.invoker) await handOffShards(run, onCall);
+    const lanes = await lanesOf(run);
+    const results = await Promise.all(lanes.map((lane) => sweepLane(run, lane)));
+    const oldest = results.reduce<string | null>(
+      (min, r) => (r.oldestUnpolled !== null && (min === null || r.oldestUnpolled < min) ? r.oldestUnpolled : min),
+      null,
     );
-    summary.tasks.active = active.length;
-
-    const byRegion = groupBy(active, (t) => t.regionId);
-    const batches = [...byRegion.entries()].flatMap(([regionId, tasks]) => chunk(tasks, IDS_PER_CALL).map((batch) => ({ regionId, tasks: batch })));
-    await runBounded(batches, options.concurrency ?? 4, async ({ regionId, tasks }) => {
-      if (stopping(run)) {
-        summary.tasks.deferred += tasks.length;
-        return;
-      }
-      await pollBatch(run, regionId, tasks, webhooks);
-    });
+    // Nothing left unanswered: the oldest answer of the list is this run's first.
+    const oldestPolledAt = oldest ?? (summary.tasks.polled > 0 ? new Date(started).toISOString() : null);
+    summary.staleness = { oldestPolledAt, seconds: oldestPolledAt === null ? 0 : Math.max(0, Math.round((deps.now() - Date.parse(oldestPolledAt)) / 1000)) };
 
     if (deps.webhookClient && !stopping(run)) {
       summary.deliveries = await deliverDue(
@@ -142,174 +87,59 @@ export async function pollOnce(deps: PollDeps, options: PollOptions): Promise<Po
         { deadlineMs: workUntil },
       );
     }
-    await purgeDaily(deps);
+    if (!options.shard) {
+      await deps.store.setMark(ACTIVE_COUNT_MARK, String(run.listSize ?? summary.tasks.active), nowIso(run));
+      await purgeDaily(deps);
+    }
   } finally {
     clearInterval(renewal);
     ecs.close?.();
-    await deps.store.releaseLease(LEASE, holder).catch(() => undefined);
+    if (run.ecs !== ecs) (run.ecs as typeof ecs).close?.();
+    await deps.store.releaseLease(lease, holder).catch(() => undefined);
     summary.durationMs = deps.now() - started;
   }
+  await recordRun(deps, holder, started, summary, options.shard);
   deps.logger.info('poll finished', { summary });
   return summary;
 }
 
-interface Run {
-  deps: PollDeps;
-  ecs: EcsApi;
-  options: PollOptions;
-  workUntil: number;
-  summary: PollSummary;
-  leaseLost: boolean;
-}
-
-const stopping = (run: Run) => run.leaseLost || run.deps.now() >= run.workUntil;
-
-const inRegion = (run: Run, regionId: string) => !run.options.regions || run.options.regions.includes(regionId);
-const nowIso = (run: Run) => new Date(run.deps.now()).toISOString();
-
-async function pollBatch(run: Run, regionId: string, tasks: TaskRecord[], webhooks: WebhookRecord[]): Promise<void> {
-  const { deps, ecs, summary } = run;
-  let listed: TaskSnapshot[];
-  try {
-    listed = await ecs.describeTasks(regionId, { taskIds: tasks.map((t) => t.taskId) });
-  } catch (error) {
-    if (error instanceof EcsError && error.code === VERDICT.invalidRegion) {
-      for (const task of tasks) await weigh(run, task, VERDICT.invalidRegion, error, webhooks);
-      return;
-    }
-    if (error instanceof EcsError && rejectsTheBatch(error)) {
-      // One bad id must not stall the other 99: halve until it stands alone, then mark it.
-      if (tasks.length === 1) return retire(run, tasks[0], error);
-      const half = Math.ceil(tasks.length / 2);
-      await pollBatch(run, regionId, tasks.slice(0, half), webhooks);
-      await pollBatch(run, regionId, tasks.slice(half), webhooks);
-      return;
-    }
-    noteFailure(deps, error, { regionId, tasks: tasks.length });
-    summary.tasks.deferred += tasks.length;
-    return;
-  }
-  const seen = new Map(listed.map((s) => [s.id, s]));
-
-  for (const task of tasks) {
-    if (stopping(run)) {
-      summary.tasks.deferred++;
-      continue;
-    }
-    const previous = task.snapshot;
-    const entry = seen.get(task.taskId);
-    const progressWanted = entry !== undefined && webhooks.some((w) => webhookWants(w, 'ecs.task.progress', entry));
-    if (!needsDetail(previous, entry, progressWanted)) {
-      if (entry) {
-        summary.tasks.polled++;
-        await commit(run, task, carryDetail(previous, entry), webhooks);
-      } else {
-        // An action DescribeTaskAttribute does not document: missing from the list is the only evidence.
-        await weigh(run, task, VERDICT.missingFromList, null, webhooks);
-      }
-      continue;
-    }
-    let detail: TaskSnapshot;
-    try {
-      detail = await ecs.describeTaskAttribute(regionId, task.taskId);
-    } catch (error) {
-      if (!(error instanceof EcsError && error.code === VERDICT.notFound)) {
-        noteFailure(deps, error, { regionId, taskId: task.taskId });
-        summary.tasks.deferred++;
-      } else if (entry) {
-        // DescribeTasks lists it, so it exists: the list's view stands and nothing ends.
-        summary.tasks.polled++;
-        await commit(run, task, carryDetail(previous, entry), webhooks);
-      } else {
-        await weigh(run, task, VERDICT.notFound, error, webhooks);
-      }
-      continue;
-    }
-    summary.tasks.polled++;
-    await commit(run, task, detail, webhooks);
-  }
-}
-
-/** A client error about the request's content (not the caller, not throttling): some id in the batch is refused. */
-const rejectsTheBatch = (error: EcsError) =>
-  !error.retryable && error.httpStatus !== null && error.httpStatus >= 400 && error.httpStatus < 500 && !NOT_ABOUT_THE_BATCH.test(error.code);
-
 /**
- * Evidence that a task is gone (or its region unknown) becomes a verdict only when a second answer, far enough
- * from the first, agrees; until then the first sighting is kept on the record and the task stays watched.
+ * A list longer than one run sweeps is split (src/poll/shards.ts): every shard but the first is handed to the
+ * invoker, and this run goes on as the first. A shard the invoker refuses is planned again next run.
  */
-async function weigh(run: Run, task: TaskRecord, code: string, error: EcsError | null, webhooks: WebhookRecord[]) {
-  const observedAt = nowIso(run);
-  const requestId = error?.requestId ?? null;
-  const { confirmed, pending } = weighVerdict(task.pendingVerdict, code, requestId, observedAt, run.deps.config.confirmSeconds * 1000);
-  if (confirmed) {
-    run.summary.tasks.polled++;
-    if (code === VERDICT.invalidRegion) return retire(run, task, error!);
-    return commit(run, task, notFoundSnapshot(task.snapshot, task, requestId, observedAt), webhooks);
-  }
-  run.summary.tasks.unconfirmed++;
-  if (pending === task.pendingVerdict) return;
-  await write(run, task, {
-    snapshot: task.snapshot ?? emptySnapshot(task, observedAt),
-    sequence: task.sequence,
-    active: task.active,
-    invalid: task.invalid,
-    events: [],
-    deliveries: [],
-    pendingVerdict: pending,
+async function handOffShards(run: Run, onCall: (call: EcsCallRecord) => void): Promise<void> {
+  const plan = await planShards(run);
+  if (!plan) return;
+  const [own, ...others] = plan.shards;
+  const handed = await Promise.allSettled(others.map((shard) => run.deps.invoker!.invokeShard(shard)));
+  run.summary.shards = handed.filter((h) => h.status === 'fulfilled').length;
+  handed.forEach((h, i) => {
+    if (h.status === 'rejected') run.deps.logger.warn('a shard could not be handed off; the next run plans it again', { shard: others[i].id, error: h.reason });
   });
+  run.options = { ...run.options, shard: own };
+  run.listSize = plan.total;
+  if (own.share !== undefined && own.share < 1) run.ecs = run.deps.ecsFor(onCall, rateOf(run.deps, own));
+  run.deps.logger.info('the watch list is split into shards', { tasks: plan.total, shards: plan.shards.map((s) => s.id), own: own.id });
 }
 
-async function commit(run: Run, task: TaskRecord, next: TaskSnapshot, webhooks: WebhookRecord[]) {
-  const { deps, summary } = run;
-  const { events, changed, unknownStatus } = transition({ previous: task.snapshot, next, sequence: task.sequence, accountId: deps.accountId });
-  if (unknownStatus) {
-    deps.logger.warn('ECS reported a task status taskhook does not know; it keeps polling the task', {
-      regionId: task.regionId,
-      taskId: task.taskId,
-      status: next.status,
-    });
-  }
-  // A verdict left pending or a refusal left standing is cleared by any answer that shows the task.
-  if (!changed && !task.pendingVerdict && !task.invalid) return;
-  const deliveries = events.flatMap((event) => deliveriesFor(event, webhooks, next.observedAt));
-  if (
-    await write(run, task, {
-      snapshot: next,
-      sequence: task.sequence + events.length,
-      active: !next.terminal,
-      invalid: null,
-      events,
-      deliveries,
-      pendingVerdict: null,
-    })
-  ) {
-    for (const event of events) summary.events[event.type] = (summary.events[event.type] ?? 0) + 1;
-  }
+/** A shard that shares its region with others is paced at its share of the rate. */
+function rateOf(deps: PollDeps, shard: ShardSpec | undefined): { rate?: number } {
+  if (shard?.share === undefined || shard.share >= 1) return {};
+  return { rate: Math.max(1, Math.floor((deps.config.ecsRate ?? DEFAULT_ECS_RATE) * shard.share)) };
 }
 
-/** ECS refused the task for good (an unknown region, an id it rejects): it is skipped, with the reason shown, and asked about again hourly. */
-async function retire(run: Run, task: TaskRecord, error: EcsError) {
-  const invalid = { code: error.code, message: error.message };
-  const snapshot = retiredSnapshot(task.snapshot, task, error.requestId, nowIso(run));
-  if (await write(run, task, { snapshot, sequence: task.sequence, active: true, invalid, events: [], deliveries: [], pendingVerdict: null }))
-    run.summary.tasks.invalid++;
-}
-
-/** The versioned commit; false when another run committed this task first (its write stands, the next poll starts from it). */
-async function write(
-  run: Run,
-  task: TaskRecord,
-  change: Omit<TransitionCommit, 'key' | 'expectedVersion'> & { pendingVerdict: PendingVerdict | null },
-): Promise<boolean> {
-  try {
-    await run.deps.store.commitTransition({ key: { regionId: task.regionId, taskId: task.taskId }, expectedVersion: task.version, ...change });
-    return true;
-  } catch (error) {
-    if (!(error instanceof VersionConflictError)) throw error;
-    run.summary.conflicts++;
-    return false;
-  }
+/** Every region with active tasks that this run polls, whole, or the shard's task-id range of it. */
+async function lanesOf(run: Run): Promise<Lane[]> {
+  const { shard } = run.options;
+  const regions = (await run.deps.store.listActiveRegions()).filter((r) => inRegion(run, r));
+  const range = shard?.range;
+  return regions.map((regionId) => ({
+    regionId,
+    // Whole regions keep their mark however the regions are grouped; a range has its own.
+    markName: range ? `sweep/${regionId}/${range.from ?? ''}..${range.to ?? ''}` : `sweep/${regionId}`,
+    ...(range?.from ? { after: range.from } : {}),
+    ...(range?.to ? { upTo: range.to } : {}),
+  }));
 }
 
 async function watchConfigured(run: Run) {
@@ -321,20 +151,28 @@ async function watchConfigured(run: Run) {
   }
 }
 
-/** DescribeTasks by region, action and a creation-time window; every task not yet known is watched. */
+/**
+ * DescribeTasks by region, action and a creation-time window; every task not yet known is watched. Each rule
+ * remembers where its last window ended, so a poller that was down for hours still finds every task created
+ * meanwhile; a rule's first run looks back `discoveryWindowMs` (1 h).
+ */
 async function discover(run: Run): Promise<number> {
   const { deps, ecs } = run;
   let added = 0;
-  const windowMs = run.options.discoveryWindowMs ?? 60 * 60_000;
+  const lookbackMs = run.options.discoveryWindowMs ?? 60 * 60_000;
   const endTime = nowIso(run);
-  const startTime = new Date(deps.now() - windowMs).toISOString();
   for (const rule of deps.config.discover.filter((r) => inRegion(run, r.regionId))) {
     for (const action of rule.actions.length ? rule.actions : [undefined]) {
+      const mark = `discover/${rule.regionId}/${action ?? '*'}`;
+      const coveredUntil = await deps.store.getMark(mark);
+      const from = coveredUntil ? Date.parse(coveredUntil) - DISCOVERY_OVERLAP_MS : deps.now() - lookbackMs;
+      const startTime = new Date(Math.max(from, deps.now() - MAX_DISCOVERY_WINDOW_MS)).toISOString();
       let found: TaskSnapshot[];
       try {
         found = await ecs.describeTasks(rule.regionId, { action, startTime, endTime });
       } catch (error) {
-        noteFailure(deps, error, { regionId: rule.regionId, action, during: 'discovery' });
+        // The mark stays: the next run's window starts where this one should have.
+        noteFailure(deps, error, { regionId: rule.regionId, action, during: 'discovery', since: startTime });
         continue;
       }
       const known = await deps.store.getTasks(found.map((t) => ({ regionId: rule.regionId, taskId: t.id })));
@@ -343,9 +181,24 @@ async function discover(run: Run): Promise<number> {
         await deps.store.watchTask({ regionId: rule.regionId, taskId: task.id }, 'discovery', endTime);
         added++;
       }
+      await deps.store.setMark(mark, endTime, endTime);
     }
   }
   return added;
+}
+
+/** The run's summary in the run log (`GET /v1/runs`); a failure to keep it costs the history one entry, not the run. */
+async function recordRun(deps: PollDeps, id: string, started: number, summary: PollSummary, shard: ShardSpec | undefined) {
+  try {
+    await deps.store.recordRun({
+      id,
+      startedAt: new Date(started).toISOString(),
+      finishedAt: new Date(started + summary.durationMs).toISOString(),
+      summary: shard ? { ...summary, shard: shard.id } : summary,
+    });
+  } catch (error) {
+    deps.logger.warn('the run summary could not be kept in the run log', { error });
+  }
 }
 
 /** A lease that is never released, held for a day: whichever run takes it purges, the others skip. */
@@ -359,19 +212,4 @@ async function purgeDaily(deps: PollDeps): Promise<void> {
   } catch (error) {
     deps.logger.warn('purge failed; it is tried again tomorrow', { error });
   }
-}
-
-function noteFailure(deps: PollDeps, error: unknown, where: Record<string, unknown>) {
-  deps.logger.warn('ECS call failed; the affected tasks are polled again next run', { ...where, error });
-}
-
-async function listAll(store: StateStore): Promise<TaskRecord[]> {
-  const all: TaskRecord[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await store.listActiveTasks({ limit: 1000, cursor });
-    all.push(...page.items);
-    cursor = page.cursor;
-  } while (cursor);
-  return all;
 }

@@ -1,7 +1,9 @@
 /** The composition root: a Config and a credentials source → the dependencies both handlers run with. */
 import type { Config, Credentials } from './config.js';
 import type { EcsApi, EcsCallRecord } from './ecs/api.js';
+import { createPacer } from './ecs/pacer.js';
 import { createPopEcsApi, type PopEcsApi } from './ecs/pop-client.js';
+import { sleep } from './retry.js';
 import { EcsError } from './errors.js';
 import { createLogger, type Logger } from './log.js';
 import { openStore } from './store/open.js';
@@ -16,7 +18,7 @@ export interface AppDeps {
   /** The long-lived client for on-demand lookups. */
   ecs: EcsApi;
   /** A fresh client whose calls are reported to `onCall` (one per poll run). */
-  ecsFor: (onCall?: (record: EcsCallRecord) => void) => PopEcsApi;
+  ecsFor: (onCall?: (record: EcsCallRecord) => void, options?: { rate?: number }) => PopEcsApi;
   store: StateStore;
   logger: Logger;
   now: () => number;
@@ -30,9 +32,12 @@ export interface AppDeps {
 
 export async function buildDeps(config: Config, credentials: () => Credentials | null, store?: StateStore): Promise<AppDeps> {
   const logger = createLogger(config.logLevel);
-  const ecsFor = (onCall?: (record: EcsCallRecord) => void) =>
+  // One pacer for every client of the process: what a run learned of the quota holds for the next run too.
+  const pacer = createPacer({ rate: config.ecsRate, now: Date.now, sleep });
+  const ecsFor = (onCall?: (record: EcsCallRecord) => void, options: { rate?: number } = {}) =>
     createPopEcsApi({
       endpoint: config.ecsEndpoint,
+      ...(options.rate ? { rate: options.rate } : { pacer }),
       onCall,
       credentials: () => {
         const current = credentials();

@@ -1,14 +1,16 @@
-/** EcsApi over @alicloud/pop-core's RPCClient (signature v1), with retries and a throttle pause per API and region. */
+/** EcsApi over @alicloud/pop-core's RPCClient (signature v1), with retries and calls paced per API and region. */
 import http from 'node:http';
 import https from 'node:https';
 import RPCClient from '@alicloud/pop-core';
 import { chunk } from '../batching.js';
+import { DEFAULT_ECS_RATE } from '../config.js';
 import { EcsError } from '../errors.js';
 import { DEFAULT_RETRY, sleep as realSleep, withRetry, type RetryPolicy } from '../retry.js';
 import { scrub } from '../scrub.js';
 import type { TaskSnapshot } from '../tasks/snapshot.js';
 import type { Credentials, EcsApi, EcsCallRecord, TaskQuery } from './api.js';
 import { MalformedAnswerError, isoSeconds, parseTaskAttribute, parseTaskPage } from './normalize.js';
+import { createPacer, type Pacer } from './pacer.js';
 
 const API_VERSION = '2014-05-26';
 const PAGE_SIZE = 100;
@@ -28,8 +30,12 @@ export interface PopEcsOptions {
   endpoint?: string | null;
   timeoutMs?: number;
   retry?: Partial<RetryPolicy>;
-  /** ECS counts quotas per minute: a throttled call may succeed again from the next window on. */
-  throttleWindowMs?: number;
+  /** Calls per second per (API, region); default DEFAULT_ECS_RATE. Ignored when `pacer` is given. */
+  rate?: number;
+  /** A pacer shared with other clients (the local runtime keeps one across runs); default, one of this client's own. */
+  pacer?: Pacer;
+  /** How long a throttled (API, region) pair waits before its next call; default 1 s. */
+  throttlePauseMs?: number;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
@@ -55,7 +61,6 @@ export function createPopEcsApi(options: PopEcsOptions): PopEcsApi {
   const sleep = options.sleep ?? realSleep;
   const random = options.random ?? Math.random;
   const policy: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
-  const windowMs = options.throttleWindowMs ?? 60_000;
   const timeoutMs = options.timeoutMs ?? 10_000;
   const maxPages = options.maxPages ?? DEFAULT_MAX_PAGES;
   const maxAnswerBytes = options.maxAnswerBytes ?? DEFAULT_MAX_ANSWER_BYTES;
@@ -65,11 +70,10 @@ export function createPopEcsApi(options: PopEcsOptions): PopEcsApi {
     https: capAnswerSize(new https.Agent({ keepAlive: true }), maxAnswerBytes),
   };
   const clients = new Map<string, RPCClient>();
-  /**
-   * ECS counts quotas per API and region: after a Throttling answer the callers of that one pair wait until the
-   * window turns; other APIs and regions go on.
-   */
-  const pausedUntil = new Map<string, number>();
+  /** ECS counts quotas per API and region: each pair is paced alone, and a Throttling answer slows that pair only. */
+  // Quotas count real seconds: the pacer keeps to the wall clock even when a test moves `now` by hand.
+  const pacer =
+    options.pacer ?? createPacer({ rate: options.rate ?? DEFAULT_ECS_RATE, now: Date.now, sleep: realSleep, random, pauseMs: options.throttlePauseMs });
 
   const clientFor = (regionId: string) => {
     const endpoint = options.endpoint ?? regionalEndpoint(regionId);
@@ -112,15 +116,11 @@ export function createPopEcsApi(options: PopEcsOptions): PopEcsApi {
     const callPolicy = { ...policy, budgetMs: Math.max(0, Math.min(policy.budgetMs, seq.deadlineAt - started)) };
     let attempts = 0;
     const pair = `${action}|${regionId}`;
-    const pauseLeft = () => (pausedUntil.get(pair) ?? 0) - now();
     return withRetry(
       async () => {
         attempts++;
-        const waitMs = pauseLeft();
-        if (waitMs > 0) {
-          if (now() - started + waitMs > callPolicy.budgetMs) throw throttledLocally(waitMs);
-          await sleep(waitMs);
-        }
+        // The slot may be at most as far off as the call's time left, measured on the pacer's clock.
+        if (!(await pacer.take(pair, Date.now() + Math.min(seq.deadlineAt, started + callPolicy.budgetMs) - now()))) throw throttledLocally();
         const remainingMs = seq.deadlineAt - now();
         if (remainingMs <= 0) throw limitHit(seq, deadlineExceeded(seq, deadlineMs, null));
         const attemptTimeoutMs = Math.min(timeoutMs, remainingMs);
@@ -132,6 +132,7 @@ export function createPopEcsApi(options: PopEcsOptions): PopEcsApi {
           const droppedNote = dropped?.length
             ? { dropped: dropped.length, note: `dropped ${dropped.length} entries naming tasks not asked for: ${dropped.slice(0, 5).join(', ')}` }
             : {};
+          pacer.succeeded(pair);
           options.onCall?.({ action, regionId, ok: true, throttled: false, durationMs: now() - t0, ...droppedNote });
           return value;
         } catch (raw) {
@@ -141,20 +142,19 @@ export function createPopEcsApi(options: PopEcsOptions): PopEcsApi {
             ...(error.code === 'AnswerTooLarge' ? { limit: true as const, note: error.message } : {}),
           };
           options.onCall?.({ action, regionId, ok: false, code: error.code, throttled: error.throttled, durationMs: now() - t0, ...flags });
-          if (error.throttled)
-            pausedUntil.set(pair, Math.max(pausedUntil.get(pair) ?? 0, nextWindow(now(), windowMs) + Math.round(random() * Math.min(1_000, windowMs / 10))));
+          if (error.throttled) pacer.throttled(pair);
           throw error;
         }
       },
       (error) => {
         if (!(error instanceof EcsError) || !error.retryable || NOT_RETRIED_HERE.has(error.code)) return { retry: false };
-        // The pause itself is waited out at the top of the next attempt.
+        // The pause itself is waited out in the pacer, at the top of the next attempt.
         return error.throttled ? { retry: true, delayMs: 0 } : { retry: true };
       },
       callPolicy,
       { now, sleep, random },
     ).catch((error: unknown) => {
-      if (error instanceof EcsError && error.throttled) throw withRetryAfter(error, Math.max(1, Math.ceil(pauseLeft() / 1000)));
+      if (error instanceof EcsError && error.throttled) throw withRetryAfter(error, 1);
       // Retries stopped by the sequence's deadline, not by the policy: say so, naming the last answer.
       if (error instanceof EcsError && error.retryable && !NOT_RETRIED_HERE.has(error.code) && deadlineBinds && attempts < policy.maxAttempts) {
         throw limitHit(seq, deadlineExceeded(seq, deadlineMs, error));
@@ -315,14 +315,15 @@ export function toEcsError(raw: unknown, timeoutMs: number, maxAnswerBytes = DEF
   return new EcsError({ code: 'NetworkError', message: `could not reach ECS (${netCode})`, requestId: null, httpStatus: null, retryable: true });
 }
 
-function throttledLocally(waitMs: number): EcsError {
+/** The pair's next paced slot lies past what this call may wait: not sent, so not a throttled call of ECS's. */
+function throttledLocally(): EcsError {
   return new EcsError({
     code: 'Throttling.User',
-    message: 'ECS throttled this account for the current quota window; try again after it turns',
+    message: 'ECS throttled this account and the paced retry would come after this call’s deadline; it is tried again on the next run',
     requestId: null,
     httpStatus: null,
     retryable: true,
-    retryAfterSeconds: Math.ceil(waitMs / 1000),
+    retryAfterSeconds: 1,
   });
 }
 
@@ -335,8 +336,4 @@ function withRetryAfter(error: EcsError, seconds: number): EcsError {
     retryable: true,
     retryAfterSeconds: error.retryAfterSeconds ?? seconds,
   });
-}
-
-function nextWindow(nowMs: number, windowMs: number): number {
-  return (Math.floor(nowMs / windowMs) + 1) * windowMs;
 }

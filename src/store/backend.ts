@@ -2,12 +2,25 @@
  * What a storage backend provides to the store layer (./layer.ts): reads by key, ordered index ranges, conditional
  * writes, deletes. A backend translates these to its storage and decides nothing; the layer holds every rule.
  */
-import type { Delivery, DeliveryAttempt, PendingVerdict, RetentionResult, StoredEvent, TaskKey, TaskRecord, WatchSource, WebhookRecord } from './port.js';
+import type {
+  Delivery,
+  DeliveryAttempt,
+  PendingVerdict,
+  RetentionResult,
+  RunRecord,
+  StoredEvent,
+  TaskKey,
+  TaskRecord,
+  WatchSource,
+  WebhookRecord,
+} from './port.js';
 import type { TaskSnapshot } from '../tasks/snapshot.js';
 
 /** A range over an index in its sort order, starting after a sort key (exclusive). */
 export interface RangeRequest {
   after?: string;
+  /** Inclusive upper bound of the sort key, where a caller bounds the range. */
+  upTo?: string;
   limit: number;
 }
 
@@ -49,6 +62,12 @@ export interface TaskRows {
   range(range: RangeRequest, activeOnly: boolean): Promise<Array<IndexEntry<TaskRecord>>>;
   /** The atomic step: false, with nothing written, if the task is absent or its version is not `expectedVersion`. */
   commit(commit: PreparedCommit): Promise<boolean>;
+  /** Several commits, each atomic alone (an Error in place of one that failed otherwise); absent, the layer makes them one by one. */
+  commitMany?(commits: PreparedCommit[]): Promise<Array<boolean | Error>>;
+  /** Keys of the active index after `after`, in order, up to `limit`, reading nothing else. */
+  activeKeys(range: RangeRequest): Promise<string[]>;
+  /** Sets `lastPolledAt` on each task of `ids` that exists, touching nothing else (not the version). */
+  markPolled(ids: string[], at: string): Promise<void>;
   /** See TaskStore.completePendingCommits. */
   completePendingCommits(): Promise<number>;
 }
@@ -118,12 +137,27 @@ export interface LeaseRows {
   delete(name: string, holder: string): Promise<void>;
 }
 
+export interface MarkRows {
+  get(name: string): Promise<string | null>;
+  put(name: string, value: string, updatedAt: string): Promise<void>;
+}
+
+/** The run log: records by `runSortKey` (newest first). */
+export interface RunRows {
+  /** Insert-if-absent by sort key. */
+  insert(run: RunRecord): Promise<void>;
+  /** Ordered by `runSortKey`; every entry holds its record. */
+  range(range: RangeRequest): Promise<Array<{ key: string; record: RunRecord }>>;
+}
+
 export interface StorageBackend {
   tasks: TaskRows;
   events: EventRows;
   deliveries: DeliveryRows;
   webhooks: WebhookRows;
   leases: LeaseRows;
+  marks: MarkRows;
+  runs: RunRows;
   /** Deletes exactly what ./retention.ts `purgeable` names, every table at once. */
   purge(before: string): Promise<RetentionResult>;
   close(): Promise<void>;

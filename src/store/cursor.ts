@@ -1,6 +1,6 @@
 /** Page cursors and the sort keys every backend orders by: cursors are the last key of the previous page, base64url so clients treat them as tokens. */
 import { InvalidInputError } from '../errors.js';
-import type { DeliveryAttempt, StoredEvent } from './port.js';
+import type { DeliveryAttempt, RunRecord, StoredEvent } from './port.js';
 
 export function encodeCursor(lastKey: string): string {
   return Buffer.from(lastKey, 'utf8').toString('base64url');
@@ -34,3 +34,6 @@ export const attemptSortKey = (a: DeliveryAttempt) => newestFirstKey(a.at, `${a.
 
 /** One webhook's deliveries for one task go in sequence order. */
 export const orderSortKey = (d: { sequence: number; id: string }) => `${String(d.sequence).padStart(12, '0')}|${d.id}`;
+
+/** Runs sort newest started first. */
+export const runSortKey = (r: Pick<RunRecord, 'startedAt' | 'id'>) => newestFirstKey(r.startedAt, r.id);

@@ -3,12 +3,13 @@
  * ordering, watch sources, the commit's stored form, the delivery state machine, leases).
  */
 import { StoreError, VersionConflictError } from '../errors.js';
-import type { IndexEntry, RangeRequest, Revised, StorageBackend } from './backend.js';
+import type { IndexEntry, PreparedCommit, RangeRequest, Revised, StorageBackend } from './backend.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { abandoned, afterAttempt, pendingDelivery, rescheduled } from './delivery-records.js';
 import { eventIdConflict, sameEvent } from './event-ids.js';
 import {
   taskKeyString,
+  type ActiveTaskQuery,
   type Delivery,
   type DeliveryAttempt,
   type Page,
@@ -16,9 +17,12 @@ import {
   type StateStore,
   type StoredEvent,
   type TaskRecord,
+  type TransitionCommit,
   type WatchSource,
 } from './port.js';
 
+/** Keys read per call when counting: Tablestore answers up to 5,000 rows of keys in one GetRange. */
+const KEY_PAGE = 5_000;
 /** Rounds of read-and-retry before a conditional write that keeps losing to concurrent ones gives up. */
 const CONTENDED_ROUNDS = 8;
 
@@ -45,6 +49,32 @@ async function pageOf<T>(
     return record !== undefined && keep(record) ? [record] : [];
   });
   return { items, ...(entries.length > page.limit ? { cursor: encodeCursor(examined[examined.length - 1].key) } : {}) };
+}
+
+/** Task keys are `region/taskId`: a region's tasks sit between `region/` and `region/\uffff` in key order. */
+function activeRangeFor(page: ActiveTaskQuery): RangeRequest {
+  const cursor = decodeCursor(page.cursor);
+  if (page.regionId === undefined) return { after: cursor, limit: page.limit + 1 };
+  const prefix = `${page.regionId}/`;
+  return { after: cursor ?? prefix + (page.after ?? ''), upTo: prefix + (page.upTo ?? '\uffff'), limit: page.limit + 1 };
+}
+
+/** A commit in its stored form: events stamped with the snapshot's time, each delivery once. */
+function prepared(c: TransitionCommit): PreparedCommit {
+  const key = { regionId: c.key.regionId, taskId: c.key.taskId };
+  const recordedAt = c.snapshot.observedAt;
+  return {
+    key,
+    expectedVersion: c.expectedVersion,
+    snapshot: c.snapshot,
+    sequence: c.sequence,
+    active: c.active,
+    invalid: c.invalid ?? null,
+    pendingVerdict: c.pendingVerdict ?? null,
+    updatedAt: recordedAt,
+    events: c.events.map((event): StoredEvent => ({ event, ...key, recordedAt })),
+    deliveries: firstOfEach(c.deliveries).map(pendingDelivery),
+  };
 }
 
 /** The first of each id, as an enqueue that names one twice keeps it. */
@@ -95,6 +125,7 @@ export function createStateStore(backend: StorageBackend): StateStore {
             pendingVerdict: null,
             watchedAt: now,
             updatedAt: now,
+            lastPolledAt: null,
           };
           if (await tasks.insert(record)) return record;
           continue; // created meanwhile: read it again
@@ -125,11 +156,35 @@ export function createStateStore(backend: StorageBackend): StateStore {
     async listActiveTasks(page) {
       // An index entry whose task is gone or no longer active is skipped; purge tidies it.
       return pageOf(
-        await tasks.range(rangeFor(page), true),
+        await tasks.range(activeRangeFor(page), true),
         page,
         (ids) => tasks.get(ids),
         (t) => t.active,
       );
+    },
+
+    async listActiveRegions() {
+      const regions: string[] = [];
+      // Keys are `region/taskId`, so one region's keys are contiguous: read one, then skip past its region.
+      for (let after: string | undefined; ;) {
+        const [first] = await tasks.range({ after, limit: 1 }, true);
+        if (!first) return regions;
+        const region = first.key.slice(0, first.key.indexOf('/'));
+        regions.push(region);
+        after = `${region}/\uffff`;
+      }
+    },
+
+    async countActiveTasks(regionId, sampleEvery) {
+      const prefix = `${regionId}/`;
+      let count = 0;
+      const samples: string[] = [];
+      for (let after = prefix; ;) {
+        const keys = await tasks.activeKeys({ after, upTo: `${prefix}\uffff`, limit: KEY_PAGE });
+        for (const key of keys) if (count++ % sampleEvery === sampleEvery - 1) samples.push(key.slice(prefix.length));
+        if (keys.length < KEY_PAGE) return { count, samples };
+        after = keys[keys.length - 1];
+      }
     },
 
     async listTasks(page) {
@@ -137,21 +192,22 @@ export function createStateStore(backend: StorageBackend): StateStore {
     },
 
     async commitTransition(c) {
-      const key = { regionId: c.key.regionId, taskId: c.key.taskId };
-      const recordedAt = c.snapshot.observedAt;
-      const committed = await tasks.commit({
-        key,
-        expectedVersion: c.expectedVersion,
-        snapshot: c.snapshot,
-        sequence: c.sequence,
-        active: c.active,
-        invalid: c.invalid ?? null,
-        pendingVerdict: c.pendingVerdict ?? null,
-        updatedAt: recordedAt,
-        events: c.events.map((event): StoredEvent => ({ event, ...key, recordedAt })),
-        deliveries: firstOfEach(c.deliveries).map(pendingDelivery),
-      });
-      if (!committed) throw new VersionConflictError(taskKeyString(key));
+      if (!(await tasks.commit(prepared(c)))) throw new VersionConflictError(taskKeyString(c.key));
+    },
+
+    async commitTransitions(list) {
+      if (list.length === 0) return [];
+      const commits = list.map(prepared);
+      const outcomes = tasks.commitMany
+        ? await tasks.commitMany(commits)
+        : await Promise.all(commits.map((c) => tasks.commit(c).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))))));
+      const failed = outcomes.find((o): o is Error => o instanceof Error);
+      if (failed) throw failed;
+      return outcomes.map((o) => (o === true ? 'committed' : 'conflict'));
+    },
+
+    async markPolled(keys, at) {
+      if (keys.length > 0) await tasks.markPolled([...new Set(keys.map(taskKeyString))], at);
     },
 
     completePendingCommits: () => tasks.completePendingCommits(),
@@ -253,6 +309,14 @@ export function createStateStore(backend: StorageBackend): StateStore {
       return (await leases.insert(name, lease)) || leases.replaceIf(name, lease, { heldBy: holder, expiredBy: nowMs });
     },
     releaseLease: (name, holder) => leases.delete(name, holder),
+
+    getMark: (name) => backend.marks.get(name),
+    setMark: (name, value, now) => backend.marks.put(name, value, now),
+
+    recordRun: (run) => backend.runs.insert(structuredClone(run)),
+    async listRuns(page) {
+      return pageOf(await backend.runs.range(rangeFor(page)), page);
+    },
 
     purge: (before) => backend.purge(before),
     close: () => backend.close(),

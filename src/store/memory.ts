@@ -1,6 +1,6 @@
 /** In-memory StateStore: for unit tests and TASKHOOK_STORE=memory. Everything is lost when the process ends. */
 import type { Lease, RangeRequest, StorageBackend } from './backend.js';
-import { attemptSortKey, deliverySortKey, eventSortKey, orderSortKey } from './cursor.js';
+import { attemptSortKey, deliverySortKey, eventSortKey, orderSortKey, runSortKey } from './cursor.js';
 import { eventIdConflict, sameEvent } from './event-ids.js';
 import { createStateStore } from './layer.js';
 import {
@@ -8,6 +8,7 @@ import {
   type Delivery,
   type DeliveryAttempt,
   type RetentionResult,
+  type RunRecord,
   type StateStore,
   type StoredEvent,
   type TaskRecord,
@@ -20,7 +21,7 @@ const clone = <T>(value: T): T => structuredClone(value);
 /** The entries after the cursor in key order, up to the limit, each holding a copy of its record. */
 function rangeOf<T>(entries: Array<[key: string, record: T]>, range: RangeRequest): Array<{ key: string; record: T }> {
   return entries
-    .filter(([key]) => range.after === undefined || key > range.after)
+    .filter(([key]) => (range.after === undefined || key > range.after) && (range.upTo === undefined || key <= range.upTo))
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .slice(0, range.limit)
     .map(([key, record]) => ({ key, record: clone(record) }));
@@ -38,6 +39,9 @@ export function createMemoryStore(): StateStore {
   const attempts: DeliveryAttempt[] = [];
   const webhooks = new Map<string, { value: WebhookRecord; revision: string }>();
   const leases = new Map<string, Lease>();
+  const marks = new Map<string, string>();
+  /** By runSortKey. */
+  const runs = new Map<string, RunRecord>();
   let revisions = 0;
   const revise = <T>(value: T) => ({ value: clone(value), revision: String(++revisions) });
 
@@ -80,6 +84,31 @@ export function createMemoryStore(): StateStore {
         return true;
       },
       completePendingCommits: async () => 0,
+      activeKeys: async (range) =>
+        [...tasks]
+          .filter(([key, t]) => t.active && (range.after === undefined || key > range.after) && (range.upTo === undefined || key <= range.upTo))
+          .map(([key]) => key)
+          .sort()
+          .slice(0, range.limit),
+      async markPolled(ids, at) {
+        for (const id of ids) {
+          const record = tasks.get(id);
+          if (record) record.lastPolledAt = at;
+        }
+      },
+    },
+
+    marks: {
+      get: async (name) => marks.get(name) ?? null,
+      put: async (name, value) => void marks.set(name, value),
+    },
+
+    runs: {
+      async insert(run) {
+        const key = runSortKey(run);
+        if (!runs.has(key)) runs.set(key, clone(run));
+      },
+      range: async (range) => rangeOf([...runs], range),
     },
 
     events: {
@@ -190,7 +219,7 @@ export function createMemoryStore(): StateStore {
     },
 
     async purge(before): Promise<RetentionResult> {
-      const result: RetentionResult = { tasks: 0, events: 0, deliveries: 0, attempts: 0 };
+      const result: RetentionResult = { tasks: 0, events: 0, deliveries: 0, attempts: 0, runs: 0 };
       for (const [id, t] of tasks)
         if (purgeable.task(t, before)) {
           tasks.delete(id);
@@ -210,6 +239,11 @@ export function createMemoryStore(): StateStore {
         if (purgeable.attempt(attempts[i], before)) {
           attempts.splice(i, 1);
           result.attempts++;
+        }
+      for (const [key, r] of runs)
+        if (purgeable.run(r, before)) {
+          runs.delete(key);
+          result.runs++;
         }
       return result;
     },

@@ -37,6 +37,8 @@ export interface TaskRecord extends TaskKey {
   pendingVerdict: PendingVerdict | null;
   watchedAt: string;
   updatedAt: string;
+  /** When a poll last asked ECS about the task and got an answer for it; null until the first. */
+  lastPolledAt: string | null;
 }
 
 export interface NewDelivery {
@@ -135,6 +137,16 @@ export interface PageRequest {
   limit: number;
 }
 
+/**
+ * A page of the active watch list in key order. With `regionId`, only that region's tasks; `after`/`upTo` bound
+ * them by task id (after: exclusive, upTo: inclusive), which a sweep and a shard's key range use.
+ */
+export interface ActiveTaskQuery extends PageRequest {
+  regionId?: string;
+  after?: string;
+  upTo?: string;
+}
+
 export interface EventQuery extends PageRequest {
   regionId?: string;
   taskId?: string;
@@ -164,6 +176,7 @@ export interface RetentionResult {
   events: number;
   deliveries: number;
   attempts: number;
+  runs: number;
 }
 
 /** The watch list and its transitions: what the poller reads and commits. */
@@ -173,7 +186,14 @@ export interface TaskStore {
   /** Removes one source; the task is forgotten when none is left. True if it was watched by that source. */
   unwatchTask(key: TaskKey, source: WatchSource): Promise<boolean>;
   getTasks(keys: TaskKey[]): Promise<Map<string, TaskRecord>>;
-  listActiveTasks(page: PageRequest): Promise<Page<TaskRecord>>;
+  listActiveTasks(page: ActiveTaskQuery): Promise<Page<TaskRecord>>;
+  /** The regions that have active tasks, in key order: one small read per region, however long the list. */
+  listActiveRegions(): Promise<string[]>;
+  /**
+   * How many active tasks a region has, reading keys only, and every `sampleEvery`-th task id in order: the
+   * boundaries a region too large for one run is split at.
+   */
+  countActiveTasks(regionId: string, sampleEvery: number): Promise<{ count: number; samples: string[] }>;
   listTasks(page: PageRequest): Promise<Page<TaskRecord>>;
   /**
    * The new snapshot and its events and deliveries, as one unit: exactly one of two racing commits wins, and a
@@ -182,6 +202,14 @@ export interface TaskStore {
    * right after — or, after a crash, in completePendingCommits or when the task's next commit meets the outbox.
    */
   commitTransition(commit: TransitionCommit): Promise<void>;
+  /**
+   * Several commits as commitTransition makes each, in as few round trips as the store allows (SQLite: one
+   * transaction). Each succeeds or fails alone: the answer says, per commit, whether it won or lost the version
+   * race; any other failure of one commit is thrown after the others were made.
+   */
+  commitTransitions(commits: TransitionCommit[]): Promise<Array<'committed' | 'conflict'>>;
+  /** Sets `lastPolledAt` of each task still there (a gone one is not written back); one round trip per batch. */
+  markPolled(keys: TaskKey[], at: string): Promise<void>;
   /**
    * Finishes the commits a crash left half-written (snapshot stored, events and deliveries not yet): writes them
    * out exactly once and returns how many it finished. Idempotent; 0 where every commit is atomic (memory, SQLite).
@@ -256,12 +284,40 @@ export interface LeaseStore {
   releaseLease(name: string, holder: string): Promise<void>;
 }
 
+/**
+ * Small named positions a run leaves for the next: where a region's sweep stopped, where a discovery rule's last
+ * window ended. Last write wins; a lost write only costs the next run some repeated work.
+ */
+export interface MarkStore {
+  getMark(name: string): Promise<string | null>;
+  setMark(name: string, value: string, now: string): Promise<void>;
+}
+
 export interface RetentionStore {
-  /** Removes inactive tasks, events, deliveries and attempts last touched before `before`. */
+  /** Removes inactive tasks, events, deliveries, attempts and runs last touched before `before`. */
   purge(before: string): Promise<RetentionResult>;
 }
 
+/**
+ * One finished poll run as the run log keeps it. `summary` is the run's PollSummary (src/poller.ts), stored as given:
+ * the store is below the poller and does not read it.
+ */
+export interface RunRecord<Summary extends object = object> {
+  id: string;
+  startedAt: string;
+  finishedAt: string;
+  summary: Summary;
+}
+
+/** The summaries of the recent poll runs, newest first; the retention purge removes those finished before its cut-off. */
+export interface RunLog {
+  /** Stores the run if no run with the same id and start is stored yet (recording it again is a no-op). */
+  recordRun(run: RunRecord): Promise<void>;
+  /** Newest `startedAt` first. */
+  listRuns(page: PageRequest): Promise<Page<RunRecord>>;
+}
+
 /** Everything taskhook remembers: every role, and the connection behind them. */
-export interface StateStore extends TaskStore, EventLog, DeliveryQueue, WebhookStore, LeaseStore, RetentionStore {
+export interface StateStore extends TaskStore, EventLog, DeliveryQueue, WebhookStore, LeaseStore, MarkStore, RunLog, RetentionStore {
   close(): Promise<void>;
 }

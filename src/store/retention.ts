@@ -1,5 +1,5 @@
 /** What purge removes: records last touched before the cut-off that nothing waits on. Backends delete exactly these. */
-import type { Delivery, DeliveryAttempt, StoredEvent, TaskRecord } from './port.js';
+import type { Delivery, DeliveryAttempt, RunRecord, StoredEvent, TaskRecord } from './port.js';
 
 export const purgeable = {
   /** An active task is still polled, however old. */
@@ -8,4 +8,5 @@ export const purgeable = {
   /** A pending delivery is still to be sent, however old. */
   delivery: (d: Pick<Delivery, 'status' | 'updatedAt'>, before: string) => d.status !== 'pending' && d.updatedAt < before,
   attempt: (a: Pick<DeliveryAttempt, 'at'>, before: string) => a.at < before,
+  run: (r: Pick<RunRecord, 'finishedAt'>, before: string) => r.finishedAt < before,
 };

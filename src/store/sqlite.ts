@@ -6,8 +6,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { Lease, RangeRequest, StorageBackend } from './backend.js';
-import { attemptSortKey, deliverySortKey, eventSortKey } from './cursor.js';
+import type { Lease, PreparedCommit, RangeRequest, StorageBackend } from './backend.js';
+import { attemptSortKey, deliverySortKey, eventSortKey, runSortKey } from './cursor.js';
 import { eventIdConflict, sameEvent } from './event-ids.js';
 import { createStateStore } from './layer.js';
 import {
@@ -15,6 +15,7 @@ import {
   type Delivery,
   type DeliveryAttempt,
   type PendingVerdict,
+  type RunRecord,
   type StateStore,
   type StoredEvent,
   type TaskRecord,
@@ -53,6 +54,11 @@ const MIGRATIONS: string[] = [
    CREATE TABLE webhooks (id TEXT PRIMARY KEY, created_at TEXT NOT NULL, body TEXT NOT NULL);
    CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at INTEGER NOT NULL);`,
   `ALTER TABLE tasks ADD COLUMN pending_verdict TEXT;`,
+  `ALTER TABLE tasks ADD COLUMN last_polled_at TEXT;
+   CREATE TABLE marks (name TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at TEXT NOT NULL);`,
+  // The run log: one row per poll run, listed newest first by sort_key, purged by finished_at.
+  `CREATE TABLE runs (sort_key TEXT PRIMARY KEY, id TEXT NOT NULL, finished_at TEXT NOT NULL, body TEXT NOT NULL);
+   CREATE INDEX runs_by_finish ON runs (finished_at);`,
 ];
 
 interface TaskRow {
@@ -68,6 +74,7 @@ interface TaskRow {
   pending_verdict: string | null;
   watched_at: string;
   updated_at: string;
+  last_polled_at: string | null;
 }
 
 const toTask = (row: TaskRow): TaskRecord => ({
@@ -82,6 +89,7 @@ const toTask = (row: TaskRow): TaskRecord => ({
   pendingVerdict: row.pending_verdict ? (JSON.parse(row.pending_verdict) as PendingVerdict) : null,
   watchedAt: row.watched_at,
   updatedAt: row.updated_at,
+  lastPolledAt: row.last_polled_at ?? null,
 });
 
 /** How long a process waits for another's write lock before SQLITE_BUSY. */
@@ -126,27 +134,82 @@ export function createSqliteStore(path: string): StateStore {
   db.pragma('synchronous = NORMAL');
   migrate(db);
 
+  /** Every statement is prepared once, on first use, and reused: preparing costs more than running most of them. */
+  const statements = new Map<string, Database.Statement>();
+  const sql = (text: string): Database.Statement => {
+    let statement = statements.get(text);
+    if (!statement) statements.set(text, (statement = db.prepare(text)));
+    return statement;
+  };
+
   /** `fn` (synchronous: better-sqlite3 refuses a promise) as a BEGIN IMMEDIATE transaction, for the async port. */
+  /**
+   * The writes asked for while the event loop turns once are made in one BEGIN IMMEDIATE transaction, each in a
+   * savepoint of its own (so one that fails rolls back alone), in the order asked; each caller's promise settles once
+   * the transaction has committed. Concurrent deliveries, claims and batch commits thus share a commit.
+   */
+  const queued: Array<{ run: () => unknown; settle: (ok: boolean, value: unknown) => void }> = [];
+  const flush = db.transaction(() => {
+    const done: Array<() => void> = [];
+    for (const item of queued.splice(0)) {
+      try {
+        const value = item.run();
+        done.push(() => item.settle(true, value));
+      } catch (error) {
+        done.push(() => item.settle(false, error));
+      }
+    }
+    return done;
+  });
+  const flushQueued = () => {
+    let done: Array<() => void>;
+    try {
+      done = flush.immediate();
+    } catch (error) {
+      // The transaction itself failed (the lock could not be had): every write of it fails, none was made.
+      for (const item of queued.splice(0)) item.settle(false, error);
+      return;
+    }
+    for (const settle of done) settle();
+  };
   const write = <A extends unknown[], R>(fn: (...args: A) => R) => {
-    const tx = db.transaction(fn);
-    return async (...args: A): Promise<R> => tx.immediate(...args);
+    const alone = db.transaction(fn);
+    return (...args: A): Promise<R> =>
+      new Promise<R>((resolve, reject) => {
+        if (queued.length === 0) setImmediate(flushQueued);
+        queued.push({
+          run: () => alone(...args),
+          settle: (ok, value) => (ok ? resolve(value as R) : reject(value instanceof Error ? value : new Error(String(value)))),
+        });
+      });
   };
 
   /** `where` conditions joined to the range: rows after the cursor by `sort_key`, up to the limit. */
   const rangeOf = <T>(table: string, where: Array<[clause: string, value: unknown]>, range: RangeRequest): Array<{ key: string; record: T }> => {
     const clauses = ['sort_key > ?', ...where.map(([clause]) => clause)];
-    const rows = db
-      .prepare(`SELECT sort_key, body FROM ${table} WHERE ${clauses.join(' AND ')} ORDER BY sort_key LIMIT ?`)
-      .all(range.after ?? '', ...where.map(([, value]) => value), range.limit) as { sort_key: string; body: string }[];
+    const rows = sql(`SELECT sort_key, body FROM ${table} WHERE ${clauses.join(' AND ')} ORDER BY sort_key LIMIT ?`).all(
+      range.after ?? '',
+      ...where.map(([, value]) => value),
+      range.limit,
+    ) as { sort_key: string; body: string }[];
     return rows.map((r) => ({ key: r.sort_key, record: JSON.parse(r.body) as T }));
   };
   const present = (filter: Record<string, string | undefined>) =>
     Object.entries(filter).flatMap(([column, value]): Array<[string, unknown]> => (value ? [[`${column} = ?`, value]] : []));
 
-  const getTask = db.prepare(`SELECT * FROM tasks WHERE key = ?`);
-  const selectEvent = db.prepare(`SELECT body FROM events WHERE id = ?`);
-  const insertEvent = db.prepare(`INSERT OR IGNORE INTO events (id, region_id, task_id, type, sort_key, recorded_at, body) VALUES (?, ?, ?, ?, ?, ?, ?)`);
-  const insertDelivery = db.prepare(
+  const getTask = sql(`SELECT * FROM tasks WHERE key = ?`);
+  const rangeAll = sql(`SELECT * FROM tasks WHERE key > ? ORDER BY key LIMIT ?`);
+  const rangeActive = sql(`SELECT * FROM tasks WHERE active = 1 AND key > ? ORDER BY key LIMIT ?`);
+  const rangeAllUpTo = sql(`SELECT * FROM tasks WHERE key > ? AND key <= ? ORDER BY key LIMIT ?`);
+  const rangeActiveUpTo = sql(`SELECT * FROM tasks WHERE active = 1 AND key > ? AND key <= ? ORDER BY key LIMIT ?`);
+  const activeKeysUpTo = sql(`SELECT key FROM tasks WHERE active = 1 AND key > ? AND key <= ? ORDER BY key LIMIT ?`);
+  const getMark = sql(`SELECT value FROM marks WHERE name = ?`);
+  const putMark = sql(
+    `INSERT INTO marks (name, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+  );
+  const selectEvent = sql(`SELECT body FROM events WHERE id = ?`);
+  const insertEvent = sql(`INSERT OR IGNORE INTO events (id, region_id, task_id, type, sort_key, recorded_at, body) VALUES (?, ?, ?, ?, ?, ?, ?)`);
+  const insertDelivery = sql(
     `INSERT OR IGNORE INTO deliveries (id, event_id, webhook_id, sort_key, region_id, task_id, sequence, status, next_attempt_at, updated_at, body)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
@@ -167,11 +230,17 @@ export function createSqliteStore(path: string): StateStore {
       );
   };
   const insertAttempt = (a: DeliveryAttempt) =>
-    db
-      .prepare(`INSERT OR REPLACE INTO attempts (delivery_id, attempt, event_id, webhook_id, at, sort_key, body) VALUES (?, ?, ?, ?, ?, ?, ?)`)
-      .run(a.deliveryId, a.attempt, a.eventId, a.webhookId, a.at, attemptSortKey(a), JSON.stringify(a));
+    sql(`INSERT OR REPLACE INTO attempts (delivery_id, attempt, event_id, webhook_id, at, sort_key, body) VALUES (?, ?, ?, ?, ?, ?, ?)`).run(
+      a.deliveryId,
+      a.attempt,
+      a.eventId,
+      a.webhookId,
+      a.at,
+      attemptSortKey(a),
+      JSON.stringify(a),
+    );
   const bodies = <T>(table: string, ids: string[]) => {
-    const select = db.prepare(`SELECT body FROM ${table} WHERE id = ?`);
+    const select = sql(`SELECT body FROM ${table} WHERE id = ?`);
     return new Map(
       ids.flatMap((id) => {
         const row = select.get(id) as { body: string } | undefined;
@@ -180,21 +249,20 @@ export function createSqliteStore(path: string): StateStore {
     );
   };
 
-  const commit = write((c: Parameters<StorageBackend['tasks']['commit']>[0]): boolean => {
-    const moved = db
-      .prepare(
-        `UPDATE tasks SET snapshot = ?, version = version + 1, sequence = ?, active = ?, invalid = ?, pending_verdict = ?, updated_at = ? WHERE key = ? AND version = ?`,
-      )
-      .run(
-        JSON.stringify(c.snapshot),
-        c.sequence,
-        c.active ? 1 : 0,
-        c.invalid ? JSON.stringify(c.invalid) : null,
-        c.pendingVerdict ? JSON.stringify(c.pendingVerdict) : null,
-        c.updatedAt,
-        taskKeyString(c.key),
-        c.expectedVersion,
-      );
+  const updateTask = sql(
+    `UPDATE tasks SET snapshot = ?, version = version + 1, sequence = ?, active = ?, invalid = ?, pending_verdict = ?, updated_at = ? WHERE key = ? AND version = ?`,
+  );
+  const commitOne = (c: PreparedCommit): boolean => {
+    const moved = updateTask.run(
+      JSON.stringify(c.snapshot),
+      c.sequence,
+      c.active ? 1 : 0,
+      c.invalid ? JSON.stringify(c.invalid) : null,
+      c.pendingVerdict ? JSON.stringify(c.pendingVerdict) : null,
+      c.updatedAt,
+      taskKeyString(c.key),
+      c.expectedVersion,
+    );
     if (moved.changes !== 1) return false;
     for (const s of c.events) {
       if (insertEvent.run(s.event.id, s.regionId, s.taskId, s.event.type, eventSortKey(s), s.recordedAt, JSON.stringify(s)).changes === 1) continue;
@@ -204,14 +272,35 @@ export function createSqliteStore(path: string): StateStore {
     }
     insertDeliveries(c.deliveries);
     return true;
+  };
+  const commit = write(commitOne);
+  /** Each commit in a savepoint of one transaction: one that fails rolls back alone. */
+  const commitOneAlone = db.transaction(commitOne);
+  const commitMany = write((list: PreparedCommit[]): Array<boolean | Error> =>
+    list.map((c) => {
+      try {
+        return commitOneAlone(c);
+      } catch (error) {
+        return error instanceof Error ? error : new Error(String(error));
+      }
+    }),
+  );
+  const setPolled = sql(`UPDATE tasks SET last_polled_at = ? WHERE key = ?`);
+  const markPolled = write((ids: string[], at: string) => {
+    for (const id of ids) setPolled.run(at, id);
   });
 
   const replaceDelivery = write((current: { value: Delivery; revision: string }, next: Delivery, attempt?: DeliveryAttempt): boolean => {
     if (attempt) insertAttempt(attempt);
     // The stored body is the revision: the change applies only if nobody rewrote it since it was read.
-    const changed = db
-      .prepare(`UPDATE deliveries SET status = ?, next_attempt_at = ?, updated_at = ?, body = ? WHERE id = ? AND body = ?`)
-      .run(next.status, next.nextAttemptAt, next.updatedAt, JSON.stringify(next), next.id, current.revision);
+    const changed = sql(`UPDATE deliveries SET status = ?, next_attempt_at = ?, updated_at = ?, body = ? WHERE id = ? AND body = ?`).run(
+      next.status,
+      next.nextAttemptAt,
+      next.updatedAt,
+      JSON.stringify(next),
+      next.id,
+      current.revision,
+    );
     return changed.changes === 1;
   });
 
@@ -226,33 +315,56 @@ export function createSqliteStore(path: string): StateStore {
         return out;
       },
       insert: write((r: TaskRecord) => {
-        const inserted = db
-          .prepare(
-            `INSERT OR IGNORE INTO tasks (key, region_id, task_id, sources, snapshot, version, sequence, active, invalid, watched_at, updated_at) VALUES (?, ?, ?, ?, NULL, ?, ?, ?, NULL, ?, ?)`,
-          )
-          .run(taskKeyString(r), r.regionId, r.taskId, JSON.stringify(r.sources), r.version, r.sequence, r.active ? 1 : 0, r.watchedAt, r.updatedAt);
+        const inserted = sql(
+          `INSERT OR IGNORE INTO tasks (key, region_id, task_id, sources, snapshot, version, sequence, active, invalid, watched_at, updated_at) VALUES (?, ?, ?, ?, NULL, ?, ?, ?, NULL, ?, ?)`,
+        ).run(taskKeyString(r), r.regionId, r.taskId, JSON.stringify(r.sources), r.version, r.sequence, r.active ? 1 : 0, r.watchedAt, r.updatedAt);
         return inserted.changes === 1;
       }),
       setSources: write(
         (current: TaskRecord, sources: WatchSource[]) =>
-          db
-            .prepare(`UPDATE tasks SET sources = ? WHERE key = ? AND sources = ?`)
-            .run(JSON.stringify(sources), taskKeyString(current), JSON.stringify(current.sources)).changes === 1,
+          sql(`UPDATE tasks SET sources = ? WHERE key = ? AND sources = ?`).run(
+            JSON.stringify(sources),
+            taskKeyString(current),
+            JSON.stringify(current.sources),
+          ).changes === 1,
       ),
       delete: write(
         (current: TaskRecord) =>
-          db
-            .prepare(`DELETE FROM tasks WHERE key = ? AND version = ? AND sources = ?`)
-            .run(taskKeyString(current), current.version, JSON.stringify(current.sources)).changes === 1,
+          sql(`DELETE FROM tasks WHERE key = ? AND version = ? AND sources = ?`).run(taskKeyString(current), current.version, JSON.stringify(current.sources))
+            .changes === 1,
       ),
       async range(range, activeOnly) {
-        const rows = db
-          .prepare(`SELECT * FROM tasks WHERE ${activeOnly ? 'active = 1 AND ' : ''}key > ? ORDER BY key LIMIT ?`)
-          .all(range.after ?? '', range.limit) as TaskRow[];
+        const rows = (
+          range.upTo === undefined
+            ? (activeOnly ? rangeActive : rangeAll).all(range.after ?? '', range.limit)
+            : (activeOnly ? rangeActiveUpTo : rangeAllUpTo).all(range.after ?? '', range.upTo, range.limit)
+        ) as TaskRow[];
         return rows.map((r) => ({ key: r.key, record: toTask(r) }));
       },
       commit,
+      commitMany,
+      activeKeys: async (range) => (activeKeysUpTo.all(range.after ?? '', range.upTo ?? '\uffff', range.limit) as { key: string }[]).map((r) => r.key),
+      markPolled,
       completePendingCommits: async () => 0,
+    },
+
+    marks: {
+      async get(name) {
+        return (getMark.get(name) as { value: string } | undefined)?.value ?? null;
+      },
+      put: write((name: string, value: string, updatedAt: string) => void putMark.run(name, value, updatedAt)),
+    },
+
+    runs: {
+      insert: write((run: RunRecord) => {
+        sql(`INSERT OR IGNORE INTO runs (sort_key, id, finished_at, body) VALUES (?, ?, ?, ?)`).run(
+          runSortKey(run),
+          run.id,
+          run.finishedAt,
+          JSON.stringify(run),
+        );
+      }),
+      range: async (range) => rangeOf<RunRecord>('runs', [], range),
     },
 
     events: {
@@ -271,7 +383,7 @@ export function createSqliteStore(path: string): StateStore {
     deliveries: {
       insert: write(insertDeliveries),
       async get(ids) {
-        const select = db.prepare(`SELECT body FROM deliveries WHERE id = ?`);
+        const select = sql(`SELECT body FROM deliveries WHERE id = ?`);
         return new Map(
           ids.flatMap((id) => {
             const row = select.get(id) as { body: string } | undefined;
@@ -282,15 +394,16 @@ export function createSqliteStore(path: string): StateStore {
       replace: replaceDelivery,
       appendAttempt: write((attempt: DeliveryAttempt) => void insertAttempt(attempt)),
       async due(now, limit) {
-        const rows = db
-          .prepare(`SELECT body FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`)
-          .all(now, limit) as { body: string }[];
+        const rows = sql(`SELECT body FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`).all(
+          now,
+          limit,
+        ) as { body: string }[];
         return rows.map((r) => JSON.parse(r.body) as Delivery);
       },
       async pendingInOrder(webhookId, key, limit) {
-        const rows = db
-          .prepare(`SELECT body FROM deliveries WHERE status = 'pending' AND webhook_id = ? AND region_id = ? AND task_id = ? ORDER BY sequence, id LIMIT ?`)
-          .all(webhookId, key.regionId, key.taskId, limit) as { body: string }[];
+        const rows = sql(
+          `SELECT body FROM deliveries WHERE status = 'pending' AND webhook_id = ? AND region_id = ? AND task_id = ? ORDER BY sequence, id LIMIT ?`,
+        ).all(webhookId, key.regionId, key.taskId, limit) as { body: string }[];
         return rows.map((r) => JSON.parse(r.body) as Delivery);
       },
       range: async (filter, range) => rangeOf<Delivery>('deliveries', present({ event_id: filter.eventId, webhook_id: filter.webhookId }), range),
@@ -299,48 +412,58 @@ export function createSqliteStore(path: string): StateStore {
 
     webhooks: {
       async get(id) {
-        const row = db.prepare(`SELECT body FROM webhooks WHERE id = ?`).get(id) as { body: string } | undefined;
+        const row = sql(`SELECT body FROM webhooks WHERE id = ?`).get(id) as { body: string } | undefined;
         return row ? { value: JSON.parse(row.body) as WebhookRecord, revision: row.body } : null;
       },
       put: write((webhook: WebhookRecord) => {
-        db.prepare(`INSERT OR REPLACE INTO webhooks (id, created_at, body) VALUES (?, ?, ?)`).run(webhook.id, webhook.createdAt, JSON.stringify(webhook));
+        sql(`INSERT OR REPLACE INTO webhooks (id, created_at, body) VALUES (?, ?, ?)`).run(webhook.id, webhook.createdAt, JSON.stringify(webhook));
       }),
       // The stored body is the revision, as for deliveries.
       replace: write(
         (current: { value: WebhookRecord; revision: string }, next: WebhookRecord) =>
-          db
-            .prepare(`UPDATE webhooks SET created_at = ?, body = ? WHERE id = ? AND body = ?`)
-            .run(next.createdAt, JSON.stringify({ ...next, id: current.value.id }), current.value.id, current.revision).changes === 1,
+          sql(`UPDATE webhooks SET created_at = ?, body = ? WHERE id = ? AND body = ?`).run(
+            next.createdAt,
+            JSON.stringify({ ...next, id: current.value.id }),
+            current.value.id,
+            current.revision,
+          ).changes === 1,
       ),
-      all: async () => (db.prepare(`SELECT body FROM webhooks`).all() as { body: string }[]).map((r) => JSON.parse(r.body) as WebhookRecord),
-      delete: write((id: string) => db.prepare(`DELETE FROM webhooks WHERE id = ?`).run(id).changes === 1),
+      all: async () => (sql(`SELECT body FROM webhooks`).all() as { body: string }[]).map((r) => JSON.parse(r.body) as WebhookRecord),
+      delete: write((id: string) => sql(`DELETE FROM webhooks WHERE id = ?`).run(id).changes === 1),
     },
 
     leases: {
       insert: write(
         (name: string, lease: Lease) =>
-          db.prepare(`INSERT OR IGNORE INTO leases (name, holder, expires_at) VALUES (?, ?, ?)`).run(name, lease.holder, lease.expiresAtMs).changes === 1,
+          sql(`INSERT OR IGNORE INTO leases (name, holder, expires_at) VALUES (?, ?, ?)`).run(name, lease.holder, lease.expiresAtMs).changes === 1,
       ),
       replaceIf: write(
         (name: string, lease: Lease, when: { heldBy: string; expiredBy: number }) =>
-          db
-            .prepare(`UPDATE leases SET holder = ?, expires_at = ? WHERE name = ? AND (holder = ? OR expires_at <= ?)`)
-            .run(lease.holder, lease.expiresAtMs, name, when.heldBy, when.expiredBy).changes === 1,
+          sql(`UPDATE leases SET holder = ?, expires_at = ? WHERE name = ? AND (holder = ? OR expires_at <= ?)`).run(
+            lease.holder,
+            lease.expiresAtMs,
+            name,
+            when.heldBy,
+            when.expiredBy,
+          ).changes === 1,
       ),
       delete: write((name: string, holder: string) => {
-        db.prepare(`DELETE FROM leases WHERE name = ? AND holder = ?`).run(name, holder);
+        sql(`DELETE FROM leases WHERE name = ? AND holder = ?`).run(name, holder);
       }),
     },
 
     // The SQL form of ./retention.ts `purgeable`.
     purge: write((before: string) => ({
-      tasks: db.prepare(`DELETE FROM tasks WHERE active = 0 AND updated_at < ?`).run(before).changes,
-      events: db.prepare(`DELETE FROM events WHERE recorded_at < ?`).run(before).changes,
-      deliveries: db.prepare(`DELETE FROM deliveries WHERE status != 'pending' AND updated_at < ?`).run(before).changes,
-      attempts: db.prepare(`DELETE FROM attempts WHERE at < ?`).run(before).changes,
+      tasks: sql(`DELETE FROM tasks WHERE active = 0 AND updated_at < ?`).run(before).changes,
+      events: sql(`DELETE FROM events WHERE recorded_at < ?`).run(before).changes,
+      deliveries: sql(`DELETE FROM deliveries WHERE status != 'pending' AND updated_at < ?`).run(before).changes,
+      attempts: sql(`DELETE FROM attempts WHERE at < ?`).run(before).changes,
+      runs: sql(`DELETE FROM runs WHERE finished_at < ?`).run(before).changes,
     })),
 
     async close() {
+      // Writes asked for just before closing are made, not dropped.
+      if (db.open && queued.length > 0) flushQueued();
       if (db.open) db.close();
     },
   };

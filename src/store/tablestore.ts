@@ -16,6 +16,7 @@
  * merge the buckets, and rows an older release wrote under `all` are read and purged as a 17th bucket.
  *   webhooks         [id]               the webhook (JSON)
  *   leases           [name]             holder, expires_at
+ *   runs             [sort_key]         one row per poll run (the run log): newest started first
  *
  * `taskhook tables init` creates them and waits until each new one takes rows (createTables; safe to run again).
  */
@@ -42,6 +43,7 @@ import {
 import { deliveryRows } from './tablestore/deliveries.js';
 import { eventRows } from './tablestore/events.js';
 import { purge } from './tablestore/purge.js';
+import { runRows } from './tablestore/runs.js';
 import { createTables, tablesOf, type CreateTablesOptions, type CreateTablesResult, type TableReadiness } from './tablestore/schema.js';
 import { taskRows } from './tablestore/tasks.js';
 
@@ -110,6 +112,17 @@ export function createTablestoreStore(options: TablestoreOptions): StateStore {
         await applied(db.deleteRow(t.leases, [name], mustExist(equals('holder', holder))));
       },
     },
+
+    marks: {
+      async get(name) {
+        return str((await db.getRow(t.marks, [name]))?.attrs.value) ?? null;
+      },
+      async put(name, value, updatedAt) {
+        await db.putRow(t.marks, [name], { value, updated_at: updatedAt }, ignore());
+      },
+    },
+
+    runs: runRows(db, t),
 
     purge: (before) => purge(db, t, before),
 

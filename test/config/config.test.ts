@@ -25,6 +25,8 @@ describe('loadConfig', () => {
       TASKHOOK_RETENTION_DAYS: '7',
       TASKHOOK_CONFIRM_SECONDS: '300',
       TASKHOOK_LEASE_SECONDS: '20',
+      TASKHOOK_ECS_RATE: '45',
+      TASKHOOK_SHARD_TASKS: '50000',
       TASKHOOK_LOG_LEVEL: 'debug',
     });
     expect(config).toMatchObject({
@@ -48,6 +50,8 @@ describe('loadConfig', () => {
       retentionDays: 7,
       confirmSeconds: 300,
       leaseSeconds: 20,
+      ecsRate: 45,
+      shardTasks: 50_000,
       logLevel: 'debug',
     });
   });
@@ -56,6 +60,13 @@ describe('loadConfig', () => {
     expect(loadConfig({}, 'local').store).toEqual({ kind: 'sqlite', path: '.taskhook/state.db' });
     expect(loadConfig({}, 'fc').store).toEqual({ kind: 'tablestore' });
     expect(loadConfig({ TASKHOOK_TASKS: '' }).tasks).toEqual([]);
+  });
+
+  it('paces ECS at 20 calls per second per API and region unless told, and refuses a rate it cannot use', () => {
+    expect(loadConfig({})).toMatchObject({ ecsRate: 20, shardTasks: 100_000 });
+    expect(() => loadConfig({ TASKHOOK_ECS_RATE: '0' })).toThrow(/TASKHOOK_ECS_RATE.*0 is outside 1–1000/);
+    expect(() => loadConfig({ TASKHOOK_ECS_RATE: 'fast' })).toThrow(/TASKHOOK_ECS_RATE.*not a whole number/);
+    expect(() => loadConfig({ TASKHOOK_SHARD_TASKS: '10' })).toThrow(/TASKHOOK_SHARD_TASKS/);
   });
 
   it.each([

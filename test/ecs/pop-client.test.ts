@@ -73,10 +73,10 @@ describe('pop-core ECS adapter against the simulator', () => {
     expectNoSecrets(error);
   });
 
-  it('waits out a throttled quota window and then succeeds', async () => {
+  it('waits out a throttled pause and then succeeds', async () => {
     sim = await startSimulator([finishedExport('t-popthrottle001', T0)]);
     sim.injectFault({ kind: 'throttle', times: 2 });
-    const api = client({ throttleWindowMs: 300 });
+    const api = client({ throttlePauseMs: 300 });
     const task = await api.describeTaskAttribute('cn-hangzhou', 't-popthrottle001');
     expect(task.status).toBe('Finished');
     expect(sim.callLog().map((c) => c.code ?? 'ok')).toEqual(['Throttling.User', 'Throttling.User', 'ok']);
@@ -85,9 +85,9 @@ describe('pop-core ECS adapter against the simulator', () => {
   it('pauses only the API and region that was throttled; other regions and APIs go on at once', async () => {
     sim = await startSimulator([finishedExport('t-poppair0000001', T0), finishedExport('t-poppair0000002', T0, 'cn-beijing')]);
     sim.injectFault({ kind: 'throttle', action: 'DescribeTaskAttribute', regionId: 'cn-hangzhou', times: 1 });
-    const api = client({ throttleWindowMs: 60_000, retry: { budgetMs: 1_000 } });
+    const api = client({ throttlePauseMs: 60_000, retry: { budgetMs: 1_000 } });
     expect((await failure(api.describeTaskAttribute('cn-hangzhou', 't-poppair0000001'))).code).toBe('Throttling.User');
-    // That pair now waits for the next quota window; the others are not held up by it.
+    // That pair now waits out its pause; the others are not held up by it.
     expect((await api.describeTaskAttribute('cn-beijing', 't-poppair0000002')).status).toBe('Finished');
     expect((await api.describeTasks('cn-hangzhou', { taskIds: ['t-poppair0000001'] })).map((t) => t.status)).toEqual(['Finished']);
     expect((await failure(api.describeTaskAttribute('cn-hangzhou', 't-poppair0000001'))).code).toBe('Throttling.User');
@@ -96,7 +96,7 @@ describe('pop-core ECS adapter against the simulator', () => {
   it('gives up with a throttling error carrying Retry-After once the retry budget is spent', async () => {
     sim = await startSimulator([finishedExport('t-popthrottle002', T0)]);
     sim.injectFault({ kind: 'throttle', times: Infinity });
-    const error = await failure(client({ throttleWindowMs: 60_000, retry: { budgetMs: 1_000 } }).describeTaskAttribute('cn-hangzhou', 't-popthrottle002'));
+    const error = await failure(client({ throttlePauseMs: 60_000, retry: { budgetMs: 1_000 } }).describeTaskAttribute('cn-hangzhou', 't-popthrottle002'));
     expect(error.code).toBe('Throttling.User');
     expect(error.throttled).toBe(true);
     expect(error.retryAfterSeconds).toBeGreaterThan(0);

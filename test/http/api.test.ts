@@ -1,3 +1,4 @@
+import { DEFAULT_RETRY } from '../../src/retry.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import type { EcsSimulator } from '../../src/ecs/simulator/index.js';
@@ -135,7 +136,7 @@ describe('API handler with FC 3.0 events', () => {
   });
 
   it('answers 429 with Retry-After when ECS keeps throttling, and never shows a stack trace', async () => {
-    // A handler of its own: after a throttle its client pauses every lookup until the quota window turns.
+    // A handler of its own: after a throttle its client pauses that API and region and retries at a halved rate.
     const own = await buildDeps(deps.config, () => deps.config.credentials);
     const throttled = createApiHandler(() => own);
     sim.injectFault({ kind: 'throttle', times: Infinity });
@@ -144,11 +145,14 @@ describe('API handler with FC 3.0 events', () => {
       expect(res.statusCode).toBe(429);
       expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
       expect(res.body).not.toMatch(/at .*\.ts:\d+/);
-      // Within the same window the next lookup is refused at once, without calling ECS again.
+      // The next lookup waits out each pause instead of hammering ECS: at most one call per attempt, each a pause apart.
       const calls = sim.calls().DescribeTaskAttribute;
+      const started = Date.now();
       const again = (await throttled(fcEvent('GET', `/v1/tasks/${TASK}`, { regionId: 'cn-hangzhou' }) as never, {} as never)) as unknown as Result;
       expect(again.statusCode).toBe(429);
-      expect(sim.calls().DescribeTaskAttribute).toBe(calls);
+      const made = sim.calls().DescribeTaskAttribute - calls;
+      expect(made).toBeLessThanOrEqual(DEFAULT_RETRY.maxAttempts);
+      expect(Date.now() - started).toBeGreaterThanOrEqual((made - 1) * 1_000);
     } finally {
       sim.clearFaults();
       await own.store.close();

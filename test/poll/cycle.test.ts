@@ -31,7 +31,7 @@ function deps(store: StateStore, config: Partial<PollDeps['config']> = {}): Poll
         credentials: () => KEYS,
         onCall,
         now: clock,
-        throttleWindowMs: 200,
+        throttlePauseMs: 200,
         retry: { baseDelayMs: 5, maxDelayMs: 20, budgetMs: 2_000 },
       }),
     store,
@@ -176,9 +176,9 @@ describe('pollOnce', () => {
     let crash = true;
     const crashing: StateStore = {
       ...store,
-      commitTransition: async (c: TransitionCommit) => {
+      commitTransitions: async (list: TransitionCommit[]) => {
         if (crash) throw new Error('process died while committing');
-        return store.commitTransition(c);
+        return store.commitTransitions(list);
       },
     };
     now = T0 + 5_000;
@@ -244,6 +244,27 @@ describe('pollOnce', () => {
     await pollOnce(d, budget);
     const tasks = (await store.listTasks({ limit: 10 })).items;
     expect(tasks.map((t) => [t.taskId, t.sources, t.snapshot?.outcome])).toEqual([['t-polldiscover01', ['discovery'], 'failed']]);
+  });
+
+  it('finds every task created while the poller was down: each discovery rule resumes where its last window ended', async () => {
+    sim = await startSimulator([], clock);
+    const store = createMemoryStore();
+    const d = deps(store, { discover: [{ regionId: 'cn-hangzhou', actions: ['ImportImage'] }] });
+    now = T0;
+    await pollOnce(d, budget);
+    // Down for three hours; the task was created 90 minutes in, well outside an hour's look-back from the restart.
+    sim.addTask({ ...failedImport('t-polldowntime01'), createdAt: T0 + 90 * 60_000 });
+    now = T0 + 3 * 3_600_000;
+    expect((await pollOnce(d, budget)).tasks.discovered).toBe(1);
+    expect(await store.getMark('discover/cn-hangzhou/ImportImage')).toBe(new Date(now).toISOString());
+    // A failed discovery call leaves the mark, so the next window still starts there.
+    sim.addTask({ ...failedImport('t-polldowntime02'), createdAt: now + 60_000 });
+    sim.injectFault({ kind: 'http500', action: 'DescribeTasks', times: Infinity });
+    now += 2 * 3_600_000;
+    expect((await pollOnce(d, { budgetMs: 3_000 })).tasks.discovered).toBe(0);
+    sim.clearFaults();
+    now += 2 * 3_600_000;
+    expect((await pollOnce(d, budget)).tasks.discovered).toBe(1);
   });
 
   it('retires a watched task that ECS no longer knows with one ecs.task.not_found event', async () => {

@@ -142,6 +142,56 @@ export function defineStoreContract(name: string, open: () => Promise<StoreHarne
       expect(new Set(seen).size).toBe(25);
     });
 
+    it('lists the regions with active tasks, and one region’s active tasks between task-id bounds, page by page', async () => {
+      const regions = ['cn-shanghai', 'cn-hangzhou', 'cn-hangzhou-finance', 'ap-southeast-1'];
+      for (const regionId of regions)
+        for (let i = 0; i < 12; i++) await store.watchTask({ regionId, taskId: `t-lane${String(i).padStart(4, '0')}` }, 'api', T0);
+      // In key order (`region/taskId`): '-' sorts before '/', so the longer region name comes first.
+      expect(await store.listActiveRegions()).toEqual(['ap-southeast-1', 'cn-hangzhou-finance', 'cn-hangzhou', 'cn-shanghai']);
+      const read = async (query: { regionId: string; after?: string; upTo?: string }) => {
+        const seen: string[] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await store.listActiveTasks({ limit: 5, cursor, ...query });
+          seen.push(...page.items.map((t) => `${t.regionId}/${t.taskId}`));
+          cursor = page.cursor;
+        } while (cursor);
+        return seen;
+      };
+      const whole = await read({ regionId: 'cn-hangzhou' });
+      expect(whole).toHaveLength(12);
+      expect(whole.every((k) => k.startsWith('cn-hangzhou/'))).toBe(true);
+      expect(await read({ regionId: 'cn-hangzhou', after: 't-lane0003', upTo: 't-lane0006' })).toEqual(
+        ['t-lane0004', 't-lane0005', 't-lane0006'].map((t) => `cn-hangzhou/${t}`),
+      );
+      expect(await read({ regionId: 'cn-hangzhou', after: 't-lane0011' })).toEqual([]);
+    });
+
+    it('marks tasks polled without moving their version, and commits a batch in which one commit lost its race', async () => {
+      const keys = Array.from({ length: 3 }, (_, i) => ({ regionId: 'cn-hangzhou', taskId: `t-batch${String(i).padStart(4, '0')}` }));
+      for (const k of keys) await store.watchTask(k, 'api', T0);
+      expect((await store.getTasks(keys)).get('cn-hangzhou/t-batch0000')?.lastPolledAt).toBeNull();
+      await store.markPolled([...keys, { regionId: 'cn-hangzhou', taskId: 't-batchgone01' }], at(2));
+      const marked = await store.getTasks(keys);
+      expect([...marked.values()].map((t) => [t.lastPolledAt, t.version])).toEqual(keys.map(() => [at(2), 0]));
+      expect((await store.getTasks([{ regionId: 'cn-hangzhou', taskId: 't-batchgone01' }])).size).toBe(0);
+      await store.commitTransition(transition(keys[1], 0, null, snapshot(keys[1], 'Processing'), 0));
+      const outcomes = await store.commitTransitions(keys.map((k) => transition(k, 0, null, snapshot(k, 'Processing'), 0)));
+      expect(outcomes).toEqual(['committed', 'conflict', 'committed']);
+      const after = await store.getTasks(keys);
+      expect([...after.values()].map((t) => [t.version, t.snapshot?.status, t.lastPolledAt])).toEqual(keys.map(() => [1, 'Processing', at(2)]));
+      expect(await store.commitTransitions([])).toEqual([]);
+    });
+
+    it('keeps named marks: absent until set, the last write wins', async () => {
+      expect(await store.getMark('sweep/cn-hangzhou')).toBeNull();
+      await store.setMark('sweep/cn-hangzhou', 't-0001', at(1));
+      await store.setMark('sweep/cn-hangzhou', 't-0002', at(2));
+      await store.setMark('discover/cn-hangzhou/*', at(2), at(2));
+      expect(await store.getMark('sweep/cn-hangzhou')).toBe('t-0002');
+      expect(await store.getMark('discover/cn-hangzhou/*')).toBe(at(2));
+    });
+
     it('commits a transition with its events and deliveries, and the task leaves the active list when terminal', async () => {
       await store.watchTask(key, 'api', T0);
       const running = snapshot(key, 'Processing');
@@ -525,6 +575,32 @@ export function defineStoreContract(name: string, open: () => Promise<StoreHarne
       expect((await store.getTasks([key, active])).size).toBe(1);
       expect((await store.listActiveTasks({ limit: 10 })).items.map((t) => t.taskId)).toEqual(['t-keep0001']);
       expect((await store.listEvents({ ...key, limit: 10 })).items).toHaveLength(0);
+    });
+
+    it('keeps the run log newest first, page by page, and records a run once however often it is recorded', async () => {
+      const summary = { leased: true, tasks: { active: 2, polled: 2 }, durationMs: 40 };
+      const runs = [5, 1, 3, 2, 4].map((m) => ({ id: `run_${m}`, startedAt: at(m), finishedAt: at(m + 0.5), summary: { ...summary, durationMs: m } }));
+      for (const run of runs) await store.recordRun(run);
+      await store.recordRun({ ...runs[0], summary: { ...summary, durationMs: 999 } });
+      const first = await store.listRuns({ limit: 2 });
+      expect(first.items.map((r) => r.id)).toEqual(['run_5', 'run_4']);
+      expect(first.items[0]).toEqual(runs[0]);
+      const second = await store.listRuns({ limit: 2, cursor: first.cursor });
+      expect(second.items.map((r) => r.id)).toEqual(['run_3', 'run_2']);
+      const last = await store.listRuns({ limit: 2, cursor: second.cursor });
+      expect(last.items.map((r) => r.id)).toEqual(['run_1']);
+      expect(last.cursor).toBeUndefined();
+      // Two runs started in the same second are both kept, in a stable order.
+      await store.recordRun({ id: 'run_5b', startedAt: at(5), finishedAt: at(5.5), summary });
+      expect((await store.listRuns({ limit: 10 })).items.map((r) => r.id)).toEqual(['run_5', 'run_5b', 'run_4', 'run_3', 'run_2', 'run_1']);
+    });
+
+    it('purges the runs that finished before the cut-off with the rest', async () => {
+      for (const m of [1, 2, 30, 90]) await store.recordRun({ id: `run_${m}`, startedAt: at(m), finishedAt: at(m + 1), summary: { leased: true } });
+      const result = await store.purge(at(31.5));
+      expect(result.runs).toBe(3);
+      expect((await store.listRuns({ limit: 10 })).items.map((r) => r.id)).toEqual(['run_90']);
+      expect((await store.purge(at(31.5))).runs).toBe(0);
     });
 
     it.runIf(faults)('retries through a transient storage fault on a write', async () => {

@@ -1,5 +1,6 @@
 /** Shared test fixtures: a simulator with known keys, a clock, and log capture. */
 import { EcsSimulator, type SimTask } from '../../src/ecs/simulator/index.js';
+import type { StateStore, TaskRecord } from '../../src/store/port.js';
 import { setLogSink } from '../../src/log.js';
 
 export const KEYS = { accessKeyId: 'LTAItestkey000001', accessKeySecret: 'test-secret-do-not-leak-0001' };
@@ -42,4 +43,16 @@ export async function captureLogs<T>(fn: () => Promise<T>): Promise<{ result: T;
   } finally {
     restore();
   }
+}
+
+/** Every task of the store, paged through. */
+export async function everyTask(store: StateStore): Promise<TaskRecord[]> {
+  const all: TaskRecord[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await store.listTasks({ limit: 500, cursor });
+    all.push(...page.items);
+    cursor = page.cursor;
+  } while (cursor);
+  return all;
 }

@@ -5,12 +5,13 @@ import { orderSortKey } from '../cursor.js';
 import { purgeable } from '../retention.js';
 import { dueOf, removeDue, staleDue } from './deliveries.js';
 import { ALL_SCOPES, allScope, attemptId, deliveryScopes, orderScope, parseDelivery } from './rows.js';
+import { purgeRuns } from './runs.js';
 import type { Tables } from './schema.js';
 
 const PAGE = 1000;
 
 export async function purge(db: Db, t: Tables, before: string): Promise<RetentionResult> {
-  const result: RetentionResult = { tasks: 0, events: 0, deliveries: 0, attempts: 0 };
+  const result: RetentionResult = { tasks: 0, events: 0, deliveries: 0, attempts: 0, runs: 0 };
   const oldestFirst = { limit: PAGE, backward: true };
 
   // Inactive tasks: the whole table is read (it is only the retained ones plus the active ones).
@@ -133,6 +134,8 @@ export async function purge(db: Db, t: Tables, before: string): Promise<Retentio
       return old.length === rows.length;
     });
   });
+
+  result.runs = await purgeRuns(db, t, before);
 
   return result;
 }

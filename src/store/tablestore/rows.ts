@@ -54,6 +54,7 @@ export const TASK_COLUMNS = [
   'watched_at',
   'updated_at',
   'active_id',
+  'last_polled_at',
 ];
 
 const json = <T>(v: unknown): T | null => (typeof v === 'string' && v !== '' ? (JSON.parse(v) as T) : null);
@@ -73,6 +74,7 @@ export function parseTask(row: Row): TaskRow {
       pendingVerdict: json<PendingVerdict>(a.pending_verdict),
       watchedAt: str(a.watched_at)!,
       updatedAt: str(a.updated_at)!,
+      lastPolledAt: str(a.last_polled_at) ?? null,
     },
     sourcesRaw: str(a.sources) ?? '[]',
     outbox: json<Outbox>(a.outbox),

@@ -17,6 +17,8 @@ export const TABLE_DEFS = {
   attempts: { pk: ['scope', 'sort_key'], ttl: 90 * DAY },
   webhooks: { pk: ['id'], ttl: -1 },
   leases: { pk: ['name'], ttl: -1 },
+  marks: { pk: ['name'], ttl: -1 },
+  runs: { pk: ['sort_key'], ttl: -1 },
 } as const;
 
 export type TableName = keyof typeof TABLE_DEFS;

@@ -94,18 +94,20 @@ export function taskRows(db: Db, t: Tables): TaskRows {
     return { recordedAt: c.updatedAt, events, deliveries: c.deliveries, deactivate };
   }
 
-  /** Keys of active_tasks after `after`, up to `limit`. */
-  async function activeKeys(after: string | undefined, limit: number, columns = ['key']): Promise<string[]> {
+  /** Keys of active_tasks after `after` (and up to `upTo`, inclusive), up to `limit`. */
+  async function activeKeys(after: string | undefined, limit: number, upTo?: string): Promise<string[]> {
     const keys: string[] = [];
     let from: KeyValues | null = [after ?? INF_MIN];
+    // The range end is exclusive: the smallest key above `upTo` is `upTo` + U+0001 (no key holds U+0000).
+    const end: KeyValues = [upTo === undefined ? INF_MAX : `${upTo}\u0001`];
     // The range starts at the cursor's own key, which is skipped: one more row for it.
     let skip = after === undefined ? 0 : 1;
     while (from && keys.length < limit) {
-      const r: { rows: Row[]; next: KeyValues | null } = await db.range(t.active_tasks, from, [INF_MAX], { limit: limit - keys.length + skip, columns });
+      const r: { rows: Row[]; next: KeyValues | null } = await db.range(t.active_tasks, from, end, { limit: limit - keys.length + skip, columns: ['key'] });
       skip = 0;
       for (const row of r.rows) {
         const k = str(row.key.key)!;
-        if (after === undefined || k > after) keys.push(k);
+        if ((after === undefined || k > after) && (upTo === undefined || k <= upTo)) keys.push(k);
       }
       from = r.next;
     }
@@ -161,9 +163,9 @@ export function taskRows(db: Db, t: Tables): TaskRows {
       return true;
     },
 
-    async range({ after, limit }, activeOnly) {
-      // Active tasks by key from active_tasks; the layer reads their rows from tasks.
-      if (activeOnly) return (await activeKeys(after, limit)).map((key) => ({ key, id: key }));
+    async range({ after, upTo, limit }, activeOnly) {
+      // Active tasks by key from active_tasks; the layer reads their rows from tasks (BatchGetRow, 100 a call).
+      if (activeOnly) return (await activeKeys(after, limit, upTo)).map((key) => ({ key, id: key }));
       const out: Array<{ key: string; record: TaskRecord }> = [];
       await db.scan(t.tasks, [after ?? INF_MIN], [INF_MAX], { limit: limit + (after === undefined ? 0 : 1), columns: TASK_COLUMNS }, async (rows) => {
         for (const row of rows) {
@@ -174,6 +176,13 @@ export function taskRows(db: Db, t: Tables): TaskRows {
         }
       });
       return out;
+    },
+
+    activeKeys: ({ after, upTo, limit }) => activeKeys(after, limit, upTo),
+
+    async markPolled(ids, at) {
+      // Only tasks still there: UpdateRow would otherwise create a row holding nothing but this column.
+      await db.batchWrite(ids.map((id) => ({ type: 'UPDATE' as const, table: t.tasks, key: [id], put: { last_polled_at: at }, condition: mustExist() })));
     },
 
     async completePendingCommits() {

@@ -1,0 +1,173 @@
+/**
+ * One batch of up to 100 tasks of a region: DescribeTasks for all of them, DescribeTaskAttribute where the
+ * transition rules ask for it, then every change of the batch committed in one store call and every answered
+ * task marked polled in another. Returns the tasks ECS gave no answer for (they are polled again next run).
+ */
+import { runBounded } from '../batching.js';
+import { EcsError } from '../errors.js';
+import { taskKeyString, type TaskKey, type TaskRecord, type TransitionCommit } from '../store/port.js';
+import type { TaskSnapshot } from '../tasks/snapshot.js';
+import { carryDetail, emptySnapshot, needsDetail, notFoundSnapshot, retiredSnapshot, transition, VERDICT, weighVerdict } from '../tasks/transition.js';
+import { deliveriesFor, webhookWants } from '../webhooks/matching.js';
+import { noteFailure, nowIso, stopping, type Run } from './run.js';
+
+/** Refusals about the caller, not about the ids in a batch: splitting the batch would not help. */
+const DETAIL_CALLS_IN_FLIGHT = 4;
+const NOT_ABOUT_THE_BATCH = /Signature|AccessKey|SecurityToken|Credentials|Forbidden|NoPermission|Unauthorized|Throttling/;
+
+/** What a batch will write: commits (with what to count once each lands) and the tasks ECS answered for. */
+interface Writes {
+  commits: Array<{ commit: TransitionCommit; landed: () => void }>;
+  answered: TaskKey[];
+  unanswered: TaskRecord[];
+}
+
+export async function pollBatch(run: Run, regionId: string, tasks: TaskRecord[]): Promise<{ complete: boolean; unanswered: TaskRecord[] }> {
+  const writes: Writes = { commits: [], answered: [], unanswered: [] };
+  await askEcs(run, regionId, tasks, writes);
+  await flush(run, writes);
+  return { complete: writes.unanswered.length === 0, unanswered: writes.unanswered };
+}
+
+async function askEcs(run: Run, regionId: string, tasks: TaskRecord[], writes: Writes): Promise<void> {
+  const { deps, ecs, summary } = run;
+  let listed: TaskSnapshot[];
+  try {
+    listed = await ecs.describeTasks(regionId, { taskIds: tasks.map((t) => t.taskId) });
+  } catch (error) {
+    if (error instanceof EcsError && error.code === VERDICT.invalidRegion) {
+      for (const task of tasks) weigh(run, task, VERDICT.invalidRegion, error, writes);
+      return;
+    }
+    if (error instanceof EcsError && rejectsTheBatch(error)) {
+      // One bad id must not stall the other 99: halve until it stands alone, then mark it.
+      if (tasks.length === 1) return retire(run, tasks[0], error, writes);
+      const half = Math.ceil(tasks.length / 2);
+      await askEcs(run, regionId, tasks.slice(0, half), writes);
+      await askEcs(run, regionId, tasks.slice(half), writes);
+      return;
+    }
+    noteFailure(deps, error, { regionId, tasks: tasks.length });
+    writes.unanswered.push(...tasks);
+    return;
+  }
+  const seen = new Map(listed.map((s) => [s.id, s]));
+  const detailed: Array<{ task: TaskRecord; entry: TaskSnapshot | undefined }> = [];
+  for (const task of tasks) {
+    const entry = seen.get(task.taskId);
+    const progressWanted = entry !== undefined && run.webhooks.some((w) => webhookWants(w, 'ecs.task.progress', entry));
+    if (needsDetail(task.snapshot, entry, progressWanted)) detailed.push({ task, entry });
+    // An action DescribeTaskAttribute does not document: missing from the list is the only evidence.
+    else if (!entry) weigh(run, task, VERDICT.missingFromList, null, writes);
+    else {
+      summary.tasks.polled++;
+      observe(run, task, carryDetail(task.snapshot, entry), writes);
+    }
+  }
+  // A few detail calls of the batch at a time (the pacer spaces them); none starts once the run is stopping.
+  await runBounded(detailed, DETAIL_CALLS_IN_FLIGHT, async ({ task, entry }) => {
+    if (stopping(run)) return void writes.unanswered.push(task);
+    let detail: TaskSnapshot;
+    try {
+      detail = await ecs.describeTaskAttribute(regionId, task.taskId);
+    } catch (error) {
+      if (!(error instanceof EcsError && error.code === VERDICT.notFound)) {
+        noteFailure(deps, error, { regionId, taskId: task.taskId });
+        writes.unanswered.push(task);
+      } else if (entry) {
+        // DescribeTasks lists it, so it exists: the list's view stands and nothing ends.
+        summary.tasks.polled++;
+        observe(run, task, carryDetail(task.snapshot, entry), writes);
+      } else {
+        weigh(run, task, VERDICT.notFound, error, writes);
+      }
+      return;
+    }
+    summary.tasks.polled++;
+    observe(run, task, detail, writes);
+  });
+}
+
+/** A client error about the request's content (not the caller, not throttling): some id in the batch is refused. */
+const rejectsTheBatch = (error: EcsError) =>
+  !error.retryable && error.httpStatus !== null && error.httpStatus >= 400 && error.httpStatus < 500 && !NOT_ABOUT_THE_BATCH.test(error.code);
+
+/**
+ * Evidence that a task is gone (or its region unknown) becomes a verdict only when a second answer, far enough
+ * from the first, agrees; until then the first sighting is kept on the record and the task stays watched.
+ */
+function weigh(run: Run, task: TaskRecord, code: string, error: EcsError | null, writes: Writes) {
+  const observedAt = nowIso(run);
+  const requestId = error?.requestId ?? null;
+  writes.answered.push(task);
+  const { confirmed, pending } = weighVerdict(task.pendingVerdict, code, requestId, observedAt, run.deps.config.confirmSeconds * 1000);
+  if (confirmed) {
+    run.summary.tasks.polled++;
+    if (code === VERDICT.invalidRegion) return retire(run, task, error!, writes);
+    return observe(run, task, notFoundSnapshot(task.snapshot, task, requestId, observedAt), writes, false);
+  }
+  run.summary.tasks.unconfirmed++;
+  if (pending === task.pendingVerdict) return;
+  stage(writes, task, {
+    snapshot: task.snapshot ?? emptySnapshot(task, observedAt),
+    sequence: task.sequence,
+    active: task.active,
+    invalid: task.invalid,
+    events: [],
+    deliveries: [],
+    pendingVerdict: pending,
+  });
+}
+
+/** What ECS said of the task, through the transition rules: a commit when something changed. */
+function observe(run: Run, task: TaskRecord, next: TaskSnapshot, writes: Writes, answered = true) {
+  const { deps, summary } = run;
+  if (answered) writes.answered.push(task);
+  const { events, changed, unknownStatus } = transition({ previous: task.snapshot, next, sequence: task.sequence, accountId: deps.accountId });
+  if (unknownStatus) {
+    deps.logger.warn('ECS reported a task status taskhook does not know; it keeps polling the task', {
+      regionId: task.regionId,
+      taskId: task.taskId,
+      status: next.status,
+    });
+  }
+  // A verdict left pending or a refusal left standing is cleared by any answer that shows the task.
+  if (!changed && !task.pendingVerdict && !task.invalid) return;
+  const deliveries = events.flatMap((event) => deliveriesFor(event, run.webhooks, next.observedAt));
+  stage(
+    writes,
+    task,
+    { snapshot: next, sequence: task.sequence + events.length, active: !next.terminal, invalid: null, events, deliveries, pendingVerdict: null },
+    () => {
+      for (const event of events) summary.events[event.type] = (summary.events[event.type] ?? 0) + 1;
+    },
+  );
+}
+
+/** ECS refused the task for good (an unknown region, an id it rejects): it is skipped, with the reason shown, and asked about again hourly. */
+function retire(run: Run, task: TaskRecord, error: EcsError, writes: Writes) {
+  const invalid = { code: error.code, message: error.message };
+  const snapshot = retiredSnapshot(task.snapshot, task, error.requestId, nowIso(run));
+  stage(
+    writes,
+    task,
+    { snapshot, sequence: task.sequence, active: true, invalid, events: [], deliveries: [], pendingVerdict: null },
+    () => run.summary.tasks.invalid++,
+  );
+}
+
+function stage(writes: Writes, task: TaskRecord, change: Omit<TransitionCommit, 'key' | 'expectedVersion'>, landed: () => void = () => undefined) {
+  writes.commits.push({ commit: { key: { regionId: task.regionId, taskId: task.taskId }, expectedVersion: task.version, ...change }, landed });
+}
+
+/**
+ * The batch's versioned commits in one call; one that lost the race to another run leaves that run's write
+ * standing (the next poll starts from it). The answered tasks are marked polled alongside.
+ */
+async function flush(run: Run, writes: Writes): Promise<void> {
+  const { store } = run.deps;
+  const polledAt = nowIso(run);
+  const answered = [...new Map(writes.answered.map((k) => [taskKeyString(k), { regionId: k.regionId, taskId: k.taskId }])).values()];
+  const [outcomes] = await Promise.all([store.commitTransitions(writes.commits.map((c) => c.commit)), store.markPolled(answered, polledAt)]);
+  outcomes.forEach((outcome, i) => (outcome === 'committed' ? writes.commits[i].landed() : run.summary.conflicts++));
+}

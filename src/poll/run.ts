@@ -1,0 +1,97 @@
+/** What one poll run is given, what it reports, and the state its steps share while it works. */
+import type { Config } from '../config.js';
+import type { EcsApi, EcsCallRecord } from '../ecs/api.js';
+import type { Logger } from '../log.js';
+import type { Invoker } from '../shards/invoker.js';
+import type { ShardSpec } from '../shards/shard.js';
+import type { StateStore, WebhookRecord } from '../store/port.js';
+import type { AttemptReport, DeliverySummary } from '../webhooks/delivery.js';
+import type { WebhookClient } from '../webhooks/http-client.js';
+
+export interface PollDeps {
+  /**
+   * A client for one run alone: its calls are counted in this run's summary. With `rate`, the client is paced
+   * at that rate on its own (a shard that shares its region's quota with others).
+   */
+  ecsFor: (onCall: (record: EcsCallRecord) => void, options?: { rate?: number }) => EcsApi & { close?: () => void };
+  store: StateStore;
+  config: Pick<Config, 'tasks' | 'discover' | 'webhooks' | 'retentionDays' | 'confirmSeconds'> &
+    Partial<Pick<Config, 'leaseSeconds' | 'allowPrivateWebhooks' | 'ecsRate' | 'shardTasks'>>;
+  logger: Logger;
+  now: () => number;
+  /** The one SSRF-safe client deliveries go through; without one, due deliveries wait for a run that has it. */
+  webhookClient?: WebhookClient;
+  /** Told of every delivery attempt of the run. */
+  onDeliveryAttempt?: (report: AttemptReport) => void;
+  /** Starts the runs of shards this run hands off; without one, a run sweeps everything itself. */
+  invoker?: Invoker;
+  accountId?: string;
+}
+
+export interface PollOptions {
+  /** The run's whole budget (see budget.ts); every deadline of the run derives from it. */
+  budgetMs: number;
+  /** Poll only these regions (timer payload option). */
+  regions?: string[];
+  /** This run is one shard of a larger one: it sweeps only the shard's regions (and task-id range). */
+  shard?: ShardSpec;
+  /** How far back discovery looks for newly created tasks. */
+  discoveryWindowMs?: number;
+  holder?: string;
+}
+
+export interface PollSummary {
+  leased: boolean;
+  /**
+   * `deferred`: due tasks this run did not get an answer for (out of time, or ECS failed); they go first next run.
+   * `unconfirmed`: tasks ECS said were gone (or in an unknown region) once; a second answer must agree first.
+   */
+  tasks: { active: number; polled: number; deferred: number; discovered: number; invalid: number; unconfirmed: number };
+  /** The oldest `lastPolledAt` among the active tasks once the run is done (a never-polled task counts from when it was watched). */
+  staleness: { oldestPolledAt: string | null; seconds: number };
+  ecsCalls: Record<string, number>;
+  throttled: number;
+  events: Record<string, number>;
+  conflicts: number;
+  deliveries: DeliverySummary;
+  /** Shard runs this run handed off through the invoker (0: it swept everything itself). */
+  shards: number;
+  durationMs: number;
+}
+
+export interface Run {
+  deps: PollDeps;
+  ecs: EcsApi;
+  options: PollOptions;
+  workUntil: number;
+  summary: PollSummary;
+  leaseLost: boolean;
+  /** Read once at the start of the sweep: whose deliveries a transition writes. */
+  webhooks: WebhookRecord[];
+  /** The whole list's size when this run split it into shards (its own summary counts only its shard). */
+  listSize?: number;
+}
+
+export const emptySummary = (): PollSummary => ({
+  leased: false,
+  tasks: { active: 0, polled: 0, deferred: 0, discovered: 0, invalid: 0, unconfirmed: 0 },
+  staleness: { oldestPolledAt: null, seconds: 0 },
+  ecsCalls: {},
+  throttled: 0,
+  events: {},
+  conflicts: 0,
+  deliveries: { succeeded: 0, failed: 0, dead: 0 },
+  shards: 0,
+  durationMs: 0,
+});
+
+export const stopping = (run: Run) => run.leaseLost || run.deps.now() >= run.workUntil;
+
+export const inRegion = (run: Run, regionId: string) =>
+  (!run.options.regions || run.options.regions.includes(regionId)) && (!run.options.shard || run.options.shard.regions.includes(regionId));
+
+export const nowIso = (run: Run) => new Date(run.deps.now()).toISOString();
+
+export function noteFailure(deps: PollDeps, error: unknown, where: Record<string, unknown>) {
+  deps.logger.warn('ECS call failed; the affected tasks are polled again next run', { ...where, error });
+}
