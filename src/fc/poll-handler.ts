@@ -1,17 +1,25 @@
-/** The timer handler: one poll cycle per trigger, with the run's budget taken from the function's timeout. */
+/** The timer handler: one poll cycle per trigger (or per shard invocation), with the run's budget taken from the function's timeout. */
 import type { AppDeps } from '../runtime.js';
 import { runBudgetMs } from '../budget.js';
 import { pollOnce, type PollSummary } from '../poller.js';
+import type { Invoker } from '../shards/invoker.js';
 import type { InvocationContext } from './context.js';
 import { parseTimerEvent } from './timer-event.js';
 
-export function createPollHandler(depsFor: (context: InvocationContext) => AppDeps | Promise<AppDeps>) {
+/** What the poll cycle runs with: the instance's dependencies and, on FC, the way to fan shards out. */
+export type PollerDeps = AppDeps & { invoker?: Invoker };
+
+/** Asked with `shardInvoker: true`: a source that can fan shards out adds its Invoker; one that cannot ignores it. */
+export type PollerDepsSource = (context: InvocationContext, wants: { shardInvoker: true }) => PollerDeps | Promise<PollerDeps>;
+
+export function createPollHandler(depsFor: PollerDepsSource) {
   return async (event: unknown, context: InvocationContext): Promise<PollSummary> => {
     const { options } = parseTimerEvent(event);
-    const deps = await depsFor(context);
+    const deps = await depsFor(context, { shardInvoker: true });
     return pollOnce(deps, {
       budgetMs: runBudgetMs({ kind: 'timer', functionTimeoutSeconds: context?.function?.timeout }, deps.config.pollBudgetSeconds),
       regions: options.regions,
+      shard: options.shard,
       holder: context?.requestId,
     });
   };

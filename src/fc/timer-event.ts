@@ -1,18 +1,26 @@
-/** The FC timer trigger's event and the poll options its payload may carry. */
+/** The poller's FC event: a timer trigger's (with the poll options its payload may carry), or a shard invocation's. */
 import { REGION_ID } from '../config.js';
-import { TimerPayloadError } from '../errors.js';
+import { InvalidInputError, TimerPayloadError } from '../errors.js';
+import { parseShard, type ShardSpec } from '../shards/shard.js';
 
 export interface TimerEvent {
   triggerTime?: string;
   triggerName?: string;
   payload?: string;
+  /** Set by a shard invocation (see src/fc/fc2-invoker.ts), never by the timer trigger. */
+  shard?: unknown;
 }
 
 export interface TimerPayload {
   regions?: string[];
+  /** The shard this run covers, when the event is a shard invocation. */
+  shard?: ShardSpec;
 }
 
-/** The event arrives as a Buffer of JSON; `payload` is the trigger's configured string: empty, or JSON options. */
+/**
+ * The event arrives as a Buffer of JSON. A timer trigger's `payload` is its configured string: empty, or JSON options.
+ * A shard invocation's event is `{"shard": {...}}` (a ShardSpec), which names its own regions.
+ */
 export function parseTimerEvent(input: unknown): { event: TimerEvent; options: TimerPayload } {
   const text = Buffer.isBuffer(input) ? input.toString('utf8') : typeof input === 'string' ? input : JSON.stringify(input ?? {});
   let event: TimerEvent = {};
@@ -23,8 +31,17 @@ export function parseTimerEvent(input: unknown): { event: TimerEvent; options: T
       throw new TimerPayloadError('the timer event is not JSON');
     }
   }
-  const payload = event.payload?.trim();
-  if (!payload) return { event, options: {} };
+  if (typeof event !== 'object' || event === null || Array.isArray(event)) throw new TimerPayloadError('the timer event is not a JSON object');
+  const options = payloadOptions(event.payload);
+  if (event.shard === undefined) return { event, options };
+  if (options.regions) throw new TimerPayloadError('a shard event names its regions in "shard"; a "regions" payload next to it is refused');
+  return { event, options: { shard: shardOf(event.shard) } };
+}
+
+function payloadOptions(raw: unknown): TimerPayload {
+  if (raw !== undefined && raw !== null && typeof raw !== 'string') throw new TimerPayloadError('the timer event "payload" must be a string');
+  const payload = raw?.trim();
+  if (!payload) return {};
   let parsed: unknown;
   try {
     parsed = JSON.parse(payload);
@@ -35,5 +52,14 @@ export function parseTimerEvent(input: unknown): { event: TimerEvent; options: T
   if (regions !== undefined && (!Array.isArray(regions) || regions.some((r) => typeof r !== 'string' || !REGION_ID.test(r)))) {
     throw new TimerPayloadError('the timer payload "regions" must be a list of region ids like ["cn-hangzhou"]');
   }
-  return { event, options: { regions } };
+  return regions === undefined ? {} : { regions };
+}
+
+function shardOf(value: unknown): ShardSpec {
+  try {
+    return parseShard(value);
+  } catch (error) {
+    if (error instanceof InvalidInputError) throw new TimerPayloadError(`the shard event is not usable: ${error.message}`);
+    throw error;
+  }
 }

@@ -1,13 +1,10 @@
 /** s.yaml and the FC bundles it deploys: props that match the code, and bundles that load and run as FC runs them. */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isolatedCopy, root, runLikeFc, setUpRunner, tearDownRunner } from './fc-runner.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const read = (file: string) => readFileSync(path.join(root, file), 'utf8');
 
 interface Trigger {
@@ -37,76 +34,6 @@ const resource = (name: string) => {
   return found;
 };
 
-/**
- * Loads `handler: <file>.<export>` from a code directory as FC's Node.js runtime does: <file>.js (CommonJS unless the
- * nearest package.json says "type": "module") or <file>.mjs. Both require() and import() are tried, since a runtime
- * may use either; then the handler is called with the event as a Buffer, as FC passes it.
- */
-const RUNNER = `
-const fs = require('node:fs');
-const path = require('node:path');
-const { pathToFileURL } = require('node:url');
-const [outFile, codeDir, spec, eventText, contextJson] = process.argv.slice(2);
-const dot = spec.lastIndexOf('.');
-const base = spec.slice(0, dot), name = spec.slice(dot + 1);
-const describe = (e) => (e && (e.code || e.name)) + ': ' + String(e && e.message).split('\\n')[0];
-(async () => {
-  const out = { files: ['.js', '.mjs'].map((ext) => base + ext).filter((f) => fs.existsSync(path.join(codeDir, f))) };
-  let handler;
-  if (out.files.length === 1) {
-    const file = path.join(codeDir, out.files[0]);
-    try { const m = require(file); out.require = typeof m[name]; handler = handler || (typeof m[name] === 'function' && m[name]); } catch (e) { out.require = describe(e); }
-    try {
-      const m = await import(pathToFileURL(file).href);
-      const fn = m[name] ?? (m.default && m.default[name]);
-      out.import = typeof fn;
-      handler = handler || (typeof fn === 'function' && fn);
-    } catch (e) { out.import = describe(e); }
-  }
-  if (handler && eventText !== undefined) {
-    try { out.result = await handler(Buffer.from(eventText), JSON.parse(contextJson)); } catch (e) { out.error = describe(e); }
-  }
-  fs.writeFileSync(outFile, JSON.stringify(out));
-  process.exit(0);
-})();
-`;
-
-interface RunnerOutput {
-  files: string[];
-  require?: string;
-  import?: string;
-  result?: unknown;
-  error?: string;
-  /** What the function wrote to stdout (its log lines). */
-  logs: string;
-}
-
-let tmp = '';
-let runs = 0;
-
-function runLikeFc(codeDir: string, handler: string, env: Record<string, string> = {}, event?: unknown, context: unknown = {}): RunnerOutput {
-  const outFile = path.join(tmp, `out-${++runs}.json`);
-  const args = [path.join(tmp, 'runner.cjs'), outFile, codeDir, handler];
-  if (event !== undefined) args.push(JSON.stringify(event), JSON.stringify(context));
-  const child = spawnSync(process.execPath, args, { cwd: codeDir, env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8', timeout: 8_000 });
-  if (child.status !== 0 || !existsSync(outFile)) throw new Error(`runner exited ${child.status}: ${child.stderr}`);
-  return { ...(JSON.parse(readFileSync(outFile, 'utf8')) as Omit<RunnerOutput, 'logs'>), logs: child.stdout };
-}
-
-/** A fresh copy of a code dir where nothing around it can help: no node_modules, no package.json above it. */
-function isolatedCopy(codeDir: string, name: string): string {
-  const copy = path.join(tmp, name);
-  cpSync(path.join(root, codeDir), copy, { recursive: true });
-  if (existsSync(path.join(copy, 'node_modules'))) throw new Error(`${codeDir} ships a node_modules`);
-  for (let dir = path.dirname(copy); ; dir = path.dirname(dir)) {
-    for (const helper of ['package.json', 'node_modules']) {
-      if (existsSync(path.join(dir, helper))) throw new Error(`${path.join(dir, helper)} would take part in loading ${copy}`);
-    }
-    if (path.dirname(dir) === dir) break;
-  }
-  return copy;
-}
-
 const httpEvent = (method: string, rawPath: string) => ({
   version: 'v1',
   rawPath,
@@ -128,16 +55,8 @@ const httpEvent = (method: string, rawPath: string) => ({
 const timerEvent = { triggerTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), triggerName: 'every-minute', payload: '' };
 const timerContext = { requestId: 'r', function: { timeout: 60 }, credentials: { accessKeyId: 'a', accessKeySecret: 'b', securityToken: 'c' } };
 
-beforeAll(() => {
-  // test/global-setup.ts builds once per run; building again here would delete dist/ under suites running alongside.
-  if (!existsSync(path.join(root, 'dist/bundle-sizes.json'))) execFileSync(process.execPath, ['scripts/build.mjs', '--quiet'], { cwd: root, stdio: 'pipe' });
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'taskhook-fc-'));
-  writeFileSync(path.join(tmp, 'runner.cjs'), RUNNER);
-});
-
-afterAll(() => {
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
-});
+beforeAll(setUpRunner);
+afterAll(tearDownRunner);
 
 describe('s.yaml', () => {
   it('deploys taskhook-poller and taskhook-api with the fc3 component on nodejs20', () => {
@@ -249,7 +168,7 @@ describe('the FC bundles', () => {
     });
 
     it('has no CLI (src/local/cli.ts)', () => {
-      const m = marker('src/local/cli.ts', /(usage: taskhook <command>[^`\n]*)/);
+      const m = marker('src/local/cli.ts', /(usage: taskhook <command>[^'"`\n]*)/);
       expect(cli()).toContain(m);
       for (const [name, text] of Object.entries(bundles())) expect(text.includes(m), `dist/${name}/index.js contains "${m}"`).toBe(false);
     });
@@ -260,6 +179,8 @@ describe('the FC bundles', () => {
     expect(sizes).toEqual({
       api: statSync(path.join(root, 'dist/api/index.js')).size,
       poller: statSync(path.join(root, 'dist/poller/index.js')).size,
+      'poller-fc2': statSync(path.join(root, 'dist/poller/fc2.js')).size,
+      tablestore: statSync(path.join(root, 'dist/poller/tablestore.js')).size,
       cli: statSync(path.join(root, 'dist/cli/taskhook.cjs')).size,
     });
     console.log(
