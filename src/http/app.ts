@@ -7,13 +7,11 @@ import { bearerAuth } from './auth.js';
 import { appDeps, type DepsSource } from './deps.js';
 import { errorResponses } from './errors.js';
 import type { ApiContext, ApiResponse, ApiRoute } from './route.js';
-import { eventRoutes } from './routes/events.js';
-import { pollRoutes } from './routes/poll.js';
+import { consoleRoutes } from './routes/console.js';
+import { resourceRoutes } from './routes/index.js';
 import { systemRoutes } from './routes/system.js';
-import { taskRoutes } from './routes/tasks.js';
-import { webhookRoutes } from './routes/webhooks.js';
 
-export const apiRoutes: ApiRoute[] = [...systemRoutes, ...taskRoutes, ...eventRoutes, ...webhookRoutes, ...pollRoutes];
+export const apiRoutes: ApiRoute[] = [...systemRoutes, ...resourceRoutes, ...consoleRoutes];
 
 /** The FC event is normalised first: the dependencies are set on the normalised event, which auth and the routes read. */
 export function createApiHandler(depsFor: DepsSource) {
@@ -21,6 +19,6 @@ export function createApiHandler(depsFor: DepsSource) {
     .use(fcHttpEvent())
     .use(appDeps(depsFor))
     .use(errorResponses())
-    .use(bearerAuth({ publicPaths: systemRoutes.map((route) => route.path) }))
+    .use(bearerAuth({ publicPaths: [...systemRoutes, ...consoleRoutes].map((route) => route.path) }))
     .handler(httpRouterHandler(apiRoutes));
 }

@@ -1,250 +1,169 @@
-/** The API description served at GET /openapi.json; grows with every route. */
+/**
+ * The OpenAPI 3.1 document, generated from the route table: each route's schema description (./route.ts) and the
+ * schemas of src/schema/. Served at GET /openapi.json with `servers` set to the origin it was asked at.
+ */
+import { z } from 'zod';
 import { version } from '../../package.json';
+import { errorAnswer } from '../schema/api/common.js';
+import { jsonSchemaOf, namedSchemas, type JsonSchema } from '../schema/json-schema.js';
+import type { ApiRoute, ResponseSpec, RouteSchema } from './route.js';
 
-const error = { $ref: '#/components/schemas/Error' };
-const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: error } } });
-const regionQuery = { name: 'regionId', in: 'query', required: true, schema: { type: 'string', example: 'cn-hangzhou' } };
-const taskIdPath = { name: 'taskId', in: 'path', required: true, schema: { type: 'string', pattern: '^t-[A-Za-z0-9]+$' } };
-const pathId = (name: string) => ({ name, in: 'path', required: true, schema: { type: 'string' } });
-const paging = [
-  { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 } },
-  { name: 'cursor', in: 'query', schema: { type: 'string' }, description: 'from the previous page' },
+const component = (id: string) => `#/components/schemas/${id}`;
+const ref = (id: string) => ({ $ref: component(id) });
+
+const TAGS = [
+  { name: 'Tasks', description: 'Live lookups and the watch list.' },
+  { name: 'Events', description: 'The event log and redelivery.' },
+  { name: 'Webhooks', description: 'Where events go, how they are signed, and what became of each attempt.' },
+  { name: 'Runs', description: 'Poll runs: start one, and what the recent ones did.' },
+  { name: 'System', description: 'Liveness and the descriptions of this API and of its events (no token needed).' },
 ];
-const jsonBody = (schema: unknown) => ({ required: true, content: { 'application/json': { schema } } });
-const ok = (description: string) => ({ description, content: { 'application/json': { schema: { type: 'object' } } } });
-const webhookInput = {
-  type: 'object',
-  properties: {
-    url: { type: 'string', format: 'uri', description: 'https, public address (SSRF-checked at registration and every send)' },
-    description: { type: 'string', maxLength: 500 },
-    events: {
-      type: 'array',
-      items: { type: 'string' },
-      description: 'default: the completion events; "*" is every task event; webhook.disabled, webhook.recovered and delivery.exhausted only when named',
-    },
-    signing: {
-      enum: ['hmac', 'ed25519'],
-      default: 'hmac',
-      description: 'POST only: hmac signs v1 with a shared whsec_ secret; ed25519 signs v1a, the receiver verifies with the public key',
-    },
-    filter: {
-      type: 'object',
-      properties: {
-        regions: { type: 'array', items: { type: 'string' } },
-        actions: { type: 'array', items: { type: 'string' } },
-        taskIds: { type: 'array', items: { type: 'string' } },
-      },
-    },
-    enabled: { type: 'boolean', description: 'PATCH only' },
-  },
+
+/** The errors every route of a kind can answer, whatever else it says. */
+const COMMON_ERRORS: Record<number, string> = {
+  400: 'The input is wrong: `code` says how and `field` names it (MissingParameter, InvalidParameter, an unknown field or query parameter, a malformed id, InvalidCursor, InvalidBody)',
+  401: 'Unauthorized: no bearer token, or not one from TASKHOOK_API_TOKENS',
+  413: 'PayloadTooLarge: the body is over the size limit',
+  415: 'UnsupportedMediaType: send the body as application/json',
+  500: 'InternalError: the log line with this requestId has the details',
 };
 
-export const openApiDocument = {
-  openapi: '3.1.0',
-  info: {
-    title: 'taskhook',
-    version,
-    description: 'Webhooks for Alibaba Cloud ECS asynchronous tasks: lookups, the watch list, webhooks and the event log.',
-  },
-  security: [{ bearer: [] }],
-  components: {
-    securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A token from TASKHOOK_API_TOKENS' } },
-    schemas: {
-      Error: {
-        type: 'object',
-        required: ['error'],
-        properties: {
-          error: {
-            type: 'object',
-            required: ['code', 'message', 'requestId'],
-            properties: {
-              code: { type: 'string', examples: ['InvalidTaskId.NotFound', 'WebhookNotFound', 'InvalidWebhookUrl.BlockedAddress'] },
-              message: { type: 'string' },
-              field: { type: 'string', description: 'the input that is wrong, when the error names one', examples: ['regionId', 'url', 'filter.regions'] },
-              requestId: { type: ['string', 'null'] },
-            },
-          },
-        },
-      },
-      TaskSnapshot: {
-        type: 'object',
-        required: ['id', 'regionId', 'action', 'status', 'outcome', 'terminal', 'observedAt'],
-        properties: {
-          id: { type: 'string' },
-          regionId: { type: 'string' },
-          action: { type: 'string', examples: ['ExportImage', 'ImportImage', 'ModifyDiskSpec'] },
-          status: { type: 'string', description: 'TaskStatus as ECS reported it' },
-          outcome: { enum: ['pending', 'running', 'paused', 'succeeded', 'partially_failed', 'failed', 'cancelled', 'not_found', 'unknown'] },
-          terminal: { type: 'boolean' },
-          progress: { type: ['number', 'null'], minimum: 0, maximum: 100 },
-          supportCancel: { type: 'boolean' },
-          createdAt: { type: ['string', 'null'], format: 'date-time' },
-          finishedAt: { type: ['string', 'null'], format: 'date-time' },
-          durationSeconds: { type: ['number', 'null'] },
-          counts: {
-            type: ['object', 'null'],
-            properties: { total: { type: 'integer' }, succeeded: { type: 'integer' }, failed: { type: 'integer' } },
-          },
-          operations: {
-            type: 'array',
-            items: {
-              type: 'object',
-              properties: {
-                status: { type: ['string', 'null'] },
-                errorCode: { type: ['string', 'null'] },
-                errorMessage: { type: ['string', 'null'] },
-                relatedItems: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, value: { type: 'string' } } } },
-              },
-            },
-          },
-          resourceId: { type: ['string', 'null'] },
-          requestId: { type: ['string', 'null'] },
-          observedAt: { type: 'string', format: 'date-time' },
-        },
-      },
-    },
-  },
-  paths: {
-    '/healthz': { get: { summary: 'Liveness', security: [], responses: { 200: { description: 'ok' } } } },
-    '/openapi.json': { get: { summary: 'This document', security: [], responses: { 200: { description: 'OpenAPI 3.1' } } } },
-    '/v1/tasks/{taskId}': {
-      get: {
-        summary: 'Look a task up live through DescribeTaskAttribute (or its last-seen state with cached=1)',
-        parameters: [taskIdPath, regionQuery, { name: 'cached', in: 'query', schema: { enum: ['1'] } }],
-        responses: {
-          200: {
-            description: 'The normalized task',
-            content: {
-              'application/json': {
-                schema: { type: 'object', properties: { task: { $ref: '#/components/schemas/TaskSnapshot' }, source: { enum: ['live', 'cache'] } } },
-              },
-            },
-          },
-          400: errorResponse('MissingParameter, InvalidRegionId.NotFound or a malformed id'),
-          401: errorResponse('Missing or wrong bearer token'),
-          404: errorResponse('InvalidTaskId.NotFound'),
-          429: errorResponse('ECS throttled the account; see Retry-After'),
-          502: errorResponse('ECS failed'),
-        },
-      },
-      delete: {
-        summary: 'Stop watching a task',
-        parameters: [taskIdPath, regionQuery],
-        responses: { 204: { description: 'no longer watched' }, 404: errorResponse('not watched through the API') },
-      },
-    },
-    '/v1/tasks': {
-      get: { summary: 'The watch list with last-seen state', parameters: paging, responses: { 200: ok('{tasks, cursor}') } },
-      post: {
-        summary: 'Watch a task (watching twice is not an error)',
-        requestBody: jsonBody({ type: 'object', required: ['regionId', 'taskId'], properties: { regionId: { type: 'string' }, taskId: { type: 'string' } } }),
-        responses: { 201: ok('watched'), 200: ok('already watched'), 400: errorResponse('malformed ids') },
-      },
-    },
-    '/v1/events': {
-      get: {
-        summary: 'The event log, newest first',
-        parameters: [
-          ...paging,
-          { name: 'taskId', in: 'query', schema: { type: 'string' } },
-          { name: 'regionId', in: 'query', schema: { type: 'string' } },
-          { name: 'type', in: 'query', schema: { type: 'string' } },
-        ],
-        responses: { 200: ok('{events, cursor}') },
-      },
-    },
-    '/v1/events/{eventId}': {
-      get: {
-        summary: 'One event with its deliveries and attempts',
-        parameters: [pathId('eventId')],
-        responses: { 200: ok('{event, deliveries, attempts}'), 404: errorResponse('no such event') },
-      },
-    },
-    '/v1/events/{eventId}/redeliver': {
-      post: {
-        summary: 'Deliver again, to every matching webhook or to {"webhookId"}',
-        parameters: [pathId('eventId')],
-        responses: { 202: ok('{deliveries}'), 404: errorResponse('no such event or webhook'), 409: errorResponse('no enabled webhook to send to') },
-      },
-    },
-    '/v1/webhooks': {
-      get: { summary: 'All webhooks (without secrets)', responses: { 200: ok('{webhooks}') } },
-      post: {
-        summary: 'Register a webhook; the answer holds its secret (hmac, shown only here) or its public key (ed25519)',
-        requestBody: jsonBody({ ...webhookInput, required: ['url'] }),
-        responses: {
-          201: ok('{webhook, secret} or, for ed25519, {webhook, publicKey, algorithm}'),
-          400: errorResponse('invalid or blocked URL, unknown event type, bad filter, unknown signing'),
-        },
-      },
-    },
-    '/v1/webhooks/{webhookId}': {
-      get: { summary: 'One webhook', parameters: [pathId('webhookId')], responses: { 200: ok('{webhook}'), 404: errorResponse('no such webhook') } },
-      patch: {
-        summary: 'Change url, description, events, filter or enabled',
-        parameters: [pathId('webhookId')],
-        requestBody: jsonBody(webhookInput),
-        responses: { 200: ok('{webhook}'), 400: errorResponse('invalid change'), 409: errorResponse('a webhook from TASKHOOK_WEBHOOKS') },
-      },
-      delete: {
-        summary: 'Remove a webhook',
-        parameters: [pathId('webhookId')],
-        responses: { 204: { description: 'removed' }, 404: errorResponse('no such webhook') },
-      },
-    },
-    '/v1/webhooks/{webhookId}/rotate-secret': {
-      post: {
-        summary: 'A new secret (or Ed25519 key pair); every earlier one keeps signing for 24 h after the rotation that replaced it',
-        parameters: [pathId('webhookId')],
-        responses: { 200: ok('{secret, previousSecretExpiresAt} or, for ed25519, {publicKey, algorithm, previousKeyExpiresAt}') },
-      },
-    },
-    '/v1/webhooks/{webhookId}/public-key': {
-      get: {
-        summary: 'The Ed25519 public key that verifies this webhook’s v1a signatures (Standard Webhooks whpk_ form)',
-        parameters: [pathId('webhookId')],
-        responses: {
-          200: {
-            description: 'The current key, and earlier keys still signing after a rotation',
-            content: {
-              'application/json': {
-                schema: {
-                  type: 'object',
-                  required: ['publicKey', 'algorithm'],
-                  properties: {
-                    publicKey: { type: 'string', pattern: '^whpk_[A-Za-z0-9+/]{43}=$', description: 'whpk_ + base64 of the raw 32-byte key' },
-                    algorithm: { const: 'ed25519' },
-                    previous: {
-                      type: 'array',
-                      items: { type: 'object', properties: { publicKey: { type: 'string' }, expiresAt: { type: 'string', format: 'date-time' } } },
-                    },
-                  },
-                },
-              },
-            },
-          },
-          404: errorResponse('no such webhook'),
-          409: errorResponse('WebhookNotAsymmetric: the webhook signs with HMAC'),
-        },
-      },
-    },
-    '/v1/webhooks/{webhookId}/test': {
-      post: {
-        summary: 'Send a signed webhook.test ping and answer the attempt',
-        parameters: [pathId('webhookId')],
-        responses: { 200: ok('{eventId, status, success, durationMs, error, responseSnippet}') },
-      },
-    },
-    '/v1/webhooks/{webhookId}/recover': {
-      post: {
-        summary: 'Deliver again every failed or dead delivery since a time (at most 14 days back)',
-        parameters: [pathId('webhookId'), { name: 'since', in: 'query', required: true, schema: { type: 'string', format: 'date-time' } }],
-        responses: { 202: ok('{recovered, deliveries}'), 400: errorResponse('since missing or too old') },
-      },
-    },
-    '/v1/webhooks/{webhookId}/attempts': {
-      get: { summary: 'The attempt log, newest first', parameters: [pathId('webhookId'), ...paging], responses: { 200: ok('{attempts, cursor}') } },
-    },
-    '/v1/poll': { post: { summary: 'Run a poll cycle now', responses: { 200: ok('{summary}'), 409: ok('another run holds the lease') } } },
-  } as Record<string, Record<string, unknown>>,
+const HEADERS: Record<number, Record<string, string>> = {
+  401: { 'www-authenticate': '`Bearer`' },
+  429: { 'retry-after': 'seconds until ECS accepts the call again' },
 };
+
+const EXAMPLE_REQUEST_ID = 'c0a8f1e2-3b4d-4c5e-8f90-1a2b3c4d5e6f';
+
+function idOf(schema: z.ZodType): string {
+  const id = z.globalRegistry.get(schema)?.id;
+  if (!id) throw new Error('a response body schema needs .meta({ id }) to become a component');
+  return id;
+}
+
+/** The first example a schema's metadata gives, for the media type (renderers show it). */
+const exampleOf = (schema: z.ZodType): unknown => (z.globalRegistry.get(schema)?.examples as unknown[] | undefined)?.[0];
+
+function headersOf(names: Record<string, string> | undefined) {
+  if (!names) return undefined;
+  return Object.fromEntries(Object.entries(names).map(([name, description]) => [name, { description, schema: { type: 'string' } }]));
+}
+
+function response(spec: ResponseSpec) {
+  const example = spec.body && exampleOf(spec.body);
+  return {
+    description: spec.description,
+    ...(spec.headers && { headers: headersOf(spec.headers) }),
+    ...(spec.body && { content: { 'application/json': { schema: ref(idOf(spec.body)), ...(example !== undefined && { example }) } } }),
+  };
+}
+
+/** The code an example of each error status shows, unless its description starts with a code of its own. */
+const EXAMPLE_CODES: Record<number, string> = {
+  400: 'InvalidParameter',
+  401: 'Unauthorized',
+  404: 'NotFound',
+  409: 'Conflict',
+  413: 'PayloadTooLarge',
+  415: 'UnsupportedMediaType',
+  429: 'Throttling.User',
+  500: 'InternalError',
+  502: 'InternalError',
+};
+
+function errorResponse(status: number, description: string) {
+  const code = /^([A-Z][a-z]+[A-Z][A-Za-z]*(\.[A-Za-z]+)?)\b/.exec(description)?.[1] ?? EXAMPLE_CODES[status] ?? 'InternalError';
+  return {
+    description,
+    ...(HEADERS[status] && { headers: headersOf(HEADERS[status]) }),
+    content: { 'application/json': { schema: ref(idOf(errorAnswer)), example: { error: { code, message: description, requestId: EXAMPLE_REQUEST_ID } } } },
+  };
+}
+
+/** Every error status the route can answer: the common ones that apply to it, and its own. */
+function errorsOf(schema: RouteSchema): Record<number, string> {
+  const own = schema.errors ?? {};
+  // Every route refuses a query parameter it does not name, so every route can answer 400.
+  const out: Record<number, string> = {
+    400: own[400] ? `${own[400]}; or ${COMMON_ERRORS[400].charAt(0).toLowerCase()}${COMMON_ERRORS[400].slice(1)}` : COMMON_ERRORS[400],
+  };
+  if (!schema.public) out[401] = COMMON_ERRORS[401];
+  for (const [status, text] of Object.entries(own)) if (Number(status) !== 400) out[Number(status)] = text;
+  if (schema.body) Object.assign(out, { 413: COMMON_ERRORS[413], 415: COMMON_ERRORS[415] });
+  out[500] = COMMON_ERRORS[500];
+  return out;
+}
+
+function parameters(object: z.ZodObject | undefined, where: 'path' | 'query') {
+  if (!object) return [];
+  return Object.entries(object.shape).map(([name, field]) => {
+    const { description, ...schema } = jsonSchemaOf(field as z.ZodType, 'input');
+    const required = where === 'path' || !(field as z.ZodType).safeParse(undefined).success;
+    return { name, in: where, required, ...(typeof description === 'string' && { description }), schema };
+  });
+}
+
+function operation(route: ApiRoute, schema: RouteSchema) {
+  return {
+    operationId: schema.operationId,
+    summary: schema.summary,
+    ...(schema.description && { description: schema.description }),
+    tags: [schema.tag],
+    security: schema.public ? [] : [{ bearer: [] }],
+    parameters: [...parameters(schema.params, 'path'), ...parameters(schema.query, 'query')],
+    ...(schema.body && {
+      requestBody: {
+        required: !schema.bodyOptional,
+        content: {
+          'application/json': { schema: jsonSchemaOf(schema.body, 'input'), ...(exampleOf(schema.body) !== undefined && { example: exampleOf(schema.body) }) },
+        },
+      },
+    }),
+    responses: {
+      ...Object.fromEntries(Object.entries(schema.responses).map(([status, spec]) => [status, response(spec)])),
+      ...Object.fromEntries(
+        Object.entries(errorsOf(schema))
+          .filter(([status]) => !(status in schema.responses))
+          .map(([status, text]) => [status, errorResponse(Number(status), text)]),
+      ),
+    },
+  };
+}
+
+export type OpenApiDocument = {
+  openapi: '3.1.0';
+  info: JsonSchema;
+  servers: Array<{ url: string; description?: string }>;
+  paths: Record<string, Record<string, ReturnType<typeof operation>>>;
+  components: { securitySchemes: JsonSchema; schemas: Record<string, JsonSchema> };
+} & JsonSchema;
+
+/** The document of the routes that have a schema description; `origin` (e.g. https://x.fcapp.run) becomes `servers`. */
+export function openApiDocument(routes: ApiRoute[], origin?: string): OpenApiDocument {
+  const paths: OpenApiDocument['paths'] = {};
+  for (const route of routes) {
+    if (!route.schema) continue;
+    (paths[route.path] ??= {})[route.method.toLowerCase()] = operation(route, route.schema);
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'taskhook',
+      version,
+      summary: 'Signed webhooks when Alibaba Cloud ECS asynchronous tasks finish.',
+      description:
+        'Lookups, the watch list, webhooks, the event log and poll runs. Every route under /v1 needs `Authorization: Bearer <token>` (a token from TASKHOOK_API_TOKENS). Errors are `{"error":{"code","message","field","requestId"}}`. The delivered events are described at /schemas/ecs-task-event.json; people read this document at /docs.',
+      license: { name: 'MIT', identifier: 'MIT' },
+    },
+    servers: origin
+      ? [{ url: origin, description: 'where this document was asked for' }]
+      : [{ url: '/', description: 'the origin this document is served from' }],
+    tags: TAGS,
+    security: [{ bearer: [] }],
+    paths,
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A token from TASKHOOK_API_TOKENS (16+ characters)' } },
+      schemas: namedSchemas(component),
+    },
+  };
+}
