@@ -1,0 +1,184 @@
+/** One event: what it says, its deliveries and every attempt (status, duration, response), and redelivering it. */
+import type { VNode } from 'preact';
+import { html } from 'htm/preact';
+import { useState } from 'preact/hooks';
+import type { ApiClient } from '../api.js';
+import { ErrorNote, LiveStatus, OutcomeBadge, PageHeading, Table, Time, errorText, type Column } from '../components.js';
+import { formatMs } from '../format.js';
+import { announce, useNow, usePoll } from '../live.js';
+import { taskHref } from '../router.js';
+import type { ConsoleEvent, Delivery, DeliveryAttempt, Webhook } from '../types.js';
+
+interface EventView {
+  event: ConsoleEvent;
+  deliveries: Delivery[];
+  attempts: DeliveryAttempt[];
+}
+
+/** The first `max` characters of a response body; the rest is behind a disclosure. */
+const SNIPPET = 160;
+
+export function EventPage({ api, eventId }: { api: ApiClient; eventId: string }): VNode {
+  const now = useNow();
+  const polled = usePoll(() => api.get<EventView>(`/v1/events/${encodeURIComponent(eventId)}`), `event:${eventId}`);
+  const webhooks = usePoll(() => api.get<{ webhooks: Webhook[] }>('/v1/webhooks'), 'event-webhooks', 15_000);
+  const [target, setTarget] = useState('');
+  const [error, setError] = useState<unknown>(null);
+  const [queued, setQueued] = useState<string | null>(null);
+  const byId = new Map((webhooks.data?.webhooks ?? []).map((w) => [w.id, w]));
+  const webhookName = (id: string) => {
+    const w = byId.get(id);
+    return w ? (w.description ?? w.url) : id;
+  };
+
+  const redeliver = async (e: Event) => {
+    e.preventDefault();
+    setError(null);
+    setQueued(null);
+    try {
+      const answer = await api.send<{ deliveries: { id: string; webhookId: string; dueAt: string }[] }>(
+        'POST',
+        `/v1/events/${encodeURIComponent(eventId)}/redeliver`,
+        target ? { webhookId: target } : undefined,
+      );
+      const text = `Queued ${answer.deliveries.length} ${answer.deliveries.length === 1 ? 'delivery' : 'deliveries'} (${answer.deliveries.map((d) => webhookName(d.webhookId)).join(', ')}); the next poll run sends them.`;
+      setQueued(text);
+      announce(text);
+      await polled.refresh();
+    } catch (caught) {
+      setError(caught);
+      announce(`Redelivery failed: ${errorText(caught)}`);
+    }
+  };
+
+  const view = polled.data;
+  const event = view?.event;
+  const task = event?.data.task;
+  const attempts = [...(view?.attempts ?? [])].sort((a, b) => b.at.localeCompare(a.at) || b.attempt - a.attempt);
+  const deliveries = [...(view?.deliveries ?? [])].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+
+  const deliveryColumns: Column<Delivery>[] = [
+    { label: 'Webhook', cell: (d) => html`<span class="wrap">${webhookName(d.webhookId)}</span>` },
+    { label: 'Status', cell: (d) => html`<span class=${`badge delivery-${d.status}`}>${d.status}</span>` },
+    { label: 'Attempts', cell: (d) => d.attempts },
+    { label: 'Last answer', cell: (d) => (d.lastStatus != null ? `HTTP ${d.lastStatus}` : (d.lastError ?? '—')) },
+    { label: 'Next attempt', cell: (d) => html`<${Time} at=${d.nextAttemptAt} now=${now} />` },
+    { label: 'Created', cell: (d) => html`<${Time} at=${d.createdAt} now=${now} />` },
+  ];
+  const attemptColumns: Column<DeliveryAttempt>[] = [
+    { label: 'When', cell: (a) => html`<${Time} at=${a.at} now=${now} />` },
+    { label: 'Webhook', cell: (a) => html`<span class="wrap">${webhookName(a.webhookId)}</span>` },
+    { label: 'Attempt', cell: (a) => a.attempt },
+    {
+      label: 'Result',
+      cell: (a) =>
+        html`<span class=${`badge ${a.success ? 'delivery-succeeded' : 'delivery-dead'}`}
+          >${a.status != null ? `HTTP ${a.status}` : (a.error ?? 'no answer')}</span
+        >`,
+    },
+    { label: 'Duration', cell: (a) => formatMs(a.durationMs) },
+    { label: 'Response', cell: (a) => html`<${Snippet} text=${a.responseSnippet} />` },
+  ];
+
+  return html`<section aria-labelledby="event-heading">
+    <p class="crumbs"><a href="#/events">Events</a></p>
+    <${PageHeading} id="event-heading" sub=${html`<${LiveStatus} updatedAt=${polled.updatedAt} error=${polled.error} now=${now} />`}>
+      ${event ? html`<code>${event.type}</code>` : 'Event'}
+    <//>
+    ${
+      event
+        ? html`<section class="panel" aria-labelledby="about-heading">
+            <h2 id="about-heading">About</h2>
+            <dl class="facts">
+              <div>
+                <dt>Id</dt>
+                <dd class="mono small">${event.id}</dd>
+              </div>
+              <div>
+                <dt>Time</dt>
+                <dd><${Time} at=${event.time} now=${now} /></dd>
+              </div>
+              <div>
+                <dt>Subject</dt>
+                <dd class="mono">${task ? html`<a href=${taskHref(task.regionId, task.id)}>${event.subject}</a>` : event.subject}</dd>
+              </div>
+              ${
+                task
+                  ? html`<div>
+                      <dt>Status</dt>
+                      <dd>
+                        ${event.data.previousStatus ? `${event.data.previousStatus} → ` : ''}<${OutcomeBadge} outcome=${task.outcome} status=${task.status} />
+                      </dd>
+                    </div>`
+                  : null
+              }
+              ${
+                event.data.sequence != null
+                  ? html`<div>
+                      <dt>Sequence</dt>
+                      <dd>${event.data.sequence}</dd>
+                    </div>`
+                  : null
+              }
+              ${
+                event.data.reason
+                  ? html`<div>
+                      <dt>Reason</dt>
+                      <dd>${event.data.reason}</dd>
+                    </div>`
+                  : null
+              }
+            </dl>
+            <details>
+              <summary>The event as delivered (JSON)</summary>
+              <pre class="json">${JSON.stringify(event, null, 2)}</pre>
+            </details>
+          </section>`
+        : null
+    }
+    <form class="panel" aria-labelledby="redeliver-heading" onSubmit=${(e: Event) => void redeliver(e)}>
+      <h2 id="redeliver-heading">Redeliver</h2>
+      <div class="row">
+        <div class="field grow">
+          <label for="redeliver-target">Send to</label>
+          <select id="redeliver-target" value=${target} onChange=${(e: Event) => setTarget((e.currentTarget as HTMLSelectElement).value)}>
+            <option value="">every enabled webhook that subscribes to it</option>
+            ${(webhooks.data?.webhooks ?? []).map((w) => html`<option value=${w.id} disabled=${!w.enabled}>${w.description ? `${w.description} — ` : ''}${w.url}${w.enabled ? '' : ' (disabled)'}</option>`)}
+          </select>
+        </div>
+        <button type="submit" class="primary">Redeliver</button>
+      </div>
+      ${queued ? html`<p class="ok">${queued}</p>` : null}
+      <${ErrorNote} error=${error} />
+    </form>
+    <section class="panel" aria-labelledby="deliveries-heading">
+      <h2 id="deliveries-heading">Deliveries <span class="muted small">(${deliveries.length})</span></h2>
+      <${Table}
+        caption="Deliveries"
+        columns=${deliveryColumns}
+        rows=${deliveries}
+        rowKey=${(d: Delivery) => d.id}
+        empty="No delivery: no webhook subscribed to this event when it happened."
+      />
+    </section>
+    <section class="panel" aria-labelledby="attempts-heading">
+      <h2 id="attempts-heading">Attempts <span class="muted small">(${attempts.length})</span></h2>
+      <${Table}
+        caption="Delivery attempts, newest first"
+        columns=${attemptColumns}
+        rows=${attempts}
+        rowKey=${(a: DeliveryAttempt) => `${a.deliveryId}:${a.attempt}`}
+        empty="No attempt yet."
+      />
+    </section>
+  </section>`;
+}
+
+function Snippet({ text }: { text: string }): VNode {
+  if (!text) return html`<span class="none">—</span>`;
+  if (text.length <= SNIPPET) return html`<pre class="snippet">${text}</pre>`;
+  return html`<details class="snippet">
+    <summary><span class="mono">${text.slice(0, SNIPPET)}…</span></summary>
+    <pre class="snippet">${text}</pre>
+  </details>`;
+}
