@@ -8,6 +8,7 @@ import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { FcHttpEvent } from '../fc/http-event.js';
 import { tokenMatches } from '../http/auth.js';
+import { consoleRoutes } from '../http/routes/console.js';
 import { systemRoutes } from '../http/routes/system.js';
 import { createLogger, type Logger } from '../log.js';
 
@@ -288,7 +289,7 @@ export function toFcEvent(req: http.IncomingMessage, body: Buffer, requestId: st
 const TEXT_TYPES = /^(text\/|application\/(json|x-www-form-urlencoded|xml|.*\+json))/i;
 
 /** The paths the API answers without a token; the same list its bearerAuth middleware uses. */
-const PUBLIC_PATHS = new Set(systemRoutes.map((route) => route.path));
+const PUBLIC_PATHS = new Set([...systemRoutes, ...consoleRoutes].map((route) => route.path));
 
 /** The check the API handler makes, made before the body is read; `undefined` tokens leave it to the handler. */
 function authorized(req: http.IncomingMessage, path: string, tokens: string[] | undefined): boolean {

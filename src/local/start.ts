@@ -4,8 +4,10 @@
  * and a receiver that verifies and prints every delivery.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
 import { loadConfig, type Config, type StaticWebhook } from '../config.js';
 import { UsageError } from '../errors.js';
+import { createLogger } from '../log.js';
 import { EcsSimulator } from '../ecs/simulator/index.js';
 import { demoTasks } from '../ecs/simulator/scenarios.js';
 import { createPollHandler } from '../fc/poll-handler.js';
@@ -16,11 +18,17 @@ import { COMPLETION_EVENT_TYPES } from '../tasks/events.js';
 import type { AttemptReport } from '../webhooks/delivery.js';
 import { newWebhookSecret } from '../webhooks/signing.js';
 import { startDemoReceiver, type DemoReceiver } from './demo-receiver.js';
+import { removeInstance, writeInstance } from './instance-file.js';
+import { inProcessInvoker } from './shard-invoker.js';
 import { startLocalServer, type FcHandler } from './http-server.js';
 
 export interface StartOptions {
   env?: NodeJS.ProcessEnv;
   print?: (line: string) => void;
+  /** Warnings (stderr in the CLI); defaults to `print`. */
+  warn?: (line: string) => void;
+  /** Where `.taskhook/instance.json` is written for the CLI; the process's working directory by default. */
+  cwd?: string;
   /** Seconds between poll runs; the demo default is 5, otherwise TASKHOOK_POLL_INTERVAL. */
   intervalSeconds?: number;
 }
@@ -40,6 +48,8 @@ const DEMO_MISSING_TASK = { regionId: 'cn-hangzhou', taskId: 't-bp1demogone00000
 export async function startLocal(options: StartOptions = {}): Promise<RunningLocal> {
   const env = options.env ?? process.env;
   const print = options.print ?? ((line: string) => process.stdout.write(line + '\n'));
+  const warn = options.warn ?? print;
+  const cwd = options.cwd ?? process.cwd();
   const initial = loadConfig(env, 'local');
   const demo = !initial.credentials && !initial.ecsEndpoint;
   let simulator: EcsSimulator | null = null;
@@ -90,7 +100,16 @@ export async function startLocal(options: StartOptions = {}): Promise<RunningLoc
   }));
   const depsOf = (): Promise<AppDeps> => running;
   const apiHandler = createApiHandler(depsOf) as unknown as FcHandler;
-  const pollHandler = createPollHandler(depsOf);
+  // A list too long for one run is split into shards; locally each shard runs as a poll of its own in this process.
+  const shards = inProcessInvoker(
+    (shard) =>
+      pollHandler(Buffer.from(JSON.stringify({ payload: JSON.stringify({ shard }) })), {
+        requestId: randomUUID(),
+        function: { name: 'poller', timeout: Math.max(30, intervalMs / 1000) },
+      }),
+    createLogger(config.logLevel),
+  );
+  const pollHandler = createPollHandler(async () => ({ ...(await running), invoker: shards }));
   const guard = { apiTokens: config.apiTokens };
   const server = await startLocalServer(apiHandler, config.port, undefined, guard)
     .catch(async (error: NodeJS.ErrnoException) => {
@@ -133,10 +152,33 @@ export async function startLocal(options: StartOptions = {}): Promise<RunningLoc
 
   const shown = token ?? '<a token from TASKHOOK_API_TOKENS>';
   const auth = `-H 'Authorization: Bearer ${shown}'`;
+  // The token in the console URL's fragment never reaches a server log; the user-chosen token is not printed.
+  const consoleUrl = `${server.url}/console#token=${token ?? '<your token>'}`;
+  const simulatorKey = demo ? config.credentials : null;
+  // The store is open by now, so its files exist and writeInstance can make them the owner's only.
+  await running;
+  const infoFile = writeInstance(cwd, {
+    pid: process.pid,
+    startedAt: new Date().toISOString(),
+    apiUrl: server.url,
+    token: config.apiTokens[0],
+    consoleUrl: `${server.url}/console#token=${config.apiTokens[0]}`,
+    store: config.store.kind === 'sqlite' ? `sqlite:${resolve(cwd, config.store.path)}` : config.store.kind,
+    demo,
+    simulator: simulatorKey && config.ecsEndpoint ? { endpoint: config.ecsEndpoint, ...simulatorKey } : null,
+    allowPrivateWebhooks: config.allowPrivateWebhooks,
+  });
   print(`taskhook is running: API on ${server.url}, polling every ${intervalMs / 1000} s, state in ${describeStore(config.store)}`);
+  print(`console: ${consoleUrl}`);
   if (demo) {
     print(`demo mode: no Alibaba Cloud credentials are set, so ECS is the built-in simulator (${config.ecsEndpoint}) with six demo tasks.`);
+    print(`the CLI in this folder uses it: its endpoint and access key are in ${infoFile} (readable by you only).`);
     print(`events arrive below within a minute, each verified by a demo webhook receiver:`);
+  } else if (config.tasks.length === 0 && config.discover.length === 0) {
+    warn(
+      'warning: nothing to watch: TASKHOOK_TASKS and TASKHOOK_DISCOVER are unset, so only tasks registered over the API (POST /v1/tasks) are polled; ' +
+        'set TASKHOOK_TASKS=cn-hangzhou/t-… or TASKHOOK_DISCOVER=cn-hangzhou:* (or start without credentials for the demo)',
+    );
   }
   if (token) print(`API token for this run (set TASKHOOK_API_TOKENS to choose your own): ${token}`);
   print('try:');
@@ -146,6 +188,11 @@ export async function startLocal(options: StartOptions = {}): Promise<RunningLoc
     const first = simulator!.tasks()[0];
     print(`  curl -s ${auth} '${server.url}/v1/tasks/${first.taskId}?regionId=${first.regionId}'`);
   }
+  if (demo) {
+    const first = simulator!.tasks()[0];
+    print(`  npx taskhook watch ${first.taskId} --region ${first.regionId}`);
+  }
+  print(`  npx taskhook listen --forward-to http://localhost:3000/hooks`);
   print(`  npx taskhook --help`);
 
   // First poll right away, so discovery and the first events do not wait a whole interval.
@@ -161,8 +208,10 @@ export async function startLocal(options: StartOptions = {}): Promise<RunningLoc
     async stop() {
       stopped = true;
       if (timer) clearTimeout(timer);
+      removeInstance(cwd);
       // A run in progress finishes (its commits are atomic); anything it did not reach is polled next start.
       await inFlight?.catch(() => undefined);
+      await shards.idle();
       await server.close();
       await closeDeps(await running);
       await receiver?.close();

@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { KEYS, startSimulator } from '../support/helpers.js';
 
 const CLI = join(process.cwd(), 'dist/cli/taskhook.cjs');
 const COMPLETION_TYPES = ['ecs.task.succeeded', 'ecs.task.partially_failed', 'ecs.task.failed', 'ecs.task.cancelled', 'ecs.task.not_found'];
@@ -14,7 +15,7 @@ afterEach(() => {
   for (const child of children.splice(0)) child.kill('SIGKILL');
 });
 
-/** `taskhook start` as `npm start` runs it: no credentials, so demo mode. */
+/** `taskhook start` as `npm start` runs it, in the folder of its state file: no credentials, so demo mode. */
 function start(statePath: string, port: string | null = '0', extraEnv: Record<string, string> = {}) {
   const child = spawn(process.execPath, [CLI, 'start'], {
     env: {
@@ -25,6 +26,7 @@ function start(statePath: string, port: string | null = '0', extraEnv: Record<st
       TASKHOOK_LOG_LEVEL: 'warn',
       ...extraEnv,
     },
+    cwd: dirname(statePath),
   });
   children.push(child);
   let out = '';
@@ -38,10 +40,12 @@ function start(statePath: string, port: string | null = '0', extraEnv: Record<st
         if (match) {
           clearTimeout(timer);
           child.stdout.off('data', check);
+          child.stderr.off('data', check);
           resolve(match);
         }
       };
       child.stdout.on('data', check);
+      child.stderr.on('data', check);
       check();
     });
   return { child, output: () => out, waitFor };
@@ -113,9 +117,12 @@ describe('npm start (demo mode)', () => {
     const types = new Set((events.events as { type: string }[]).map((e) => e.type));
     for (const type of COMPLETION_TYPES) expect(types).toContain(type);
 
+    expect(existsSync(join(dirname(state), '.taskhook/instance.json'))).toBe(true);
     first.child.kill('SIGINT');
     expect(await new Promise((resolve) => first.child.on('close', resolve))).toBe(0);
     expect(first.output()).toContain('stopping');
+    // A clean exit takes the instance file away: the CLI does not talk to a stopped instance.
+    expect(existsSync(join(dirname(state), '.taskhook/instance.json'))).toBe(false);
 
     // The same state file: the missing task was settled last time and is not reported again, while the first
     // run's unfinished demo tasks are still watched (the new simulator does not know them: not found).
@@ -126,4 +133,23 @@ describe('npm start (demo mode)', () => {
     second.child.kill('SIGTERM');
     expect(await new Promise((resolve) => second.child.on('close', resolve))).toBe(0);
   }, 120_000);
+
+  it('warns, with the fix, when it starts with credentials but nothing to watch', async () => {
+    const sim = await startSimulator([]);
+    try {
+      const run = start(join(mkdtempSync(join(tmpdir(), 'taskhook-idle-')), 'state.db'), '0', {
+        ALIBABA_CLOUD_ACCESS_KEY_ID: KEYS.accessKeyId,
+        ALIBABA_CLOUD_ACCESS_KEY_SECRET: KEYS.accessKeySecret,
+        TASKHOOK_ECS_ENDPOINT: sim.endpoint,
+      });
+      const [line] = await run.waitFor(/^warning: nothing to watch: .*$/m, 15_000);
+      expect(line).toContain('TASKHOOK_TASKS and TASKHOOK_DISCOVER are unset');
+      expect(line).toContain('set TASKHOOK_TASKS=cn-hangzhou/t-… or TASKHOOK_DISCOVER=cn-hangzhou:*');
+      await run.waitFor(/console: http:\/\/127\.0\.0\.1:\d+\/console#token=thk_\S+/, 5_000);
+      run.child.kill('SIGTERM');
+      expect(await new Promise((resolve) => run.child.on('close', resolve))).toBe(0);
+    } finally {
+      await sim.stop();
+    }
+  });
 });

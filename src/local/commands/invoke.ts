@@ -1,15 +1,16 @@
 /** `taskhook invoke`: run the deployed poller now, through @alicloud/fc2 (sync, or async with --async). */
 import FCClient from '@alicloud/fc2';
 import { scrub } from '../../scrub.js';
-import { configOf, EXIT, UsageError, requireOption, type CliIo } from '../cli-context.js';
+import { configOf, EXIT, UsageError, requireOption, type Io } from '../cli-context.js';
 
 export interface InvokeOptions {
   function?: string;
   region?: string;
-  'account-id'?: string;
+  accountId?: string;
   async?: boolean;
   payload?: string;
   endpoint?: string;
+  json?: boolean;
 }
 
 /** FC 3.0 functions live outside services; their invoke path is under the 2023-03-30 API version. */
@@ -17,13 +18,13 @@ const FC3_API_VERSION = '2023-03-30';
 /** Enough of a function's error message to act on; a stack trace pasted into it is not. */
 const MAX_ERROR_MESSAGE_CHARS = 500;
 
-export async function invokeCommand(io: CliIo, options: InvokeOptions): Promise<number> {
+export async function invokeCommand(io: Io, options: InvokeOptions): Promise<number> {
   const config = configOf(io);
   if (!config.credentials)
     throw new UsageError('invoke needs ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET (a RAM user allowed fc:InvokeFunction)');
   const functionName = options.function ?? 'taskhook-poller';
   const region = requireOption(options.region ?? io.env.ALIBABA_CLOUD_REGION, 'region', 'cn-hangzhou');
-  const accountId = requireOption(options['account-id'] ?? io.env.ALIBABA_CLOUD_ACCOUNT_ID, 'account-id', '1234567890123456');
+  const accountId = requireOption(options.accountId ?? io.env.ALIBABA_CLOUD_ACCOUNT_ID, 'account-id', '1234567890123456');
   const payload = options.payload ?? JSON.stringify({ triggerTime: new Date().toISOString(), triggerName: 'taskhook-invoke', payload: '' });
   const client = new FCClient(accountId, {
     accessKeyID: config.credentials.accessKeyId,
@@ -48,7 +49,13 @@ export async function invokeCommand(io: CliIo, options: InvokeOptions): Promise<
       io.err(`invoke failed: ${oneLine(functionError)}: ${functionErrorMessage(res.data)}`);
       return EXIT.failed;
     }
-    if (options.async) io.out(`queued: request id ${res.headers['x-fc-request-id'] ?? '-'}`);
+    if (options.async)
+      io.out(
+        options.json
+          ? JSON.stringify({ queued: true, requestId: res.headers['x-fc-request-id'] ?? null })
+          : `queued: request id ${res.headers['x-fc-request-id'] ?? '-'}`,
+      );
+    else if (options.json) io.out(typeof res.data === 'string' ? res.data : JSON.stringify(res.data));
     else io.out(typeof res.data === 'string' ? res.data : JSON.stringify(res.data, null, 2));
     return EXIT.ok;
   } catch (error) {

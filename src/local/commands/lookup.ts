@@ -1,9 +1,10 @@
-/** `taskhook lookup <taskId> --region R [--json]` and `taskhook watch <taskId> --region R [--interval s]`. */
+/** `taskhook lookup <taskId> --region R` and `taskhook watch <taskId> --region R`: a live DescribeTaskAttribute, once or until the task ends. */
 import { REGION_ID, TASK_ID } from '../../config.js';
 import { EcsError } from '../../errors.js';
 import type { TaskSnapshot } from '../../tasks/snapshot.js';
-import { sleep } from '../../retry.js';
-import { EXIT, UsageError, requireOption, withDeps, type CliIo } from '../cli-context.js';
+import { EXIT, UsageError, requireOption, secondsOption, withDeps, type Io } from '../cli-context.js';
+import { colorsFor } from '../colors.js';
+import { CLEAR_LINE, elapsedOf, etaOf, formatDuration, percentOf, progressFrame, type WatchedTask } from '../progress.js';
 
 export function checkTaskArgs(taskId: string | undefined, region: string | undefined): { taskId: string; regionId: string } {
   if (!taskId) throw new UsageError('a task id is required (e.g. taskhook lookup t-bp1abcdefghij --region cn-hangzhou)');
@@ -28,8 +29,13 @@ export function describeTask(t: TaskSnapshot): string[] {
   return lines;
 }
 
-export async function lookupCommand(io: CliIo, positionals: string[], options: { region?: string; json?: boolean }): Promise<number> {
-  const { taskId, regionId } = checkTaskArgs(positionals[0], options.region);
+export interface LookupOptions {
+  region?: string;
+  json?: boolean;
+}
+
+export async function lookupCommand(io: Io, taskIdArg: string | undefined, options: LookupOptions): Promise<number> {
+  const { taskId, regionId } = checkTaskArgs(taskIdArg, options.region);
   return withDeps(io, async (deps) => {
     const task = await deps.ecs.describeTaskAttribute(regionId, taskId);
     if (options.json) io.out(JSON.stringify(task, null, 2));
@@ -38,41 +44,104 @@ export async function lookupCommand(io: CliIo, positionals: string[], options: {
   });
 }
 
-/** Like `aws ec2 wait`, with a progress bar: exit 0 when the task succeeded, 1 when it ended otherwise, 2 on error. */
-export async function watchCommand(io: CliIo, positionals: string[], options: { region?: string; interval?: string }): Promise<number> {
-  const { taskId, regionId } = checkTaskArgs(positionals[0], options.region);
-  const interval = Number(options.interval ?? '5');
-  if (!Number.isFinite(interval) || interval < 0.1 || interval > 3600)
-    throw new UsageError(`--interval must be seconds from 0.1 to 3600, got "${options.interval}"`);
+export interface WatchOptions {
+  region?: string;
+  interval?: string;
+  timeout?: string;
+  json?: boolean;
+}
+
+/** How often the elapsed time is redrawn on a terminal between lookups. */
+const REDRAW_MS = 1_000;
+
+/** Like `aws ec2 wait`, with progress: exit 0 when the task succeeded, 1 when it ended otherwise (or --timeout passed), 2 on error. */
+export async function watchCommand(io: Io, taskIdArg: string | undefined, options: WatchOptions): Promise<number> {
+  const { taskId, regionId } = checkTaskArgs(taskIdArg, options.region);
+  const intervalMs = secondsOption(options.interval, 'interval', 5, 0.1, 3600) * 1000;
+  const timeoutMs = options.timeout === undefined ? null : secondsOption(options.timeout, 'timeout', 0, 0.1, 7 * 86_400) * 1000;
+  const colors = colorsFor(io);
+  const inPlace = io.tty && !options.json;
+  const started = Date.now();
+  const deadline = timeoutMs === null ? Infinity : started + timeoutMs;
+  let drawn = false;
+  let lastChange = '';
+
+  const draw = (task: WatchedTask) => {
+    const now = Date.now();
+    const frame = progressFrame(task, elapsedOf(task, started, now), now, io.columns() ?? 80, colors);
+    io.write(CLEAR_LINE + frame);
+    drawn = true;
+  };
+  /** The last frame is erased, so what follows starts on a clean line. */
+  const finishLine = () => {
+    if (drawn) io.write(CLEAR_LINE);
+    drawn = false;
+  };
+  const report = (task: WatchedTask) => {
+    const change = `${task.status}|${task.progress}`;
+    if (change === lastChange) return;
+    lastChange = change;
+    const now = Date.now();
+    if (options.json) {
+      const eta = task.estimatedFinishAt ?? null;
+      io.out(
+        JSON.stringify({
+          taskId,
+          regionId,
+          status: task.status,
+          outcome: task.outcome,
+          progress: task.progress,
+          terminal: task.terminal,
+          elapsedSeconds: Math.round(elapsedOf(task, started, now) / 1000),
+          estimatedFinishAt: eta,
+          at: new Date(now).toISOString(),
+        }),
+      );
+    } else io.out(progressFrame(task, elapsedOf(task, started, now), now, io.columns() ?? 80));
+  };
+
   return withDeps(io, async (deps) => {
-    let last = '';
     for (;;) {
-      let task: TaskSnapshot;
+      let task: WatchedTask;
       try {
         task = await deps.ecs.describeTaskAttribute(regionId, taskId);
       } catch (error) {
         if (error instanceof EcsError && error.code === 'InvalidTaskId.NotFound') {
-          io.out(`${taskId}: not found in ${regionId}`);
+          finishLine();
+          if (options.json) io.out(JSON.stringify({ taskId, regionId, outcome: 'not_found', terminal: true, at: new Date().toISOString() }));
+          else io.out(`${taskId}: ${colors.red('not found')} in ${regionId}`);
           return EXIT.failed;
         }
+        finishLine();
         throw error;
       }
-      const line = progressLine(task);
-      if (io.tty) io.out(`\r${line}`);
-      else if (line !== last) io.out(line);
-      last = line;
+      if (inPlace) draw(task);
+      else report(task);
       if (task.terminal) {
-        if (io.tty) io.out('\n');
-        io.out(`${taskId}: ${task.outcome}${task.finishedAt ? ` at ${task.finishedAt}` : ''}`);
+        finishLine();
+        if (!options.json) {
+          const paint = task.outcome === 'succeeded' ? colors.green : colors.red;
+          io.out(`${taskId}: ${paint(task.outcome)}${task.finishedAt ? ` at ${task.finishedAt}` : ''}`);
+        }
         return task.outcome === 'succeeded' ? EXIT.ok : EXIT.failed;
       }
-      await sleep(interval * 1000);
+      // Until the next lookup: redraw the elapsed time each second on a terminal, and stop at the deadline.
+      const next = Date.now() + intervalMs;
+      while (Date.now() < next) {
+        if (Date.now() >= deadline) {
+          finishLine();
+          const waited = formatDuration(Date.now() - started);
+          if (options.json)
+            io.out(JSON.stringify({ taskId, regionId, timedOut: true, status: task.status, progress: task.progress, at: new Date().toISOString() }));
+          else {
+            const eta = etaOf(task, Date.now());
+            io.out(`${taskId}: ${colors.yellow('timed out')} after ${waited} (--timeout), still ${task.status} at ${percentOf(task)}%${eta ? `, ${eta}` : ''}`);
+          }
+          return EXIT.failed;
+        }
+        await new Promise((resolve) => setTimeout(resolve, Math.max(1, Math.min(REDRAW_MS, next - Date.now(), deadline - Date.now()))));
+        if (inPlace && Date.now() < next) draw(task);
+      }
     }
   });
-}
-
-export function progressLine(task: TaskSnapshot, width = 30): string {
-  const pct = task.progress ?? (task.outcome === 'succeeded' ? 100 : 0);
-  const filled = Math.round((pct / 100) * width);
-  return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(Math.round(pct)).padStart(3)}%  ${task.status}  ${task.action} ${task.id}`;
 }

@@ -1,13 +1,13 @@
-/** `taskhook poll --once`: one poll cycle with the configured store and ECS, then the summary. */
+/** `taskhook poll --once`: one poll cycle with the configured store and ECS, then the summary as JSON on stdout (logs go to stderr). */
 import { runBudgetMs } from '../../budget.js';
 import { pollOnce } from '../../poller.js';
-import { EXIT, UsageError, withDeps, type CliIo } from '../cli-context.js';
+import { EXIT, UsageError, withDeps, type Io } from '../cli-context.js';
 
-export async function pollCommand(io: CliIo, options: { once?: boolean }): Promise<number> {
+export async function pollCommand(io: Io, options: { once?: boolean; json?: boolean }): Promise<number> {
   if (!options.once) throw new UsageError('use taskhook poll --once for one cycle (taskhook start polls on a timer)');
   return withDeps(io, async (deps) => {
     const summary = await pollOnce(deps, { budgetMs: runBudgetMs({ kind: 'cli' }, deps.config.pollBudgetSeconds) });
-    io.out(JSON.stringify(summary, null, 2));
+    io.out(JSON.stringify(summary, null, options.json ? undefined : 2));
     return summary.leased ? EXIT.ok : EXIT.failed;
   });
 }
