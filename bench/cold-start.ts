@@ -1,116 +1,171 @@
-/** Cold start of the FC bundles: require() time in a fresh node process, and their sizes. */
+/**
+ * The bundles FC loads (dist/api, dist/poller) and the CLI's `poll --once` path: size, and load time in fresh
+ * processes against an empty `node`, median of several runs taken in turns.
+ */
 import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { BENCH_KEYS } from './fleet.js';
+import type { BundleRow } from './rows.js';
 import { mb, median } from './stats.js';
 
-export interface ColdStartRow {
-  bundle: string;
-  runs: number;
-  requireMs: number;
-  /** From process start (performance.timeOrigin) to the handler being exported. */
-  readyMs: number;
-  /** Spawn to exit, seen from the parent. */
-  processMs: number;
-  rssMb: number;
-  bytes: number;
-  gzipBytes: number;
-  handlerType: string;
-}
+const CHILD_TIMEOUT_MS = 30_000;
+const MARK = 'taskhook-bench-probe ';
 
-const RUNS = 5;
-const CHILD_TIMEOUT_MS = 20_000;
-
+/** Loads the file (with `argv` after it), then reports on exit: require() time, every file loaded, RSS. */
 const PROBE = `
-const path = process.argv[1];
+const { statSync, writeSync } = require('node:fs');
+const [file, ...args] = process.argv.slice(1);
+process.argv = [process.argv[0], file, ...args];
 const t0 = performance.now();
-const mod = require(path);
-const t1 = performance.now();
-process.stdout.write(JSON.stringify({ requireMs: t1 - t0, readyMs: t1, rss: process.memoryUsage().rss, handlerType: typeof mod.handler }));
+const mod = require(file);
+const requireMs = performance.now() - t0;
+process.on('exit', () => {
+  let loadedBytes = 0;
+  for (const f of Object.keys(require.cache)) { try { loadedBytes += statSync(f).size; } catch {} }
+  writeSync(2, '\\n${MARK}' + JSON.stringify({ requireMs, loadedBytes, rss: process.memoryUsage().rss, handlerType: typeof mod.handler }) + '\\n');
+});
 `;
 
 interface ProbeSample {
   requireMs: number;
-  readyMs: number;
+  loadedBytes: number;
   rss: number;
   handlerType: string;
+  spawnExitMs: number;
 }
 
-function probe(file: string): Promise<ProbeSample & { processMs: number }> {
-  // No inherited NODE_OPTIONS: the child must start as FC would, without the bench's TypeScript loader.
-  const env = { ...process.env };
-  delete env.NODE_OPTIONS;
+interface Target {
+  name: string;
+  file: string;
+  args: string[];
+  env: NodeJS.ProcessEnv;
+}
+
+/** Nothing inherited that would change what the child loads (the bench's TypeScript loader, taskhook settings). */
+function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (k !== 'NODE_OPTIONS' && !k.startsWith('TASKHOOK_') && !k.startsWith('ALIBABA_CLOUD_')) env[k] = v;
+  return { ...env, ...extra };
+}
+
+function spawnOnce(args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<{ ms: number; stderr: string }> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['-e', PROBE, file], { env, timeout: CHILD_TIMEOUT_MS }, (error, stdout, stderr) => {
-      if (error) return reject(new Error(`${file}: ${error.message}\n${stderr}`));
-      resolve({ ...(JSON.parse(stdout) as ProbeSample), processMs: performance.now() - started });
+    execFile(process.execPath, args, { env, cwd, timeout: CHILD_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 }, (error, _stdout, stderr) => {
+      if (error) return reject(new Error(`${args.slice(-3).join(' ')}: ${error.message.split('\n')[0]}\n${stderr.slice(0, 2_000)}`));
+      resolve({ ms: performance.now() - started, stderr });
     });
   });
 }
 
+async function probe(target: Target, cwd: string): Promise<ProbeSample> {
+  const { ms, stderr } = await spawnOnce(['-e', PROBE, target.file, ...target.args], target.env, cwd);
+  const line = stderr.split('\n').find((l) => l.startsWith(MARK));
+  if (!line) throw new Error(`${target.name}: the probe reported nothing\n${stderr.slice(0, 2_000)}`);
+  return { ...(JSON.parse(line.slice(MARK.length)) as Omit<ProbeSample, 'spawnExitMs'>), spawnExitMs: ms };
+}
+
 const FUNCTIONS = ['api', 'poller'];
+
+/** Every file of the directory, as FC receives it. */
+const directoryBytes = (dir: string): number =>
+  readdirSync(dir, { withFileTypes: true }).reduce(
+    (sum, e) => sum + (e.isDirectory() ? directoryBytes(join(dir, e.name)) : statSync(join(dir, e.name)).size),
+    0,
+  );
 /** How long to wait for a concurrent build (which empties dist/ first) to put the bundles back. */
-const BUILD_WAIT_MS = 20_000;
+const BUILD_WAIT_MS = 30_000;
+const CLI = 'dist/cli/taskhook.cjs';
 
-export function bundleFiles(root: string): string[] {
-  return FUNCTIONS.map((name) => join(root, 'dist', name, 'index.js')).filter((f) => existsSync(f));
+function expected(root: string): string[] {
+  return [...FUNCTIONS.filter((n) => existsSync(join(root, 'functions', n, 'index.ts'))).map((n) => `dist/${n}/index.js`), CLI];
 }
 
-async function waitForBundles(root: string): Promise<void> {
-  const expected = FUNCTIONS.filter((name) => existsSync(join(root, 'functions', name, 'index.ts'))).length;
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A private copy of dist/, taken when every expected file is there and again equal a moment later (a concurrent
+ * build empties dist/ while it runs). It lives under node_modules/.cache so the CLI still finds its packages, as
+ * `npx taskhook` does. Returns the files still missing when the wait ran out.
+ */
+async function snapshotDist(root: string, copy: string): Promise<string[]> {
   const until = Date.now() + BUILD_WAIT_MS;
-  while (bundleFiles(root).length < expected && Date.now() < until) await new Promise((r) => setTimeout(r, 250));
-  // Lets a build that has just written the last file finish writing it.
-  await new Promise((r) => setTimeout(r, 500));
-}
-
-/** A private copy of the bundles: a concurrent build empties dist/ while it runs. */
-function snapshotBundles(root: string, dir: string): { name: string; file: string }[] {
-  return bundleFiles(root).map((source) => {
-    const name = source.slice(root.length + 1);
-    const target = join(dir, name);
-    mkdirSync(join(target, '..'), { recursive: true });
-    copyFileSync(source, target);
-    const pkg = join(source, '..', 'package.json');
-    if (existsSync(pkg)) copyFileSync(pkg, join(target, '..', 'package.json'));
-    return { name, file: target };
-  });
-}
-
-export function extraSizes(root: string): unknown {
-  try {
-    return JSON.parse(readFileSync(join(root, 'dist', 'bundle-sizes.json'), 'utf8'));
-  } catch {
-    return null;
-  }
-}
-
-export async function benchColdStart(root: string): Promise<ColdStartRow[]> {
-  const rows: ColdStartRow[] = [];
-  const dir = mkdtempSync(join(tmpdir(), 'taskhook-bench-dist-'));
-  try {
-    await waitForBundles(root);
-    for (const { name, file } of snapshotBundles(root, dir)) {
-      const samples = [];
-      for (let i = 0; i < RUNS; i++) samples.push(await probe(file));
-      const bytes = statSync(file).size;
-      rows.push({
-        bundle: name,
-        runs: samples.length,
-        requireMs: median(samples.map((s) => s.requireMs)),
-        readyMs: median(samples.map((s) => s.readyMs)),
-        processMs: median(samples.map((s) => s.processMs)),
-        rssMb: mb(median(samples.map((s) => s.rss))),
-        bytes,
-        gzipBytes: gzipSync(readFileSync(file)).length,
-        handlerType: samples[0].handlerType,
-      });
+  const sizes = () => expected(root).map((f) => (existsSync(join(root, f)) ? statSync(join(root, f)).size : -1));
+  for (;;) {
+    const before = sizes();
+    if (!before.includes(-1)) {
+      await pause(500);
+      rmSync(copy, { recursive: true, force: true });
+      try {
+        cpSync(join(root, 'dist'), join(copy, 'dist'), { recursive: true });
+      } catch {
+        // dist/ changed under the copy: take it again.
+      }
+      const copied = expected(root).every((f) => existsSync(join(copy, f)));
+      if (copied && sizes().join() === before.join()) return [];
     }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (Date.now() >= until) return expected(root).filter((f) => !existsSync(join(copy, f)));
+    await pause(250);
   }
-  return rows;
+}
+
+/** The FC code directories' entry files, and the CLI's `poll --once`, all from the copy. */
+function targets(copy: string): Target[] {
+  const out: Target[] = [];
+  for (const name of FUNCTIONS) {
+    const file = join(copy, 'dist', name, 'index.js');
+    if (existsSync(file)) out.push({ name: `dist/${name}/index.js`, file, args: [], env: cleanEnv() });
+  }
+  if (existsSync(join(copy, CLI))) {
+    // `poll --once` with an empty watch list and the memory store: the CLI's whole path, no ECS call to wait for.
+    const env = cleanEnv({
+      TASKHOOK_STORE: 'memory',
+      TASKHOOK_ECS_ENDPOINT: 'http://127.0.0.1:9',
+      TASKHOOK_LOG_LEVEL: 'error',
+      ALIBABA_CLOUD_ACCESS_KEY_ID: BENCH_KEYS.accessKeyId,
+      ALIBABA_CLOUD_ACCESS_KEY_SECRET: BENCH_KEYS.accessKeySecret,
+    });
+    out.push({ name: `${CLI} poll --once`, file: join(copy, CLI), args: ['poll', '--once'], env });
+  }
+  return out;
+}
+
+export async function benchBundles(root: string, runs: number): Promise<{ rows: BundleRow[]; missing: string[] }> {
+  const copy = join(root, 'node_modules', '.cache', 'taskhook-bench', 'dist-copy');
+  try {
+    const missing = await snapshotDist(root, copy);
+    const list = targets(copy);
+    const empty: number[] = [];
+    const samples = new Map<string, ProbeSample[]>(list.map((t) => [t.name, []]));
+    // In turns, so a burst of load on the machine hits every target alike.
+    for (let i = 0; i < runs; i++) {
+      empty.push((await spawnOnce(['-e', ''], cleanEnv(), root)).ms);
+      for (const t of list) samples.get(t.name)!.push(await probe(t, root));
+    }
+    const emptyNodeMs = median(empty);
+    const rows = list.map((t): BundleRow => {
+      const s = samples.get(t.name)!;
+      const spawnExitMs = median(s.map((x) => x.spawnExitMs));
+      return {
+        kind: 'bundle',
+        bundle: t.name,
+        bytes: statSync(t.file).size,
+        directoryBytes: t.args.length ? statSync(t.file).size : directoryBytes(join(t.file, '..')),
+        gzipBytes: gzipSync(readFileSync(t.file)).length,
+        loadedBytes: median(s.map((x) => x.loadedBytes)),
+        requireMs: median(s.map((x) => x.requireMs)),
+        spawnExitMs,
+        emptyNodeMs,
+        aboveEmptyMs: spawnExitMs - emptyNodeMs,
+        rssMb: mb(median(s.map((x) => x.rss))),
+        runs: s.length,
+        handlerType: s[0].handlerType,
+      };
+    });
+    return { rows, missing };
+  } finally {
+    rmSync(copy, { recursive: true, force: true });
+  }
 }

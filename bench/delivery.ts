@@ -1,38 +1,32 @@
-/** Webhook delivery throughput: due deliveries sent to a local receiver that answers 204. */
+/**
+ * Webhook delivery to R receivers (each its own port in the peer process, answering 204) against a plain undici POST
+ * loop sending the same bodies to the same receivers at the same concurrency: 4 in flight per receiver.
+ */
+import { Agent, request } from 'undici';
 import { silentLogger } from '../src/log.js';
 import { commitObserved, webhookRecord } from '../src/fakes/records.js';
-import type { DeliveryAttempt, StateStore } from '../src/store/port.js';
+import type { StateStore } from '../src/store/port.js';
 import type { TaskSnapshot } from '../src/tasks/snapshot.js';
 import { deliverDue } from '../src/webhooks/delivery.js';
 import { createWebhookClient } from '../src/webhooks/http-client.js';
 import { newWebhookSecret } from '../src/webhooks/signing.js';
-import type { Peer } from './peer-client.js';
-import { collect, cpuMs, mb, percentile } from './stats.js';
-import { openStore, type StoreKind } from './stores.js';
+import { Peer } from './peer-client.js';
+import type { DeliveryRow, StoreKind } from './rows.js';
+import { cpuMs, peakRssMb } from './stats.js';
+import { openStore } from './stores.js';
 
-export interface DeliveryCase {
+export interface DeliveryJob {
+  kind: 'delivery';
   store: StoreKind;
+  receivers: number;
   deliveries: number;
-  endpoints: number;
 }
 
-export interface DeliveryRow extends DeliveryCase {
-  succeeded: number;
-  failed: number;
-  dead: number;
-  wallMs: number;
-  perSecond: number;
-  cpuMs: number;
-  p50Ms: number;
-  p95Ms: number;
-  maxMs: number;
-  rssDeltaMb: number;
-  signaturesChecked: number;
-  signaturesValid: number;
-}
-
+/** deliverDue's default: in flight at once per webhook. */
+const PER_RECEIVER = 4;
 const VERIFY_FIRST = 20;
-const DELIVERY_BUDGET_MS = 90_000;
+const WARM_UP_POSTS = 100;
+const DELIVERY_BUDGET_MS = 120_000;
 
 function finished(regionId: string, taskId: string, at: string): TaskSnapshot {
   return {
@@ -55,65 +49,119 @@ function finished(regionId: string, taskId: string, at: string): TaskSnapshot {
   };
 }
 
-async function allAttempts(store: StateStore): Promise<DeliveryAttempt[]> {
-  const out: DeliveryAttempt[] = [];
-  let cursor: string | undefined;
-  for (let page = 0; page < 100; page++) {
-    const got = await store.listAttempts({ limit: 500, cursor });
-    out.push(...got.items);
-    cursor = got.cursor;
-    if (!cursor) break;
-  }
-  return out;
+interface Post {
+  url: string;
+  body: string;
 }
 
-export async function benchDelivery(peer: Peer, c: DeliveryCase): Promise<DeliveryRow> {
-  const secret = newWebhookSecret();
-  const base = await peer.startReceiver(secret, VERIFY_FIRST);
-  const opened = await openStore(c.store, peer);
-  const { store } = opened;
-  const client = createWebhookClient({ policy: { allowPrivate: ['127.0.0.1/32'] } });
+/** The plain loop: PER_RECEIVER lanes per receiver, each POSTing its share one after another. */
+async function plainLoop(posts: Post[], agent: Agent): Promise<number> {
+  const byUrl = new Map<string, Post[]>();
+  for (const p of posts) {
+    const list = byUrl.get(p.url);
+    if (list) list.push(p);
+    else byUrl.set(p.url, [p]);
+  }
+  let ok = 0;
+  await Promise.all(
+    [...byUrl.values()].map(async (list) => {
+      let next = 0;
+      const lane = async () => {
+        while (next < list.length) {
+          const { url, body } = list[next++];
+          const res = await request(url, {
+            method: 'POST',
+            body,
+            headers: { 'content-type': 'application/cloudevents+json; charset=utf-8' },
+            dispatcher: agent,
+          });
+          await res.body.dump();
+          if (res.statusCode >= 200 && res.statusCode < 300) ok++;
+        }
+      };
+      await Promise.all(Array.from({ length: PER_RECEIVER }, lane));
+    }),
+  );
+  return ok;
+}
+
+/** Every event body the store will deliver, with its receiver's URL. */
+async function duePosts(store: StateStore, urlOf: Map<string, string>): Promise<Post[]> {
+  const due = await store.listDueDeliveries(new Date(Date.now() + 60_000).toISOString(), 1_000_000);
+  const posts: Post[] = [];
+  for (const d of due) {
+    const stored = await store.getEvent(d.eventId);
+    if (stored) posts.push({ url: urlOf.get(d.webhookId)!, body: JSON.stringify(stored.event) });
+  }
+  return posts;
+}
+
+export async function runDelivery(job: DeliveryJob): Promise<DeliveryRow> {
+  const peer = Peer.start();
   try {
-    const at = new Date().toISOString();
-    const hooks = Array.from({ length: c.endpoints }, (_, i) =>
-      webhookRecord(`wh_bench${i}`, { url: `${base}/hook/${i}`, secrets: { current: secret }, createdAt: at }),
-    );
-    for (const w of hooks) await store.putWebhook(w);
-    // One finished task per delivery: each commit writes its events and a delivery to one of the webhooks.
-    for (let i = 0; i < c.deliveries; i++) {
-      const key = { regionId: 'cn-hangzhou', taskId: `t-benchdlv${String(i).padStart(7, '0')}` };
-      await store.watchTask(key, 'api', at);
-      await commitObserved(store, key, finished(key.regionId, key.taskId, at), [hooks[i % hooks.length]], at);
+    const secret = newWebhookSecret();
+    const urls = await peer.startReceivers(job.receivers, secret, VERIFY_FIRST);
+    const opened = await openStore(job.store, peer);
+    const { store } = opened;
+    const client = createWebhookClient({ policy: { allowPrivate: ['127.0.0.1/32'] } });
+    const agent = new Agent();
+    try {
+      const at = new Date().toISOString();
+      const hooks = urls.map((url, i) => webhookRecord(`wh_bench${String(i).padStart(3, '0')}`, { url, secrets: { current: secret }, createdAt: at }));
+      for (const w of hooks) await store.putWebhook(w);
+      // One finished task per delivery: each commit writes its event and one delivery to one receiver.
+      for (let i = 0; i < job.deliveries; i++) {
+        const key = { regionId: 'cn-hangzhou', taskId: `t-benchdlv${String(i).padStart(7, '0')}` };
+        await store.watchTask(key, 'api', at);
+        await commitObserved(store, key, finished(key.regionId, key.taskId, at), [hooks[i % hooks.length]], at);
+      }
+      const posts = await duePosts(store, new Map(hooks.map((h) => [h.id, h.url])));
+      await plainLoop(posts.slice(0, WARM_UP_POSTS), agent);
+
+      const p0 = performance.now();
+      const plainOk = await plainLoop(posts, agent);
+      const plainMs = performance.now() - p0;
+      if (plainOk !== posts.length) throw new Error(`the plain loop got ${posts.length - plainOk} non-2xx answers`);
+
+      const cpu0 = process.cpuUsage();
+      const t0 = performance.now();
+      let succeeded = 0;
+      const until = Date.now() + DELIVERY_BUDGET_MS;
+      // As consecutive poll runs would: deliverDue takes at most a few batches per call.
+      while (succeeded < job.deliveries && Date.now() < until) {
+        const summary = await deliverDue({ store, client, logger: silentLogger, now: Date.now }, { deadlineMs: until });
+        succeeded += summary.succeeded;
+        if (summary.succeeded + summary.failed + summary.dead === 0) break;
+      }
+      const taskhookMs = performance.now() - t0;
+      const cpu = cpuMs(cpu0, process.cpuUsage());
+      const received = await peer.receiverStats();
+      const taskhookPerSecond = succeeded / (taskhookMs / 1000);
+      const plainPerSecond = posts.length / (plainMs / 1000);
+      return {
+        kind: 'delivery',
+        store: job.store,
+        receivers: job.receivers,
+        deliveries: job.deliveries,
+        concurrency: PER_RECEIVER * job.receivers,
+        taskhookMs,
+        plainMs,
+        taskhookPerSecond,
+        plainPerSecond,
+        vsPlain: taskhookPerSecond / plainPerSecond,
+        succeeded,
+        signaturesChecked: received.verified + received.unverified,
+        signaturesValid: received.verified,
+        cpuMs: cpu,
+        peakRssMb: peakRssMb(),
+      };
+    } finally {
+      await agent.close();
+      await client.close();
+      await store.close();
+      await opened.cleanup();
     }
-
-    collect();
-    const rss0 = process.memoryUsage().rss;
-    const cpu0 = process.cpuUsage();
-    const t0 = performance.now();
-    const summary = await deliverDue({ store, client, logger: silentLogger, now: Date.now }, { deadlineMs: Date.now() + DELIVERY_BUDGET_MS });
-    const wallMs = performance.now() - t0;
-    const cpu1 = process.cpuUsage();
-    const rss1 = process.memoryUsage().rss;
-
-    const durations = (await allAttempts(store)).map((a) => a.durationMs);
-    const received = await peer.receiverStats();
-    return {
-      ...c,
-      ...summary,
-      wallMs,
-      perSecond: summary.succeeded / (wallMs / 1000),
-      cpuMs: cpuMs(cpu0, cpu1),
-      p50Ms: percentile(durations, 50),
-      p95Ms: percentile(durations, 95),
-      maxMs: Math.max(...durations),
-      rssDeltaMb: mb(rss1 - rss0),
-      signaturesChecked: received.verified + received.unverified,
-      signaturesValid: received.verified,
-    };
   } finally {
-    await client.close();
-    await store.close();
-    await opened.cleanup();
-    await peer.stopAll();
+    await peer.close();
   }
 }

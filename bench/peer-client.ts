@@ -1,10 +1,26 @@
 /** The bench's side of the peer process: one request, one answer, over the IPC channel. */
 import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { PeerRequest, ReceiverStats } from './peer.js';
 import type { FleetSpec } from './fleet.js';
+import type { CycleStats, PeerRequest, ReceiverStats } from './peer.js';
+import type { EcsSetting } from './rows.js';
 
-const REQUEST_TIMEOUT_MS = 30_000;
+const REQUEST_TIMEOUT_MS = 120_000;
+
+/** The bundled peer next to a bundled bench, else the TypeScript source through tsx. */
+function peerScript(): { file: string; execArgv: string[] } {
+  const bundled = join(__dirname, 'peer.cjs');
+  if (__filename.endsWith('.cjs') && existsSync(bundled)) return { file: bundled, execArgv: [] };
+  return { file: join(__dirname, 'peer.ts'), execArgv: ['--import', 'tsx'] };
+}
+
+export interface TablestoreEndpoint {
+  endpoint: string;
+  instanceName: string;
+  accessKeyId: string;
+  accessKeySecret: string;
+}
 
 export class Peer {
   private readonly child: ChildProcess;
@@ -31,8 +47,8 @@ export class Peer {
   }
 
   static start(): Peer {
-    const file = join(__dirname, 'peer.ts');
-    return new Peer(fork(file, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+    const { file, execArgv } = peerScript();
+    return new Peer(fork(file, [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
   }
 
   private ask<T>(req: PeerRequest): Promise<T> {
@@ -44,38 +60,41 @@ export class Peer {
     });
   }
 
-  startSim(spec: FleetSpec) {
-    return this.ask<{ endpoint: string }>({ op: 'startSim', spec }).then((r) => r.endpoint);
+  startSim(spec: FleetSpec, ecs: EcsSetting) {
+    return this.ask<{ endpoint: string }>({ op: 'startSim', spec, ecs }).then((r) => r.endpoint);
   }
   setOffset(ms: number) {
     return this.ask<object>({ op: 'offset', ms });
   }
-  calls() {
-    return this.ask<Record<string, number>>({ op: 'calls' });
+  watched() {
+    return this.ask<object>({ op: 'watched' });
   }
-  resetCounters() {
-    return this.ask<object>({ op: 'reset' });
+  finishSlot(slot: number) {
+    return this.ask<{ finished: number }>({ op: 'finishSlot', slot }).then((r) => r.finished);
+  }
+  cycleStart() {
+    return this.ask<object>({ op: 'cycleStart' });
+  }
+  cycleStats() {
+    return this.ask<CycleStats>({ op: 'cycleStats' });
   }
   cpu() {
     return this.ask<NodeJS.CpuUsage>({ op: 'cpu' });
   }
-  startReceiver(secret: string, verifyFirst: number) {
-    return this.ask<{ url: string }>({ op: 'startReceiver', secret, verifyFirst }).then((r) => r.url);
+  startReceivers(count: number, secret: string, verifyFirst: number) {
+    return this.ask<{ urls: string[] }>({ op: 'startReceivers', count, secret, verifyFirst }).then((r) => r.urls);
   }
   receiverStats() {
     return this.ask<ReceiverStats>({ op: 'receiverStats' });
   }
   startTablestore() {
-    return this.ask<{ endpoint: string; instanceName: string; accessKeyId: string; accessKeySecret: string }>({ op: 'startTablestore' });
+    return this.ask<TablestoreEndpoint>({ op: 'startTablestore' });
   }
   tablestoreRequests() {
     return this.ask<Record<string, number>>({ op: 'tablestoreRequests' });
   }
   stopTablestore() {
     return this.ask<object>({ op: 'stopTablestore' }).then(() => undefined);
-  }
-  stopAll() {
-    return this.ask<object>({ op: 'stopAll' });
   }
   async close(): Promise<void> {
     await this.ask<object>({ op: 'stopAll' }).catch(() => undefined);

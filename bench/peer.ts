@@ -1,18 +1,25 @@
-/** Child process hosting the ECS simulator and the webhook receiver, so their CPU is not billed to the code under test. */
+/**
+ * The peer process: the ECS simulator, the Tablestore fake and the webhook receivers, so their CPU and memory are not
+ * billed to the taskhook process under test. It also keeps ECS's view of the fleet: when each task was last answered.
+ */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
-import { EcsSimulator } from '../src/ecs/simulator/index.js';
+import { EcsSimulator, type SimCall } from '../src/ecs/simulator/index.js';
+import { endTimelineAt } from '../src/ecs/simulator/timeline.js';
 import { startFakeTablestore, type FakeTablestore } from '../src/fakes/tablestore/index.js';
-import { BENCH_KEYS, fleet, type FleetSpec } from './fleet.js';
+import { BENCH_KEYS, fleetTask, slotOf, type FleetSpec } from './fleet.js';
+import type { EcsSetting } from './rows.js';
 
 export type PeerRequest =
-  | { op: 'startSim'; spec: FleetSpec }
+  | { op: 'startSim'; spec: FleetSpec; ecs: EcsSetting }
   | { op: 'offset'; ms: number }
-  | { op: 'calls' }
-  | { op: 'reset' }
+  | { op: 'watched' }
+  | { op: 'finishSlot'; slot: number }
+  | { op: 'cycleStart' }
+  | { op: 'cycleStats' }
   | { op: 'cpu' }
-  | { op: 'startReceiver'; secret: string; verifyFirst: number }
+  | { op: 'startReceivers'; count: number; secret: string; verifyFirst: number }
   | { op: 'receiverStats' }
   | { op: 'startTablestore' }
   | { op: 'tablestoreRequests' }
@@ -25,12 +32,65 @@ export interface ReceiverStats {
   unverified: number;
 }
 
+export interface CycleStats {
+  /** Calls per API since cycleStart, throttled ones included. */
+  calls: Record<string, number>;
+  throttled: number;
+  /** Tasks running at cycleStart (not yet seen finished). */
+  activeAtStart: number;
+  /** Of those, how many ECS answered about (status 200) since cycleStart. */
+  answered: number;
+  /** Simulated now minus the last answer about the stalest task not yet seen finished. */
+  stalenessMs: number;
+}
+
+const TASK_PREFIX = 't-bench';
+const THROTTLED = /^Throttling/;
+
 let offset = 0;
 const clock = () => Date.now() + offset;
 let sim: EcsSimulator | null = null;
-let receiver: http.Server | null = null;
+let spec: FleetSpec | null = null;
+/** ECS's view per fleet index: when a task was last answered about, and when the bench finished it (NaN: never). */
+let lastSeen = new Float64Array(0);
+let finishedAt = new Float64Array(0);
+let watchedAt = 0;
+let cycle = { startedAt: 0, activeAtStart: new Uint8Array(0), calls: {} as Record<string, number>, throttled: 0 };
+const receivers: http.Server[] = [];
 let tablestore: FakeTablestore | null = null;
 const stats: ReceiverStats = { received: 0, verified: 0, unverified: 0 };
+
+const indexOf = (taskId: string): number => {
+  if (!taskId.startsWith(TASK_PREFIX)) return -1;
+  const i = Number(taskId.slice(-8));
+  return Number.isInteger(i) && i < lastSeen.length ? i : -1;
+};
+const done = (i: number) => !Number.isNaN(finishedAt[i]) && lastSeen[i] >= finishedAt[i];
+
+function observe(call: SimCall, at: number): void {
+  cycle.calls[call.action] = (cycle.calls[call.action] ?? 0) + 1;
+  if (call.code && THROTTLED.test(call.code)) cycle.throttled++;
+  if (call.status !== 200 || !call.taskIds) return;
+  for (const id of call.taskIds) {
+    const i = indexOf(id);
+    if (i >= 0) lastSeen[i] = at;
+  }
+}
+
+function cycleStats(): CycleStats {
+  const now = clock();
+  let answered = 0;
+  let activeAtStart = 0;
+  let oldest = Infinity;
+  for (let i = 0; i < lastSeen.length; i++) {
+    if (cycle.activeAtStart[i]) {
+      activeAtStart++;
+      if (lastSeen[i] >= cycle.startedAt) answered++;
+    }
+    if (!done(i)) oldest = Math.min(oldest, Number.isNaN(lastSeen[i]) ? watchedAt : lastSeen[i]);
+  }
+  return { calls: { ...cycle.calls }, throttled: cycle.throttled, activeAtStart, answered, stalenessMs: oldest === Infinity ? 0 : now - oldest };
+}
 
 async function stopTablestore() {
   await tablestore?.close();
@@ -41,9 +101,29 @@ async function stopAll() {
   await stopTablestore();
   await sim?.stop();
   sim = null;
-  const r = receiver;
-  receiver = null;
-  if (r) await new Promise<void>((resolve) => (r.close(() => resolve()), r.closeAllConnections()));
+  const servers = receivers.splice(0);
+  await Promise.all(servers.map((r) => new Promise<void>((resolve) => (r.close(() => resolve()), r.closeAllConnections()))));
+}
+
+function receiver(verifier: Webhook, verifyFirst: number): http.Server {
+  return http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      stats.received++;
+      // The first `verifyFirst` signed requests are checked; the plain loop's unsigned ones are only counted.
+      if (req.headers['webhook-signature'] && stats.verified + stats.unverified < verifyFirst) {
+        const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
+        try {
+          verifier.verify(Buffer.concat(chunks).toString('utf8'), headers);
+          stats.verified++;
+        } catch {
+          stats.unverified++;
+        }
+      }
+      res.writeHead(204).end();
+    });
+  });
 }
 
 async function handle(msg: PeerRequest): Promise<unknown> {
@@ -51,42 +131,56 @@ async function handle(msg: PeerRequest): Promise<unknown> {
     case 'startSim': {
       await sim?.stop();
       offset = 0;
-      sim = new EcsSimulator({ credentials: [BENCH_KEYS], tasks: fleet(msg.spec), clock });
+      spec = msg.spec;
+      lastSeen = new Float64Array(spec.count).fill(NaN);
+      finishedAt = new Float64Array(spec.count).fill(NaN);
+      watchedAt = clock();
+      const tasks = Array.from({ length: spec.count }, (_, i) => fleetTask(msg.spec, i));
+      sim = new EcsSimulator({ credentials: [BENCH_KEYS], tasks, clock, onCall: observe });
+      sim.setLatency(msg.ecs.latencyMs);
+      for (const action of ['DescribeTasks', 'DescribeTaskAttribute']) sim.setQuota(action, msg.ecs.quotaPerSecond, 1_000);
       return { endpoint: await sim.start() };
     }
     case 'offset':
       offset = msg.ms;
       return {};
-    case 'calls':
-      return sim?.calls() ?? {};
-    case 'reset':
-      sim?.resetCounters();
+    case 'watched':
+      watchedAt = clock();
       return {};
+    case 'finishSlot': {
+      if (!sim || !spec) throw new Error('finishSlot before startSim');
+      const now = clock();
+      let finished = 0;
+      for (let i = 0; i < spec.count; i++) {
+        if (slotOf(spec, i) !== msg.slot) continue;
+        sim.addTask(endTimelineAt(fleetTask(spec, i), now, 'Finished'));
+        finishedAt[i] = now;
+        finished++;
+      }
+      return { finished };
+    }
+    case 'cycleStart': {
+      sim?.resetCounters();
+      const activeAtStart = new Uint8Array(lastSeen.length);
+      for (let i = 0; i < lastSeen.length; i++) activeAtStart[i] = done(i) ? 0 : 1;
+      cycle = { startedAt: clock(), activeAtStart, calls: {}, throttled: 0 };
+      return {};
+    }
+    case 'cycleStats':
+      return cycleStats();
     case 'cpu':
       return process.cpuUsage();
-    case 'startReceiver': {
+    case 'startReceivers': {
       Object.assign(stats, { received: 0, verified: 0, unverified: 0 });
       const verifier = new Webhook(msg.secret);
-      const server = http.createServer((req, res) => {
-        const chunks: Buffer[] = [];
-        req.on('data', (c: Buffer) => chunks.push(c));
-        req.on('end', () => {
-          const n = stats.received++;
-          if (n < msg.verifyFirst) {
-            const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
-            try {
-              verifier.verify(Buffer.concat(chunks).toString('utf8'), headers);
-              stats.verified++;
-            } catch {
-              stats.unverified++;
-            }
-          }
-          res.writeHead(204).end();
-        });
-      });
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-      receiver = server;
-      return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+      const urls: string[] = [];
+      for (let i = 0; i < msg.count; i++) {
+        const server = receiver(verifier, msg.verifyFirst);
+        await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+        receivers.push(server);
+        urls.push(`http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`);
+      }
+      return { urls };
     }
     case 'receiverStats':
       return { ...stats };

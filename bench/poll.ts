@@ -1,151 +1,175 @@
-/** Poll cycle cost against the simulator: first sight, nothing changed, and 10 % of the tasks finished. */
+/**
+ * One poll scenario in this (fresh) process: N watched tasks in R regions, a first poll and then cycles in which 1 %
+ * of the tasks finish, each cycle one `pollOnce` against the simulator in the peer process, on a simulated clock
+ * that starts a cycle every poll interval (or when the previous one ended, if it overran the interval).
+ */
 import { createPopEcsApi } from '../src/ecs/pop-client.js';
+import type { EcsCallRecord } from '../src/ecs/api.js';
 import { silentLogger } from '../src/log.js';
 import { pollOnce, type PollDeps, type PollSummary } from '../src/poller.js';
 import { webhookRecord } from '../src/fakes/records.js';
-import { AGE_MS, BENCH_KEYS, FINISHED_OFFSET_MS, fleet } from './fleet.js';
-import type { Peer } from './peer-client.js';
-import { collect, cpuMs, mb, median } from './stats.js';
-import { openStore, type OpenedStore, type StoreKind } from './stores.js';
+import type { StateStore, TaskKey } from '../src/store/port.js';
+import { boundMs, neededCalls } from './bound.js';
+import { countingStore } from './counting-store.js';
+import { AGE_MS, BENCH_KEYS, cycleNeeds, taskKey, type FleetSpec } from './fleet.js';
+import { Peer } from './peer-client.js';
+import type { EcsSetting, PollRow, StoreKind } from './rows.js';
+import { cpuMs, peakRssMb } from './stats.js';
+import { openStore } from './stores.js';
 
-export type Cycle = 'first' | 'unchanged' | 'finished';
-
-export interface PollCase {
+export interface PollJob {
+  kind: 'poll';
   store: StoreKind;
   tasks: number;
   regions: string[];
-  /** A webhook subscribed to ecs.task.progress, which makes every running task need DescribeTaskAttribute. */
-  progressHook?: boolean;
-  /** Fewer than three runs where one run is slow. */
-  runs?: number;
+  /** Cycles including the first poll. */
+  cycles: number;
+  ecs: EcsSetting;
+  budgetMs: number;
+  intervalMs: number;
 }
-
-export interface CycleSample {
-  wallMs: number;
-  cpuMs: number;
-  simCpuMs: number;
-  describeTasks: number;
-  describeTaskAttribute: number;
-  events: number;
-  /** Requests the store sent to its backend (Tablestore only). */
-  storeRequests: number;
-  polled: number;
-  deferred: number;
-  rssDeltaMb: number;
-  heapDeltaMb: number;
-}
-
-export interface PollRow extends PollCase {
-  cycle: Cycle;
-  changed: number;
-  runs: number;
-  median: CycleSample;
-  samples: CycleSample[];
-}
-
-const POLL_BUDGET_MS = 120_000;
-/** A case whose first run took longer than this is run once instead of three times. */
-const ONE_RUN_ABOVE_MS = 15_000;
 
 const WEBHOOK_T = '2026-01-01T00:00:00Z';
-const benchWebhook = (id: string, events: string[]) => webhookRecord(id, { events, createdAt: WEBHOOK_T, updatedAt: WEBHOOK_T });
+/** Registrations in flight while the watch list is set up (they matter for Tablestore, whose requests overlap). */
+const SETUP_CONCURRENCY = 32;
 
 const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
 
-async function measure(peer: Peer, opened: OpenedStore, run: () => Promise<PollSummary>): Promise<CycleSample> {
-  await peer.resetCounters();
-  const store0 = sum(await opened.requests());
-  collect();
-  const mem0 = process.memoryUsage();
-  const sim0 = await peer.cpu();
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  const summary = await run();
-  const wallMs = performance.now() - t0;
-  const cpu1 = process.cpuUsage();
-  const mem1 = process.memoryUsage();
-  const sim1 = await peer.cpu();
-  const calls = await peer.calls();
-  const store1 = sum(await opened.requests());
-  return {
-    wallMs,
-    cpuMs: cpuMs(cpu0, cpu1),
-    simCpuMs: cpuMs(sim0, sim1),
-    describeTasks: calls.DescribeTasks ?? 0,
-    describeTaskAttribute: calls.DescribeTaskAttribute ?? 0,
-    events: sum(summary.events),
-    storeRequests: store1 - store0,
-    polled: summary.tasks.polled,
-    deferred: summary.tasks.deferred,
-    rssDeltaMb: mb(mem1.rss - mem0.rss),
-    heapDeltaMb: mb(mem1.heapUsed - mem0.heapUsed),
+/** A simulated clock for this process and the peer: `Date.now() + offset`, moved forward between cycles only. */
+export class BenchClock {
+  private offset = 0;
+  constructor(private readonly peer: Peer) {}
+  readonly now = () => Date.now() + this.offset;
+  async jumpTo(virtualMs: number): Promise<void> {
+    this.offset = Math.max(this.offset, virtualMs - Date.now());
+    await this.peer.setOffset(this.offset);
+  }
+}
+
+/** The adapter as the runtime builds it, pointed at the simulator and told the quota (TASKHOOK_ECS_RATE). */
+export function benchEcs(endpoint: string, ecs: EcsSetting, now: () => number) {
+  return (onCall?: (record: EcsCallRecord) => void) => {
+    const options = { endpoint, credentials: () => BENCH_KEYS, onCall, now, rate: ecs.quotaPerSecond };
+    return createPopEcsApi(options);
   };
 }
 
-function medianSample(samples: CycleSample[]): CycleSample {
-  const pick = (f: (s: CycleSample) => number) => median(samples.map(f));
-  return {
-    wallMs: pick((s) => s.wallMs),
-    cpuMs: pick((s) => s.cpuMs),
-    simCpuMs: pick((s) => s.simCpuMs),
-    describeTasks: pick((s) => s.describeTasks),
-    describeTaskAttribute: pick((s) => s.describeTaskAttribute),
-    events: pick((s) => s.events),
-    storeRequests: pick((s) => s.storeRequests),
-    polled: pick((s) => s.polled),
-    deferred: Math.max(...samples.map((s) => s.deferred)),
-    rssDeltaMb: pick((s) => s.rssDeltaMb),
-    heapDeltaMb: pick((s) => s.heapDeltaMb),
+/** Watches every task of the fleet through the store's own API, a few at a time; returns how long it took. */
+export async function registerFleet(store: StateStore, spec: FleetSpec, at: string): Promise<number> {
+  const started = performance.now();
+  let next = 0;
+  const lane = async () => {
+    while (next < spec.count) {
+      const key: TaskKey = taskKey(spec, next++);
+      await store.watchTask(key, 'api', at);
+    }
   };
+  await Promise.all(Array.from({ length: SETUP_CONCURRENCY }, lane));
+  return performance.now() - started;
 }
 
-/** Each run starts from an empty store, because the finishing cycle retires the tasks it sees finish. */
-export async function benchPollCase(peer: Peer, c: PollCase, deadline: number): Promise<PollRow[]> {
-  const createdAt = Date.now() - AGE_MS;
-  const tasks = fleet({ count: c.tasks, regions: c.regions, createdAt });
-  const endpoint = await peer.startSim({ count: c.tasks, regions: c.regions, createdAt });
-  const config = { tasks: tasks.map((t) => ({ regionId: t.regionId, taskId: t.taskId })), discover: [], webhooks: [], retentionDays: 30, confirmSeconds: 120 };
-  let offset = 0;
-  const now = () => Date.now() + offset;
-  const setOffset = async (ms: number) => {
-    offset = ms;
-    await peer.setOffset(ms);
-  };
-  const samples: Record<Cycle, CycleSample[]> = { first: [], unchanged: [], finished: [] };
+/** The summary fields that arrive with the sweep rewrite, read without assuming them. */
+function summaryStaleness(summary: PollSummary): number | null {
+  const seconds = (summary as { staleness?: { seconds?: unknown } }).staleness?.seconds;
+  return typeof seconds === 'number' && Number.isFinite(seconds) ? seconds : null;
+}
 
-  for (let run = 0; run < (c.runs ?? 3); run++) {
-    const opened = await openStore(c.store, peer);
-    const { store } = opened;
+export async function runPollScenario(job: PollJob): Promise<PollRow[]> {
+  const peer = Peer.start();
+  const clock = new BenchClock(peer);
+  const rows: PollRow[] = [];
+  try {
+    const spec: FleetSpec = { count: job.tasks, regions: job.regions, createdAt: Date.now() - AGE_MS };
+    const endpoint = await peer.startSim(spec, job.ecs);
+    const opened = await openStore(job.store, peer);
+    const counted = countingStore(opened.store);
     try {
-      await store.putWebhook(benchWebhook('wh_bench_done', ['ecs.task.succeeded', 'ecs.task.failed']));
-      if (c.progressHook) await store.putWebhook(benchWebhook('wh_bench_progress', ['ecs.task.progress']));
-      const deps: PollDeps = {
-        ecsFor: (onCall) => createPopEcsApi({ endpoint, credentials: () => BENCH_KEYS, onCall, now }),
-        store,
-        config,
-        logger: silentLogger,
-        now,
-      };
-      const cycle = () => pollOnce(deps, { budgetMs: POLL_BUDGET_MS });
-      const started = performance.now();
-      await setOffset(0);
-      samples.first.push(await measure(peer, opened, cycle));
-      samples.unchanged.push(await measure(peer, opened, cycle));
-      await setOffset(FINISHED_OFFSET_MS);
-      samples.finished.push(await measure(peer, opened, cycle));
-      if (performance.now() - started > ONE_RUN_ABOVE_MS || Date.now() > deadline) break;
+      await opened.store.putWebhook(
+        webhookRecord('wh_bench_done', { events: ['ecs.task.succeeded', 'ecs.task.failed'], createdAt: WEBHOOK_T, updatedAt: WEBHOOK_T }),
+      );
+      const setupMs = await registerFleet(opened.store, spec, new Date(clock.now()).toISOString());
+      await peer.watched();
+      // Built as a variable, not inline: settings this version of the poller does not know yet are passed along untyped.
+      const config = { tasks: [], discover: [], webhooks: [], retentionDays: 30, confirmSeconds: 120, ecsRate: job.ecs.quotaPerSecond };
+      const deps: PollDeps = { ecsFor: benchEcs(endpoint, job.ecs, clock.now), store: counted.store, config, logger: silentLogger, now: clock.now };
+
+      let startAt = clock.now();
+      for (let cycle = 0; cycle < job.cycles; cycle++) {
+        await clock.jumpTo(startAt);
+        const finishing = cycle === 0 ? 0 : await peer.finishSlot(cycle - 1);
+        await peer.cycleStart();
+        counted.reset();
+        const ts0 = await opened.requests();
+        const peer0 = await peer.cpu();
+        const cpu0 = process.cpuUsage();
+        const t0 = performance.now();
+        const summary = await pollOnce(deps, { budgetMs: job.budgetMs });
+        const cycleMs = performance.now() - t0;
+        const cpu1 = process.cpuUsage();
+        const peer1 = await peer.cpu();
+        const ts1 = await opened.requests();
+        const ecsView = await peer.cycleStats();
+
+        const needs = cycleNeeds(spec, cycle);
+        const needed = neededCalls(needs);
+        const bound = boundMs(needs, job.ecs.quotaPerSecond, job.ecs.latencyMs);
+        const callsTotal = sum(ecsView.calls);
+        const fromSummary = summaryStaleness(summary);
+        const ecsStalenessS = ecsView.stalenessMs / 1000;
+        const stalenessS = fromSummary ?? ecsStalenessS;
+        // A task polled at the cycle's start is one period old at its end: the period is the poll interval, or the
+        // cycle's own duration when it overran the interval (the next cycle then starts when this one ends).
+        const periodS = Math.max(job.intervalMs, cycleMs) / 1000;
+        rows.push({
+          kind: 'poll',
+          store: job.store,
+          tasks: job.tasks,
+          regions: job.regions.length,
+          cycle,
+          activeTasks: ecsView.activeAtStart,
+          finishing,
+          polledShare: ecsView.activeAtStart === 0 ? 1 : ecsView.answered / ecsView.activeAtStart,
+          summaryPolledShare: summary.tasks.active > 0 ? summary.tasks.polled / summary.tasks.active : null,
+          deferred: summary.tasks.deferred,
+          cycleMs,
+          boundMs: bound,
+          naiveMs: null,
+          naiveExtrapolated: null,
+          vsBound: bound > 0 ? cycleMs / bound : null,
+          vsNaive: null,
+          calls: ecsView.calls,
+          callsTotal,
+          neededCalls: needed,
+          callsVsNeeded: needed > 0 ? callsTotal / needed : null,
+          callsPerTask: callsTotal / job.tasks,
+          throttled: ecsView.throttled,
+          throttledShare: callsTotal > 0 ? ecsView.throttled / callsTotal : 0,
+          summaryThrottled: summary.throttled,
+          peakRssMb: peakRssMb(),
+          cpuMs: cpuMs(cpu0, cpu1),
+          peerCpuMs: cpuMs(peer0, peer1),
+          storeRoundTrips: counted.total(),
+          storeCalls: counted.counts(),
+          tablestoreRequests: ts0 === null || ts1 === null ? null : ts1 - ts0,
+          stalenessS,
+          stalenessSource: fromSummary === null ? 'ecs' : 'summary',
+          ecsStalenessS,
+          periodS,
+          stalenessCycles: stalenessS / periodS,
+          events: sum(summary.events),
+          setupMs,
+        });
+        process.stderr.write(
+          `  ${job.store} ${job.tasks} × ${job.regions.length} cycle ${cycle}: ${Math.round(cycleMs)} ms (bound ${Math.round(bound)}), ${callsTotal} calls, polled ${(100 * rows[rows.length - 1].polledShare).toFixed(0)} %\n`,
+        );
+        startAt = Math.max(startAt + job.intervalMs, clock.now() + 1);
+      }
     } finally {
-      await store.close();
+      await opened.store.close();
       await opened.cleanup();
     }
+  } finally {
+    await peer.close();
   }
-  const finishing = tasks.filter((_, i) => i % 10 === 0).length;
-  return (['first', 'unchanged', 'finished'] as const).map((cycle) => ({
-    ...c,
-    cycle,
-    changed: cycle === 'first' ? c.tasks : cycle === 'unchanged' ? 0 : finishing,
-    runs: samples[cycle].length,
-    median: medianSample(samples[cycle]),
-    samples: samples[cycle],
-  }));
+  return rows;
 }

@@ -1,156 +1,225 @@
-/** `npm run bench`: poll cycle cost, webhook delivery throughput and cold start; writes bench/results/latest.{md,json}. */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+/**
+ * `npm run bench` (`-- --quick` for the short set): every scenario in a fresh process, taskhook side by side with the
+ * naive poller and the lower bound, plus first poll, delivery and bundles; writes bench/results/latest.{json,md} and
+ * bench/results/cycle-time.svg, and prints the tables and the target check. `-- --only=<text>` runs only the jobs whose
+ * label contains the text ("bundles" for the bundles) and prints their tables without writing the results.
+ */
+import { build } from 'esbuild';
+import { fork } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { benchColdStart, extraSizes } from './cold-start.js';
-import { benchDelivery, type DeliveryCase, type DeliveryRow } from './delivery.js';
-import { Peer } from './peer-client.js';
-import { benchPollCase, type PollCase, type PollRow } from './poll.js';
-import { coldStartTable, deliveryTable, pollTable } from './report.js';
+import { cycleTimeChart } from './chart.js';
+import type { ChildJob } from './child.js';
+import { benchBundles } from './cold-start.js';
+import { plan, BUDGET_MS, ECS, INTERVAL_MS } from './plan.js';
+import {
+  bundleTable,
+  deliveryTable,
+  firstPollTable,
+  headlineTable,
+  naiveTable,
+  pollTable,
+  scenarioSummaries,
+  skippedLines,
+  targetLines,
+  targetTable,
+} from './report.js';
+import type { BundleRow, DeliveryRow, FirstPollRow, NaiveRow, PollRow, ResultRow, SkippedRow } from './rows.js';
+import { checkTargets } from './targets.js';
 
 const ROOT = join(__dirname, '..');
-/** Cases not started by then are skipped, so the whole bench stays within about three minutes. */
-const TOTAL_BUDGET_MS = 140_000;
+const BUILD_DIR = join(ROOT, 'node_modules', '.cache', 'taskhook-bench');
+/** A child that sent its rows but keeps running (a handle left open) is stopped after this. */
+const EXIT_GRACE_MS = 10_000;
 
-const ONE_REGION = ['cn-hangzhou'];
-const FOUR_REGIONS = ['cn-hangzhou', 'cn-shanghai', 'cn-beijing', 'cn-shenzhen'];
-const HAS_TABLESTORE = existsSync(join(ROOT, 'src', 'store', 'tablestore.ts'));
+/** The bench's processes run as plain JavaScript: a TypeScript loader would add its own memory to every peak RSS. */
+async function buildChildren(): Promise<string> {
+  await build({
+    entryPoints: { child: join(ROOT, 'bench', 'child.ts'), peer: join(ROOT, 'bench', 'peer.ts') },
+    outdir: BUILD_DIR,
+    outExtension: { '.js': '.cjs' },
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    packages: 'external',
+    logLevel: 'warning',
+    define: { 'import.meta.url': 'importMetaUrl' },
+    banner: { js: "const importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+  });
+  return join(BUILD_DIR, 'child.cjs');
+}
 
-/** Display order; `extra` cases run after every other one, so a slow machine drops them first. */
-const POLL_CASES: (PollCase & { extra?: boolean })[] = [
-  { store: 'memory', tasks: 100, regions: ONE_REGION },
-  { store: 'memory', tasks: 1_000, regions: ONE_REGION },
-  { store: 'memory', tasks: 5_000, regions: ONE_REGION },
-  { store: 'memory', tasks: 1_000, regions: FOUR_REGIONS },
-  { store: 'sqlite', tasks: 100, regions: ONE_REGION },
-  { store: 'sqlite', tasks: 1_000, regions: ONE_REGION },
-  { store: 'sqlite', tasks: 5_000, regions: ONE_REGION },
-  { store: 'sqlite', tasks: 1_000, regions: FOUR_REGIONS },
-  { store: 'memory', tasks: 1_000, regions: ONE_REGION, progressHook: true, extra: true },
-  ...(HAS_TABLESTORE
-    ? [
-        { store: 'tablestore' as const, tasks: 100, regions: ONE_REGION, extra: true },
-        { store: 'tablestore' as const, tasks: 1_000, regions: ONE_REGION, runs: 1, extra: true },
-      ]
-    : []),
-];
+function runChild(script: string, job: ChildJob): Promise<{ rows: ResultRow[]; peakRssMb: number }> {
+  return new Promise((resolve, reject) => {
+    const child = fork(script, [], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    let answered = false;
+    let grace: NodeJS.Timeout | undefined;
+    child.once('message', (msg: { rows?: ResultRow[]; peakRssMb?: number; error?: string }) => {
+      answered = true;
+      grace = setTimeout(() => child.kill(), EXIT_GRACE_MS);
+      if (msg.rows) resolve({ rows: msg.rows, peakRssMb: msg.peakRssMb ?? NaN });
+      else reject(new Error(msg.error ?? 'the child answered nothing'));
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(grace);
+      if (!answered) reject(new Error(`the child exited with ${signal ?? code} before answering`));
+    });
+    child.send(job);
+  });
+}
 
-const DELIVERY_CASES: (DeliveryCase & { extra?: boolean })[] = [
-  { store: 'memory', deliveries: 1_000, endpoints: 1 },
-  { store: 'memory', deliveries: 1_000, endpoints: 10 },
-  { store: 'sqlite', deliveries: 1_000, endpoints: 1, extra: true },
-  ...(HAS_TABLESTORE ? [{ store: 'tablestore' as const, deliveries: 1_000, endpoints: 1, extra: true }] : []),
-];
-
-function machineLine(started: Date): string {
+function machineLine(started: Date, totalS: number): string {
   const cpus = os.cpus();
   const load = os
     .loadavg()
     .map((l) => l.toFixed(2))
     .join(' / ');
-  return `Node ${process.version} · ${cpus[0]?.model ?? 'unknown CPU'} × ${cpus.length} · ${Math.round(os.totalmem() / 2 ** 30)} GiB · load average at start ${load} · ${started.toISOString()}`;
+  return `Node ${process.version} · ${cpus[0]?.model ?? 'unknown CPU'} × ${cpus.length} · ${Math.round(os.totalmem() / 2 ** 30)} GiB · load average at the end ${load} · ${started.toISOString()} · bench took ${totalS.toFixed(0)} s`;
 }
 
-const POLL_NOTES = [
-  'Wall: one `pollOnce` against the ECS simulator on 127.0.0.1. taskhook CPU: this process (poller, store, pop-core client).',
-  'Peer CPU: the child process serving the simulator (and the fake Tablestore in Tablestore rows), so it is not billed to taskhook.',
-  'Every run starts from an empty store; a webhook subscribed to completions is registered, so finished tasks also write deliveries.',
-  'RSS Δ: RSS after the cycle minus RSS after a forced GC just before it (negative: the allocator gave pages back).',
-];
+const label = (job: ChildJob) => {
+  switch (job.kind) {
+    case 'poll':
+      return `poll ${job.store} ${job.tasks} tasks × ${job.regions.length} region(s)`;
+    case 'naive':
+      return `naive ${job.tasks} tasks × ${job.regions.length} region(s)`;
+    case 'first-poll':
+      return `first poll of ${job.tasks} new tasks, sqlite`;
+    case 'delivery':
+      return `delivery ${job.deliveries} to ${job.receivers} receivers`;
+    case 'idle':
+      return 'idle';
+  }
+};
+
+/** Each poll row gets the naive poller's time for the same list. */
+function matchNaive(poll: PollRow[], naive: NaiveRow[]): PollRow[] {
+  return poll.map((r) => {
+    const n = naive.find((x) => x.tasks === r.tasks && x.regions === r.regions);
+    if (!n) return r;
+    return { ...r, naiveMs: n.fullListMs, naiveExtrapolated: n.extrapolated, vsNaive: r.cycleMs / n.fullListMs };
+  });
+}
+
+async function measureBundles(runs: number, notes: string[]): Promise<BundleRow[]> {
+  try {
+    const { rows, missing } = await benchBundles(ROOT, runs);
+    for (const m of missing) notes.push(`${m} was missing (not built, or a concurrent build had emptied dist/): not measured`);
+    for (const r of rows) if (!r.bundle.includes('cli') && r.handlerType !== 'function') notes.push(`${r.bundle} exports handler of type ${r.handlerType}`);
+    return rows;
+  } catch (error) {
+    notes.push(`bundles not measured: ${String(error).split('\n')[0]}`);
+    return [];
+  }
+}
 
 async function main(): Promise<void> {
+  const quick = process.argv.includes('--quick');
+  const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+  const wanted = (what: string) => only === undefined || what.includes(only);
   const started = new Date();
   const t0 = performance.now();
-  const deadline = Date.now() + TOTAL_BUDGET_MS;
-  const machine = machineLine(started);
+  const elapsed = () => `${Math.round((performance.now() - t0) / 1000)} s`;
+  const p = plan(quick);
   const notes: string[] = [];
-  const pollRows = new Map<number, PollRow[]>();
-  const deliveryRows = new Map<number, DeliveryRow>();
-  const progress = (what: string) => process.stderr.write(`${what} done (${Math.round((performance.now() - t0) / 1000)} s)\n`);
+  const rows: ResultRow[] = [];
+  const skipped: SkippedRow[] = p.skipped.map((s) => ({ kind: 'skipped', ...s }));
 
-  // First, while dist/ is fresh from the build that `npm run bench` just ran.
-  const coldRows = await benchColdStart(ROOT).catch((error: unknown) => {
-    notes.push(`cold start failed: ${String(error).split('\n')[0]}`);
-    return [];
-  });
-  const bundleSizes = extraSizes(ROOT);
-  if (coldRows.length === 0) notes.push('no FC bundle under dist/: cold start not measured (run `node scripts/build.mjs` first)');
-  for (const name of ['api', 'poller']) {
-    const bundle = `dist/${name}/index.js`;
-    if (existsSync(join(ROOT, 'functions', name, 'index.ts')) && coldRows.length > 0 && !coldRows.some((r) => r.bundle === bundle))
-      notes.push(`${bundle} was missing (a concurrent build had emptied dist/): cold start not measured`);
+  // First, while dist/ is fresh from the build `npm run bench` just ran.
+  if (wanted('bundles')) {
+    rows.push(...(await measureBundles(p.bundleRuns, notes)));
+    process.stderr.write(`bundles done (${elapsed()})\n`);
   }
-  for (const r of coldRows) if (r.handlerType !== 'function') notes.push(`${r.bundle}: exports handler of type ${r.handlerType}`);
-  progress('cold start');
 
-  const peer = Peer.start();
-
-  const pollJob = (i: number) => async () => {
-    const c = POLL_CASES[i];
-    const label = `poll ${c.store}${c.progressHook ? ' + progress webhook' : ''} ${c.tasks} tasks in ${c.regions.length} region(s)`;
-    if (Date.now() > deadline) return void notes.push(`skipped (time budget): ${label}`);
-    const rows = await benchPollCase(peer, c, deadline);
-    pollRows.set(i, rows);
-    for (const r of rows) {
-      if (r.median.deferred > 0 || r.median.polled !== r.tasks)
-        notes.push(`${label}, ${r.cycle} cycle: polled ${r.median.polled}, deferred ${r.median.deferred}`);
+  const script = await buildChildren();
+  const baselineRssMb = (await runChild(script, { kind: 'idle' })).peakRssMb;
+  const jobs: ChildJob[] = [...p.poll, ...p.naive, ...p.firstPoll, ...p.delivery].filter((job) => wanted(label(job)));
+  for (const job of jobs) {
+    process.stderr.write(`${label(job)} …\n`);
+    try {
+      rows.push(...(await runChild(script, job)).rows);
+    } catch (error) {
+      notes.push(`${label(job)} failed: ${String(error).split('\n')[0]}`);
+      process.stderr.write(`${label(job)} failed: ${String(error)}\n`);
     }
-    progress(label);
-  };
-  const deliveryJob = (i: number) => async () => {
-    const c = DELIVERY_CASES[i];
-    const label = `delivery ${c.store}, ${c.deliveries} to ${c.endpoints} endpoint(s)`;
-    if (Date.now() > deadline) return void notes.push(`skipped (time budget): ${label}`);
-    const row = await benchDelivery(peer, c);
-    deliveryRows.set(i, row);
-    if (row.succeeded !== row.deliveries) notes.push(`${label}: ${row.succeeded} succeeded, ${row.failed} failed, ${row.dead} dead`);
-    if (row.signaturesValid !== row.signaturesChecked) notes.push(`${label}: ${row.signaturesChecked - row.signaturesValid} signatures did not verify`);
-    progress(label);
-  };
-  const jobs = [
-    ...POLL_CASES.flatMap((c, i) => (c.extra ? [] : [pollJob(i)])),
-    ...DELIVERY_CASES.flatMap((c, i) => (c.extra ? [] : [deliveryJob(i)])),
-    ...POLL_CASES.flatMap((c, i) => (c.extra ? [pollJob(i)] : [])),
-    ...DELIVERY_CASES.flatMap((c, i) => (c.extra ? [deliveryJob(i)] : [])),
-  ];
-
-  try {
-    for (const job of jobs) await job();
-  } finally {
-    await peer.close();
+    process.stderr.write(`${label(job)} done (${elapsed()})\n`);
   }
 
-  const ordered = <T>(m: Map<number, T>) => [...m.entries()].sort(([a], [b]) => a - b).map(([, v]) => v);
-  const poll = ordered(pollRows).flat();
-  const delivery = ordered(deliveryRows);
+  const naive = rows.filter((r): r is NaiveRow => r.kind === 'naive');
+  const poll = matchNaive(
+    rows.filter((r): r is PollRow => r.kind === 'poll'),
+    naive,
+  );
+  // The Tablestore scenario left out says what its largest measured sibling cost.
+  const ts = poll.filter((r) => r.store === 'tablestore' && r.cycle === 0).sort((a, b) => b.tasks - a.tasks)[0];
+  for (const s of skipped) {
+    if (ts && s.what.startsWith('tablestore')) {
+      s.reason += ` (here, ${ts.tasks.toLocaleString('en-US')} tasks × ${ts.regions}: registering the list took ${(ts.setupMs / 1000).toFixed(0)} s, the first poll ${(ts.cycleMs / 1000).toFixed(0)} s)`;
+    }
+  }
+  const firstPoll = rows.filter((r): r is FirstPollRow => r.kind === 'first-poll');
+  const delivery = rows.filter((r): r is DeliveryRow => r.kind === 'delivery');
+  const bundles = rows.filter((r): r is BundleRow => r.kind === 'bundle');
+  const all: ResultRow[] = [...poll, ...naive, ...firstPoll, ...delivery, ...bundles, ...skipped];
+  const checks = checkTargets(all);
   const totalS = (performance.now() - t0) / 1000;
+  const machine = machineLine(started, totalS);
+  const ecsLine = `ECS: the simulator in its own process, ${ECS.latencyMs} ms latency, ${ECS.quotaPerSecond} calls/s per API and region (Throttling.User past it); taskhook told the same rate. Poll budget ${BUDGET_MS / 1000} s, a cycle every ${INTERVAL_MS / 1000} s of simulated time.`;
+
+  /** A heading, its table and any lines under it; nothing when the run measured none of it. */
+  const section = (title: string, count: number, body: string[]) => (count === 0 ? [] : [`### ${title}`, '', ...body, '']);
   const md = [
-    '### Poll cycle vs watched tasks',
+    `## Benchmark results${quick ? ' (--quick)' : ''}`,
     '',
-    pollTable(poll),
+    ecsLine,
     '',
-    ...POLL_NOTES.map((n) => `- ${n}`),
-    '',
-    '### Webhook delivery (receiver answers 204 from a separate process)',
-    '',
-    deliveryTable(delivery),
-    '',
-    '### Cold start (fresh `node` process per run)',
-    '',
-    coldStartTable(coldRows),
-    '',
-    `${machine} · bench took ${totalS.toFixed(0)} s`,
-    ...(notes.length ? ['', ...notes.map((n) => `- ${n}`)] : []),
+    ...section('Targets', checks.length, [targetTable(checks)]),
+    ...section('Poll scenarios: steady state (median over the cycles after the first poll)', poll.length, [
+      headlineTable(poll),
+      '',
+      '![Cycle time against watched tasks](cycle-time.svg)',
+    ]),
+    ...section('Every poll cycle', poll.length, [
+      pollTable(poll),
+      '',
+      '`~`: the naive poller did not finish the list in its measuring window; its time is extrapolated from its rate. `*`: staleness from the simulator (the poll summary did not report it).',
+      `Peak RSS is the whole process's: one that loads the same code and does nothing peaks at ${baselineRssMb.toFixed(0)} MB.`,
+    ]),
+    ...section('The naive poller (one DescribeTaskAttribute per task)', naive.length, [naiveTable(naive)]),
+    ...section('First poll of new tasks on SQLite against the reference (the same rows, 100 per transaction)', firstPoll.length, [firstPollTable(firstPoll)]),
+    ...section('Webhook delivery against a plain undici POST loop', delivery.length, [deliveryTable(delivery)]),
+    ...section('Bundles: size and load time in fresh processes', bundles.length, [bundleTable(bundles)]),
+    machine,
+    ...(skipped.length || notes.length ? ['', ...skippedLines(skipped), ...notes.map((n) => `- ${n}`)] : []),
     '',
   ].join('\n');
 
+  if (only !== undefined) {
+    process.stdout.write(md);
+    return;
+  }
   const dir = join(ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'latest.md'), md);
+  writeFileSync(join(dir, 'cycle-time.svg'), cycleTimeChart(scenarioSummaries(poll)));
   const machineJson = { node: process.version, cpu: os.cpus()[0]?.model, cores: os.cpus().length, loadavg: os.loadavg(), date: started.toISOString() };
-  const json = { machine: machineJson, totalSeconds: totalS, poll, delivery, coldStart: coldRows, bundleSizes, notes };
+  const json = {
+    machine: machineJson,
+    quick,
+    baselineRssMb,
+    ecs: ECS,
+    budgetMs: BUDGET_MS,
+    intervalMs: INTERVAL_MS,
+    totalSeconds: totalS,
+    results: all,
+    targets: checks,
+    notes,
+  };
   writeFileSync(join(dir, 'latest.json'), JSON.stringify(json, null, 2) + '\n');
   process.stdout.write(md);
+  process.stdout.write(['', 'Target check:', ...targetLines(checks), ''].join('\n'));
 }
 
 main().catch((error: unknown) => {

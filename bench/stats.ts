@@ -1,4 +1,5 @@
-/** Small measuring helpers: medians, percentiles, a forced GC before memory readings. */
+/** Small measuring helpers: medians, percentiles, CPU, peak RSS, bytes written, a forced GC before memory readings. */
+import { readFileSync } from 'node:fs';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 
@@ -26,3 +27,23 @@ export function percentile(values: number[], p: number): number {
 export const mb = (bytes: number) => bytes / (1024 * 1024);
 
 export const cpuMs = (from: NodeJS.CpuUsage, to: NodeJS.CpuUsage) => (to.user - from.user + to.system - from.system) / 1000;
+
+/** This process's peak resident set so far, in MiB (maxRSS is in KiB). */
+export const peakRssMb = () => process.resourceUsage().maxRSS / 1024;
+
+export interface IoCounters {
+  wchar: number;
+  writeBytes: number;
+}
+
+/** `/proc/self/io` (Linux); null where it cannot be read. */
+export function ioCounters(): IoCounters | null {
+  try {
+    const text = readFileSync('/proc/self/io', 'utf8');
+    const field = (name: string) => Number(new RegExp(`^${name}: (\\d+)$`, 'm').exec(text)?.[1] ?? NaN);
+    const io = { wchar: field('wchar'), writeBytes: field('write_bytes') };
+    return Number.isFinite(io.wchar) ? io : null;
+  } catch {
+    return null;
+  }
+}

@@ -5,24 +5,29 @@ import { join } from 'node:path';
 import { openStoreFor } from '../src/store/open.js';
 import type { StateStore } from '../src/store/port.js';
 import type { Peer } from './peer-client.js';
+import type { StoreKind } from './rows.js';
 
-export type StoreKind = 'memory' | 'sqlite' | 'tablestore';
+export type { StoreKind };
 
 export interface OpenedStore {
   store: StateStore;
-  /** Backend requests so far (Tablestore only). */
-  requests: () => Promise<Record<string, number>>;
+  /** The SQLite file (SQLite only). */
+  path: string | null;
+  /** Requests the Tablestore fake served so far, summed over operations (Tablestore only). */
+  requests: () => Promise<number | null>;
   cleanup: () => Promise<void>;
 }
 
-const none = async () => ({});
+const none = async () => null;
+const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
 
 export async function openStore(kind: StoreKind, peer: Peer): Promise<OpenedStore> {
-  if (kind === 'memory') return { store: await openStoreFor({ kind }), requests: none, cleanup: async () => undefined };
+  if (kind === 'memory') return { store: await openStoreFor({ kind }), path: null, requests: none, cleanup: async () => undefined };
   if (kind === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), 'taskhook-bench-'));
-    const store = await openStoreFor({ kind, path: join(dir, 'state.db') });
-    return { store, requests: none, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+    const path = join(dir, 'state.db');
+    const store = await openStoreFor({ kind, path });
+    return { store, path, requests: none, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
   }
   // Loaded only here, so the other rows never pay for the Tablestore SDK.
   const { createTables } = await import('../src/store/tablestore.js');
@@ -34,5 +39,10 @@ export async function openStore(kind: StoreKind, peer: Peer): Promise<OpenedStor
     credentials: () => ({ accessKeyId: fake.accessKeyId, accessKeySecret: fake.accessKeySecret }),
   };
   await createTables(options);
-  return { store: await openStoreFor({ kind, options }), requests: () => peer.tablestoreRequests(), cleanup: () => peer.stopTablestore() };
+  return {
+    store: await openStoreFor({ kind, options }),
+    path: null,
+    requests: async () => sum(await peer.tablestoreRequests()),
+    cleanup: () => peer.stopTablestore(),
+  };
 }

@@ -1,12 +1,16 @@
 /** The ECS task APIs: DescribeTaskAttribute, DescribeTasks and CancelTask, answered from simulated tasks. */
 import { errors, repeatedParam } from './protocol';
-import { endTimelineAt, formatTime, parseTime, supportsCancel, taskStateAt } from './timeline';
+import { answerOrder, type TaskRange } from './task-index';
+import { endTimelineAt, formatTime, parseTime, supportsCancel, taskStateAt, type TaskState } from './timeline';
 import type { SimOperation, SimTask } from './types';
 import { CANCELLABLE_ACTIONS, REGION_IDS } from './types';
 
 export interface TaskStore {
   get(regionId: string, taskId: string): SimTask | undefined;
+  /** The region's tasks in no particular order (a scan: only the odd-answer faults use it). */
   inRegion(regionId: string): SimTask[];
+  /** The region's tasks (of one action, when given) created in [from, to], both ends inclusive, in answer order. */
+  createdBetween(regionId: string, from: number, to: number, action?: string): TaskRange;
   put(task: SimTask): void;
 }
 
@@ -98,24 +102,46 @@ const describeTasks: Handler = (params, ctx) => {
   // ECS filters on these three statuses only and silently ignores any other value.
   const status = FILTERABLE_STATUSES.has(params.TaskStatus ?? '') ? params.TaskStatus : undefined;
 
-  const matching = ctx.store
-    .inRegion(regionId)
-    .map((task) => ({ task, state: taskStateAt(task, ctx.now) }))
-    .filter(
-      ({ task, state }) =>
-        state !== null &&
-        (taskIds.length === 0 || taskIds.includes(task.taskId)) &&
-        (resourceIds.length === 0 || (task.resourceId !== undefined && resourceIds.includes(task.resourceId))) &&
-        (!params.TaskAction || task.action === params.TaskAction) &&
-        (!status || state.status === status) &&
-        (start === null || task.createdAt >= start) &&
-        (end === null || task.createdAt <= end),
-    )
-    .sort((a, b) => b.task.createdAt - a.task.createdAt || a.task.taskId.localeCompare(b.task.taskId));
+  // Asked by id: one Map get per id. Otherwise a creation-time window of the region's index (tasks created after
+  // `now` do not exist yet), narrowed by the filters that need the task itself.
+  const resources = resourceIds.length > 0 ? new Set(resourceIds) : null;
+  const keep = (task: SimTask, state: TaskState | null): boolean =>
+    state !== null &&
+    (resources === null || (task.resourceId !== undefined && resources.has(task.resourceId))) &&
+    (!params.TaskAction || task.action === params.TaskAction) &&
+    (!status || state.status === status) &&
+    (start === null || task.createdAt >= start) &&
+    (end === null || task.createdAt <= end);
+  let candidates: TaskRange;
+  if (taskIds.length > 0) {
+    const asked = [...new Set(taskIds)].map((id) => ctx.store.get(regionId, id)).filter((t): t is SimTask => t !== undefined);
+    candidates = { list: asked.sort(answerOrder), start: 0, end: asked.length };
+  } else {
+    const to = Math.min(end ?? Infinity, ctx.now);
+    candidates = ctx.store.createdBetween(regionId, start ?? -Infinity, to, params.TaskAction || undefined);
+  }
+  const offset = (pageNumber - 1) * pageSize;
+  let total: number;
+  let page: { task: SimTask; state: TaskState }[];
+  if (taskIds.length === 0 && resources === null && !status) {
+    // Every task of the window matches: the page is a slice, the count a subtraction.
+    total = candidates.end - candidates.start;
+    page = candidates.list
+      .slice(candidates.start + offset, Math.min(candidates.end, candidates.start + offset + pageSize))
+      .map((task) => ({ task, state: taskStateAt(task, ctx.now)! }));
+  } else {
+    const matching: { task: SimTask; state: TaskState }[] = [];
+    for (let i = candidates.start; i < candidates.end; i++) {
+      const task = candidates.list[i];
+      const state = taskStateAt(task, ctx.now);
+      if (keep(task, state)) matching.push({ task, state: state! });
+    }
+    total = matching.length;
+    page = matching.slice(offset, offset + pageSize);
+  }
 
-  const page = matching.slice((pageNumber - 1) * pageSize, pageNumber * pageSize);
   return {
-    TotalCount: matching.length,
+    TotalCount: total,
     PageNumber: pageNumber,
     PageSize: pageSize,
     RegionId: regionId,
@@ -124,10 +150,10 @@ const describeTasks: Handler = (params, ctx) => {
       Task: page.map(({ task, state }) => ({
         TaskId: task.taskId,
         TaskAction: task.action,
-        TaskStatus: state!.status,
+        TaskStatus: state.status,
         SupportCancel: String(supportsCancel(task)),
         CreationTime: formatTime(task.createdAt, ctx.precision),
-        FinishedTime: state!.finishedAt === null ? '' : formatTime(state!.finishedAt, ctx.precision),
+        FinishedTime: state.finishedAt === null ? '' : formatTime(state.finishedAt, ctx.precision),
         ...(task.resourceId ? { ResourceId: task.resourceId } : {}),
       })),
     },

@@ -1,10 +1,11 @@
-/** The simulated ECS endpoint: HTTP server, request pipeline, injected faults, quotas and call counters. */
+/** The simulated ECS endpoint: HTTP server, request pipeline, injected faults, quotas per action and region, and call counters. */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { ACTIONS, type TaskStore } from './actions';
 import { isOddAnswerFault, oddAnswer } from './odd-answers';
 import { API_VERSION, ApiError, HTML_503, errorBody, errors, hostId, newRequestId, readParams } from './protocol';
 import { rpcStringToSign, verifyRpcSignature } from './signature';
+import { TaskIndex } from './task-index';
 import { sortedTimeline } from './timeline';
 import type { SimCall, SimFault, SimTask, SimulatorOptions } from './types';
 import { REGION_IDS } from './types';
@@ -33,12 +34,10 @@ const ERROR_FAULTS: Partial<Record<SimFault['kind'], (method: string, params: Re
   signatureMismatch: (method, params) => errors.signatureDoesNotMatch(rpcStringToSign(method, params)),
 };
 
-const key = (regionId: string, taskId: string) => `${regionId}/${taskId}`;
-
 export class EcsSimulator {
   private readonly opts: SimulatorOptions;
   private readonly clock: () => number;
-  private readonly store = new Map<string, SimTask>();
+  private readonly store = new TaskIndex();
   private readonly faults: { fault: SimFault; left: number }[] = [];
   private readonly quotas = new Map<string, Quota>();
   private readonly quotaUse = new Map<string, { window: number; used: number }>();
@@ -103,11 +102,11 @@ export class EcsSimulator {
   addTask(task: SimTask): void {
     if (!REGION_IDS.includes(task.regionId)) throw new Error(`Unknown region id ${task.regionId} for task ${task.taskId}.`);
     if (task.timeline.length === 0) throw new Error(`Task ${task.taskId} needs at least one timeline step.`);
-    this.store.set(key(task.regionId, task.taskId), sortedTimeline(structuredClone(task)));
+    this.store.put(sortedTimeline(structuredClone(task)));
   }
 
   removeTask(regionId: string, taskId: string): void {
-    this.store.delete(key(regionId, taskId));
+    this.store.delete(regionId, taskId);
   }
 
   /** Copies of the tasks as they stand now, cancellations included. */
@@ -129,7 +128,13 @@ export class EcsSimulator {
     this.latencyMs = Math.max(0, ms);
   }
 
+  /**
+   * `callsPerWindow` calls of `action` per region in each fixed window of `windowMs` (ECS counts per API and region:
+   * 50 calls/s is `setQuota(action, 50, 1000)`); past it, calls answer Throttling.User (HTTP 400) until the window turns.
+   */
   setQuota(action: string, callsPerWindow: number, windowMs = 60_000): void {
+    if (!(Number.isInteger(callsPerWindow) && callsPerWindow >= 0)) throw new Error(`A quota needs a whole number of calls >= 0, not ${callsPerWindow}.`);
+    if (!(windowMs > 0)) throw new Error(`A quota window needs windowMs > 0, not ${windowMs}.`);
     this.quotas.set(action, { limit: callsPerWindow, windowMs });
     for (const k of this.quotaUse.keys()) if (k.startsWith(`${action}|`)) this.quotaUse.delete(k);
   }
@@ -148,9 +153,10 @@ export class EcsSimulator {
   }
 
   private readonly taskStore: TaskStore = {
-    get: (regionId, taskId) => this.store.get(key(regionId, taskId)),
-    inRegion: (regionId) => [...this.store.values()].filter((t) => t.regionId === regionId),
-    put: (task) => void this.store.set(key(task.regionId, task.taskId), task),
+    get: (regionId, taskId) => this.store.get(regionId, taskId),
+    inRegion: (regionId) => this.store.inRegion(regionId),
+    createdBetween: (regionId, from, to, action) => this.store.createdBetween(regionId, from, to, action),
+    put: (task) => this.store.put(task),
   };
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -170,6 +176,7 @@ export class EcsSimulator {
       : params.TaskIds?.split(',')
           .map((s) => s.trim())
           .filter(Boolean);
+    const arrivedAt = this.clock();
     const call: SimCall = { action, regionId, taskIds, status: 0, securityToken: params.SecurityToken !== undefined };
     if (action) this.counts[action] = (this.counts[action] ?? 0) + 1;
     this.log.push(call);
@@ -210,6 +217,7 @@ export class EcsSimulator {
       call.status = answer.status;
       call.code = answer.code;
     }
+    this.opts.onCall?.(call, arrivedAt);
     if (delay > 0) await this.wait(delay);
     if (!this.server || res.destroyed) return;
     if (answer === 'drop') {

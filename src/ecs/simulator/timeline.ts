@@ -66,9 +66,21 @@ export function endTimelineAt(task: SimTask, t: number, status: string): SimTask
   return { ...task, timeline: [...task.timeline.filter((s) => s.afterMs <= afterMs), { afterMs, status }] };
 }
 
+/** Recently formatted times: a page of tasks mostly shares a few creation and finish minutes. */
+const formatted = { minute: new Map<number, string>(), second: new Map<number, string>() };
+const FORMAT_CACHE_SIZE = 4_096;
+
 export function formatTime(ms: number, precision: 'minute' | 'second'): string {
-  const iso = new Date(ms).toISOString(); // 2026-11-27T02:13:45.123Z
-  return precision === 'second' ? `${iso.slice(0, 19)}Z` : `${iso.slice(0, 16)}Z`;
+  const key = Math.floor(ms / (precision === 'second' ? 1_000 : 60_000));
+  const cache = formatted[precision];
+  let text = cache.get(key);
+  if (text === undefined) {
+    const iso = new Date(ms).toISOString(); // 2026-11-27T02:13:45.123Z
+    text = precision === 'second' ? `${iso.slice(0, 19)}Z` : `${iso.slice(0, 16)}Z`;
+    if (cache.size >= FORMAT_CACHE_SIZE) cache.clear();
+    cache.set(key, text);
+  }
+  return text;
 }
 
 const TIME_PATTERN = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?Z$/;

@@ -45,6 +45,8 @@ export interface SimulatorOptions {
   timePrecision?: 'minute' | 'second';
   host?: string;
   port?: number;
+  /** Told of every call once its answer is decided (before any latency), with the simulated time it arrived at. */
+  onCall?: (call: SimCall, arrivedAt: number) => void;
 }
 
 /**
