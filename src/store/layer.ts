@@ -16,6 +16,7 @@ import {
   type PageRequest,
   type StateStore,
   type StoredEvent,
+  type TaskKey,
   type TaskRecord,
   type TransitionCommit,
   type WatchSource,
@@ -107,6 +108,15 @@ export function createStateStore(backend: StorageBackend): StateStore {
     throw contention(`delivery ${id}`);
   }
 
+  /** The `data.sequence` of the task's newest stored event; 0 when it has none. */
+  const lastSequence = async (key: TaskKey): Promise<number> => {
+    const [newest] = await events.range({ regionId: key.regionId, taskId: key.taskId }, { limit: 1 });
+    if (!newest) return 0;
+    const stored = 'record' in newest ? newest.record : (await events.get([newest.id])).get(newest.id);
+    const sequence = stored?.event.data.sequence;
+    return typeof sequence === 'number' ? sequence : 0;
+  };
+
   return {
     async watchTask(key, source, now) {
       const id = taskKeyString(key);
@@ -119,7 +129,9 @@ export function createStateStore(backend: StorageBackend): StateStore {
             sources: [source],
             snapshot: null,
             version: 0,
-            sequence: 0,
+            // A task watched again after it was unwatched goes on from its last stored event: an event id is a
+            // hash of (region, task, sequence), so starting over at 0 would give new events the old ones' ids.
+            sequence: await lastSequence(key),
             active: true,
             invalid: null,
             pendingVerdict: null,

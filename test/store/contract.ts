@@ -183,6 +183,21 @@ export function defineStoreContract(name: string, open: () => Promise<StoreHarne
       expect(await store.commitTransitions([])).toEqual([]);
     });
 
+    it('goes on from the last stored event when a task is watched again after it was unwatched, so no event id repeats', async () => {
+      await store.watchTask(key, 'api', T0);
+      const running = snapshot(key, 'Processing');
+      const first = transition(key, 0, null, running, 0);
+      await store.commitTransition(first);
+      expect(await store.unwatchTask(key, 'api')).toBe(true);
+      const again = await store.watchTask(key, 'api', at(3));
+      expect(again.sequence).toBe(first.sequence);
+      // The same observation committed again from the start makes new events under new ids, and no conflict.
+      const second = transition(key, 0, null, snapshot(key, 'Processing', { observedAt: at(4) }), again.sequence);
+      await store.commitTransition(second);
+      const ids = (await store.listEvents({ ...key, limit: 50 })).items.map((e) => e.event.id);
+      expect(new Set(ids).size).toBe(first.events.length + second.events.length);
+    });
+
     it('keeps named marks: absent until set, the last write wins', async () => {
       expect(await store.getMark('sweep/cn-hangzhou')).toBeNull();
       await store.setMark('sweep/cn-hangzhou', 't-0001', at(1));
