@@ -3,7 +3,8 @@
  * Lease → static webhooks in step → unfinished commits completed → configured and discovered tasks watched →
  * every region swept at once (src/poll/sweep.ts: the watch list streamed in batches of 100, DescribeTasks and,
  * where the transition rules ask, DescribeTaskAttribute, each paced per API and region; one commit call per
- * batch) → due deliveries sent → daily purge. A run that would not cover the list hands shards off (src/poll/shards.ts).
+ * batch) → due deliveries sent → the tasks likely to finish soon polled again every few seconds (src/poll/hot.ts)
+ * → daily purge. A run that would not cover the list hands shards off (src/poll/shards.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { runDeadlines } from './budget.js';
@@ -14,11 +15,15 @@ import { syncStaticWebhooks } from './webhooks/registry.js';
 import { emptySummary, inRegion, noteFailure, nowIso, stopping, type PollDeps, type PollOptions, type PollSummary, type Run } from './poll/run.js';
 import { sweepLane, type Lane } from './poll/sweep.js';
 import { ACTIVE_COUNT_MARK, planShards } from './poll/shards.js';
+import { saveDurations } from './poll/durations.js';
+import { pollHot } from './poll/hot.js';
+import { sleep } from './retry.js';
 import { DEFAULT_ECS_RATE } from './config.js';
 import type { EcsCallRecord } from './ecs/api.js';
 import type { ShardSpec } from './shards/shard.js';
 
 export type { PollDeps, PollOptions, PollSummary } from './poll/run.js';
+export { pollTasks } from './poll/targeted.js';
 
 const LEASE = 'poll';
 const PURGE_LEASE = 'purge';
@@ -34,7 +39,10 @@ export async function pollOnce(deps: PollDeps, options: PollOptions): Promise<Po
   const holder = options.holder ?? randomUUID();
   const summary = emptySummary();
   const onCall = (call: EcsCallRecord) => {
-    if (call.sent !== false) summary.ecsCalls[call.action] = (summary.ecsCalls[call.action] ?? 0) + 1;
+    if (call.sent !== false) {
+      summary.ecsCalls[call.action] = (summary.ecsCalls[call.action] ?? 0) + 1;
+      run.callMs = run.callMs === undefined ? call.durationMs : run.callMs * 0.9 + call.durationMs * 0.1;
+    }
     if (call.throttled) summary.throttled++;
     if (call.note) deps.logger.warn('ECS answer set aside', { action: call.action, regionId: call.regionId, code: call.code, note: call.note });
   };
@@ -49,6 +57,8 @@ export async function pollOnce(deps: PollDeps, options: PollOptions): Promise<Po
   }
   summary.leased = true;
   const run: Run = { deps, ecs, options, workUntil, summary, leaseLost: false, webhooks: [] };
+  const hotIntervalMs = (deps.config.hotIntervalSeconds ?? 0) * 1000;
+  if (options.hot && hotIntervalMs > 0) run.hotUntil = Math.min(started + (deps.config.hotBudgetSeconds ?? 0) * 1000, workUntil);
   // Renewed while the run works; if another run took it meanwhile (ours had expired), no new work starts.
   const renewal = setInterval(() => {
     deps.store.acquireLease(lease, holder, leaseTtlMs, deps.now()).then(
@@ -87,6 +97,11 @@ export async function pollOnce(deps: PollDeps, options: PollOptions): Promise<Po
         { deadlineMs: workUntil },
       );
     }
+    if (run.hot?.size && !stopping(run)) {
+      summary.tasks.hot = run.hot.size;
+      summary.hotPasses = await pollHot(run, hotIntervalMs, sleep);
+    }
+    await saveDurations(run);
     if (!options.shard) {
       await deps.store.setMark(ACTIVE_COUNT_MARK, String(run.listSize ?? summary.tasks.active), nowIso(run));
       await purgeDaily(deps);

@@ -20,6 +20,7 @@ export function createPollHandler(depsFor: PollerDepsSource) {
       budgetMs: runBudgetMs({ kind: 'timer', functionTimeoutSeconds: context?.function?.timeout }, deps.config.pollBudgetSeconds),
       regions: options.regions,
       shard: options.shard,
+      hot: true,
       holder: context?.requestId,
     });
   };

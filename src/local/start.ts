@@ -109,7 +109,12 @@ export async function startLocal(options: StartOptions = {}): Promise<RunningLoc
       }),
     createLogger(config.logLevel),
   );
-  const pollHandler = createPollHandler(async () => ({ ...(await running), invoker: shards }));
+  // A run's hot-task passes end before the next tick, as on FC with its 1-minute timer.
+  const pollHandler = createPollHandler(async () => {
+    const deps = await running;
+    const hotBudgetSeconds = Math.min(deps.config.hotBudgetSeconds, Math.max(0, intervalMs / 1000 - 1));
+    return { ...deps, invoker: shards, config: { ...deps.config, hotBudgetSeconds } };
+  });
   const guard = { apiTokens: config.apiTokens };
   const server = await startLocalServer(apiHandler, config.port, undefined, guard)
     .catch(async (error: NodeJS.ErrnoException) => {

@@ -3,12 +3,15 @@
  * transition rules ask for it, then every change of the batch committed in one store call and every answered
  * task marked polled in another. Returns the tasks ECS gave no answer for (they are polled again next run).
  */
-import { runBounded } from '../batching.js';
+import { chunk, groupBy, runBounded } from '../batching.js';
 import { EcsError } from '../errors.js';
 import { taskKeyString, type TaskKey, type TaskRecord, type TransitionCommit } from '../store/port.js';
 import type { TaskSnapshot } from '../tasks/snapshot.js';
 import { carryDetail, emptySnapshot, needsDetail, notFoundSnapshot, retiredSnapshot, transition, VERDICT, weighVerdict } from '../tasks/transition.js';
 import { deliveriesFor, webhookWants } from '../webhooks/matching.js';
+import { withEstimate } from '../tasks/estimate.js';
+import { loadDurations, noteDuration, typicalFor } from './durations.js';
+import { noteIfHot } from './hot-candidates.js';
 import { noteFailure, nowIso, stopping, type Run } from './run.js';
 
 /** Refusals about the caller, not about the ids in a batch: splitting the batch would not help. */
@@ -20,6 +23,13 @@ interface Writes {
   commits: Array<{ commit: TransitionCommit; landed: () => void }>;
   answered: TaskKey[];
   unanswered: TaskRecord[];
+}
+
+/** One pass over the given tasks of a run under way, outside the sweep (hints, the hot-task loop). */
+export async function pollTaskBatch(run: Run, tasks: TaskRecord[]): Promise<void> {
+  for (const [regionId, inRegion] of groupBy(tasks, (t) => t.regionId)) {
+    await Promise.all(chunk(inRegion, 100).map((batch) => pollBatch(run, regionId, batch)));
+  }
 }
 
 export async function pollBatch(run: Run, regionId: string, tasks: TaskRecord[]): Promise<{ complete: boolean; unanswered: TaskRecord[] }> {
@@ -52,6 +62,11 @@ async function askEcs(run: Run, regionId: string, tasks: TaskRecord[], writes: W
     return;
   }
   const seen = new Map(listed.map((s) => [s.id, s]));
+  await loadDurations(
+    run,
+    regionId,
+    listed.map((s) => s.action),
+  );
   const detailed: Array<{ task: TaskRecord; entry: TaskSnapshot | undefined }> = [];
   for (const task of tasks) {
     const entry = seen.get(task.taskId);
@@ -84,7 +99,7 @@ async function askEcs(run: Run, regionId: string, tasks: TaskRecord[], writes: W
       return;
     }
     summary.tasks.polled++;
-    observe(run, task, detail, writes);
+    observe(run, task, detail, writes, true, true);
   });
 }
 
@@ -120,9 +135,11 @@ function weigh(run: Run, task: TaskRecord, code: string, error: EcsError | null,
 }
 
 /** What ECS said of the task, through the transition rules: a commit when something changed. */
-function observe(run: Run, task: TaskRecord, next: TaskSnapshot, writes: Writes, answered = true) {
+function observe(run: Run, task: TaskRecord, seen: TaskSnapshot, writes: Writes, answered = true, progressObserved = false) {
   const { deps, summary } = run;
   if (answered) writes.answered.push(task);
+  const next = withEstimate(seen, task.snapshot, progressObserved, typicalFor(run, task.regionId, seen.action));
+  noteIfHot(run, task, next);
   const { events, changed, unknownStatus } = transition({ previous: task.snapshot, next, sequence: task.sequence, accountId: deps.accountId });
   if (unknownStatus) {
     deps.logger.warn('ECS reported a task status taskhook does not know; it keeps polling the task', {
@@ -140,6 +157,7 @@ function observe(run: Run, task: TaskRecord, next: TaskSnapshot, writes: Writes,
     { snapshot: next, sequence: task.sequence + events.length, active: !next.terminal, invalid: null, events, deliveries, pendingVerdict: null },
     () => {
       for (const event of events) summary.events[event.type] = (summary.events[event.type] ?? 0) + 1;
+      if (next.terminal && !task.snapshot?.terminal) noteDuration(run, next);
     },
   );
 }

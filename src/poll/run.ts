@@ -4,7 +4,7 @@ import type { EcsApi, EcsCallRecord } from '../ecs/api.js';
 import type { Logger } from '../log.js';
 import type { Invoker } from '../shards/invoker.js';
 import type { ShardSpec } from '../shards/shard.js';
-import type { StateStore, WebhookRecord } from '../store/port.js';
+import type { StateStore, TaskKey, WebhookRecord } from '../store/port.js';
 import type { AttemptReport, DeliverySummary } from '../webhooks/delivery.js';
 import type { WebhookClient } from '../webhooks/http-client.js';
 
@@ -16,7 +16,7 @@ export interface PollDeps {
   ecsFor: (onCall: (record: EcsCallRecord) => void, options?: { rate?: number }) => EcsApi & { close?: () => void };
   store: StateStore;
   config: Pick<Config, 'tasks' | 'discover' | 'webhooks' | 'retentionDays' | 'confirmSeconds'> &
-    Partial<Pick<Config, 'leaseSeconds' | 'allowPrivateWebhooks' | 'ecsRate' | 'shardTasks'>>;
+    Partial<Pick<Config, 'leaseSeconds' | 'allowPrivateWebhooks' | 'ecsRate' | 'shardTasks' | 'hotIntervalSeconds' | 'hotBudgetSeconds'>>;
   logger: Logger;
   now: () => number;
   /** The one SSRF-safe client deliveries go through; without one, due deliveries wait for a run that has it. */
@@ -35,6 +35,8 @@ export interface PollOptions {
   regions?: string[];
   /** This run is one shard of a larger one: it sweeps only the shard's regions (and task-id range). */
   shard?: ShardSpec;
+  /** Keep polling the tasks likely to finish soon after the sweep (the timer's runs; not a poll asked for over HTTP or the CLI). */
+  hot?: boolean;
   /** How far back discovery looks for newly created tasks. */
   discoveryWindowMs?: number;
   holder?: string;
@@ -46,7 +48,9 @@ export interface PollSummary {
    * `deferred`: due tasks this run did not get an answer for (out of time, or ECS failed); they go first next run.
    * `unconfirmed`: tasks ECS said were gone (or in an unknown region) once; a second answer must agree first.
    */
-  tasks: { active: number; polled: number; deferred: number; discovered: number; invalid: number; unconfirmed: number };
+  tasks: { active: number; polled: number; deferred: number; discovered: number; invalid: number; unconfirmed: number; hot?: number };
+  /** Passes of the hot-task loop after the sweep (0: no task was hot, or hot tasks are off). */
+  hotPasses?: number;
   /** The oldest `lastPolledAt` among the active tasks once the run is done (a never-polled task counts from when it was watched). */
   staleness: { oldestPolledAt: string | null; seconds: number };
   ecsCalls: Record<string, number>;
@@ -70,6 +74,14 @@ export interface Run {
   webhooks: WebhookRecord[];
   /** The whole list's size when this run split it into shards (its own summary counts only its shard). */
   listSize?: number;
+  /** Recent durations by `durations/<region>/<action>` mark, read as batches need them (src/poll/durations.ts). */
+  durations?: { byPair: Map<string, number[]>; changed: Set<string> };
+  /** Tasks likely to finish soon, found by the sweep, for the hot-task loop (src/poll/hot.ts). */
+  hot?: Map<string, TaskKey>;
+  /** The ECS calls' observed latency (a moving average, ms): with the rate, how many batches a region keeps in flight. */
+  callMs?: number;
+  /** The end of the run's hot window (epoch ms); absent when hot tasks are off. */
+  hotUntil?: number;
 }
 
 export const emptySummary = (): PollSummary => ({

@@ -49,7 +49,6 @@ export async function sweepLane(run: Run, lane: Lane): Promise<LaneResult> {
   let nextToMark = 0;
   let markTo: string | null = null;
   const lastTaskIds = new Map<number, string>();
-  let batchMs = 0;
   const rate = run.deps.config.ecsRate ?? DEFAULT_ECS_RATE;
 
   const unpolled = (tasks: TaskRecord[]) => {
@@ -73,14 +72,13 @@ export async function sweepLane(run: Run, lane: Lane): Promise<LaneResult> {
         unpolled(batch.tasks);
         continue;
       }
-      const started = run.deps.now();
       const { complete, unanswered } = batch.tasks.length > 0 ? await pollBatch(run, lane.regionId, batch.tasks) : { complete: true, unanswered: [] };
       unpolled(unanswered);
-      batchMs = batchMs === 0 ? run.deps.now() - started : batchMs * 0.8 + (run.deps.now() - started) * 0.2;
       if (complete) completed.add(batch.index);
       while (completed.has(nextToMark)) markTo = lastTaskIds.get(nextToMark++)!;
-      // As many batches in flight as the paced rate keeps busy at the observed batch time, and one more.
-      const wanted = Math.min(MAX_WORKERS, Math.max(MIN_WORKERS, Math.ceil((rate * batchMs) / 1000) + 1));
+      // As many batches in flight as the paced rate keeps busy at the observed ECS latency (doubled, for the
+      // detail calls and the commit), and one more. Time spent waiting for the pacer does not count: it is the rate.
+      const wanted = Math.min(MAX_WORKERS, Math.max(MIN_WORKERS, Math.ceil((rate * 2 * (run.callMs ?? 0)) / 1000) + 1));
       if (workers.size < wanted && !stopping(run)) spawn();
     }
   };

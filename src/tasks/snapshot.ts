@@ -42,4 +42,6 @@ export interface TaskSnapshot {
   resourceId: string | null;
   requestId: string | null;
   observedAt: string;
+  /** When the task is expected to finish (src/tasks/estimate.ts); null once terminal or when nothing is known yet. */
+  estimatedFinishAt?: string | null;
 }

@@ -2,6 +2,7 @@
 import { NotFoundError } from '../../errors.js';
 import { lookupQuery, listTasksQuery, taskList, taskLookup, taskPath, unwatchQuery, watchBody, watchedTask } from '../../schema/api/tasks.js';
 import { taskKeyString } from '../../store/port.js';
+import { durationsMark, parseDurations, typicalDuration, withEstimate } from '../../tasks/estimate.js';
 import { json } from '../request.js';
 import type { ApiRoute } from '../route.js';
 import { defineRoute } from '../validate.js';
@@ -34,8 +35,9 @@ export const taskRoutes: ApiRoute[] = [
           throw new NotFoundError('NotWatched', `taskhook has no last-seen state for ${taskId} in ${regionId}; drop ?cached=1 for a live lookup`);
         return json(200, { task: record.snapshot, source: 'cache', invalid: record.invalid });
       }
-      const task = await deps.ecs.describeTaskAttribute(regionId, taskId);
-      return json(200, { task, source: 'live' });
+      const live = await deps.ecs.describeTaskAttribute(regionId, taskId);
+      const typical = typicalDuration(parseDurations(await deps.store.getMark(durationsMark(regionId, live.action))));
+      return json(200, { task: withEstimate(live, null, true, typical), source: 'live' });
     },
   }),
   defineRoute({

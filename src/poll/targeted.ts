@@ -1,0 +1,38 @@
+/**
+ * Polling named tasks now, outside the sweep: what a hint from Alibaba Cloud's own events asks for, and what the
+ * hot-task loop does every few seconds. The same batch step as the sweep (DescribeTasks, 100 ids a call, paced,
+ * versioned commits), so a racing sweep cannot duplicate an event; what a change produced is delivered at once.
+ */
+import { runDeadlines } from '../budget.js';
+import type { TaskKey } from '../store/port.js';
+import { deliverDue } from '../webhooks/delivery.js';
+import { pollTaskBatch } from './batch.js';
+import { emptySummary, type PollDeps, type PollSummary, type Run } from './run.js';
+
+/** Polls the named tasks that are watched and active, then delivers what is due, within `budgetMs`. */
+export async function pollTasks(deps: PollDeps, keys: TaskKey[], options: { budgetMs: number }): Promise<PollSummary> {
+  const started = deps.now();
+  const summary = emptySummary();
+  summary.leased = true;
+  const { workUntil } = runDeadlines(started, options.budgetMs, deps.config.leaseSeconds);
+  const ecs = deps.ecsFor((call) => {
+    if (call.sent !== false) summary.ecsCalls[call.action] = (summary.ecsCalls[call.action] ?? 0) + 1;
+    if (call.throttled) summary.throttled++;
+  });
+  try {
+    const run: Run = { deps, ecs, options: { budgetMs: options.budgetMs }, workUntil, summary, leaseLost: false, webhooks: await deps.store.listWebhooks() };
+    const tasks = [...(await deps.store.getTasks(keys)).values()].filter((t) => t.active);
+    summary.tasks.active = tasks.length;
+    await pollTaskBatch(run, tasks);
+    if (deps.webhookClient && Object.keys(summary.events).length > 0) {
+      summary.deliveries = await deliverDue(
+        { store: deps.store, client: deps.webhookClient, logger: deps.logger, now: deps.now, onAttempt: deps.onDeliveryAttempt },
+        { deadlineMs: workUntil },
+      );
+    }
+  } finally {
+    ecs.close?.();
+    summary.durationMs = deps.now() - started;
+  }
+  return summary;
+}
