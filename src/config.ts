@@ -40,6 +40,8 @@ export interface Config {
   discover: DiscoveryRule[];
   webhooks: StaticWebhook[];
   apiTokens: string[];
+  /** Tokens that authenticate POST /v1/hints (Alibaba Cloud events from EventBridge); empty turns the route off. */
+  hintTokens: string[];
   allowPrivateWebhooks: string[];
   port: number;
   pollIntervalSeconds: number;
@@ -54,6 +56,10 @@ export interface Config {
   ecsRate: number;
   /** The most active tasks one run sweeps; a longer list is split into shards run as invocations of their own. */
   shardTasks: number;
+  /** Seconds between passes over the hot tasks after a run's sweep; 0 turns hot tasks off. */
+  hotIntervalSeconds: number;
+  /** Seconds from a run's start that its hot-task passes may go on for (below the timer's period). */
+  hotBudgetSeconds: number;
   logLevel: LogLevel;
 }
 
@@ -100,6 +106,7 @@ export function loadConfig(env: Env = process.env, runtime: Runtime = 'local'): 
     discover: parseDiscover(read('TASKHOOK_DISCOVER')),
     webhooks: parseWebhooks(read('TASKHOOK_WEBHOOKS'), parseCidrs(read('TASKHOOK_ALLOW_PRIVATE_WEBHOOKS'))),
     apiTokens: parseTokens(read('TASKHOOK_API_TOKENS')),
+    hintTokens: parseTokens(read('TASKHOOK_HINT_TOKENS'), 'TASKHOOK_HINT_TOKENS'),
     allowPrivateWebhooks: parseCidrs(read('TASKHOOK_ALLOW_PRIVATE_WEBHOOKS')),
     port: parseInteger('TASKHOOK_PORT', read('TASKHOOK_PORT'), 9000, 0, 65535, '9000'),
     pollIntervalSeconds: parseInteger('TASKHOOK_POLL_INTERVAL', read('TASKHOOK_POLL_INTERVAL'), 60, 1, 86_400, '60'),
@@ -109,6 +116,8 @@ export function loadConfig(env: Env = process.env, runtime: Runtime = 'local'): 
     leaseSeconds: parseInteger('TASKHOOK_LEASE_SECONDS', read('TASKHOOK_LEASE_SECONDS'), 10, 1, 600, '10'),
     confirmSeconds: parseInteger('TASKHOOK_CONFIRM_SECONDS', read('TASKHOOK_CONFIRM_SECONDS'), 120, 0, 86_400, '120'),
     ecsRate: parseInteger('TASKHOOK_ECS_RATE', read('TASKHOOK_ECS_RATE'), DEFAULT_ECS_RATE, 1, 1_000, '20'),
+    hotIntervalSeconds: parseInteger('TASKHOOK_HOT_INTERVAL', read('TASKHOOK_HOT_INTERVAL'), 5, 0, 300, '5'),
+    hotBudgetSeconds: parseInteger('TASKHOOK_HOT_BUDGET', read('TASKHOOK_HOT_BUDGET'), 45, 0, 3_600, '45'),
     shardTasks: parseInteger('TASKHOOK_SHARD_TASKS', read('TASKHOOK_SHARD_TASKS'), DEFAULT_SHARD_TASKS, 100, 10_000_000, '100000'),
     logLevel: parseLogLevel(read('TASKHOOK_LOG_LEVEL')),
   };
@@ -205,11 +214,11 @@ function parseWebhooks(value: string | undefined, allowPrivate: string[]): Stati
   });
 }
 
-function parseTokens(value: string | undefined): string[] {
+function parseTokens(value: string | undefined, name = 'TASKHOOK_API_TOKENS'): string[] {
   if (!value) return [];
   const tokens = splitList(value);
   for (const token of tokens) {
-    if (token.length < 16) throw new ConfigError('TASKHOOK_API_TOKENS', 'every token must be at least 16 characters long', 'tok_3f9a…,tok_77c1…');
+    if (token.length < 16) throw new ConfigError(name, 'every token must be at least 16 characters long', 'tok_3f9a…,tok_77c1…');
   }
   return tokens;
 }

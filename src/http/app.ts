@@ -8,6 +8,7 @@ import { appDeps, type DepsSource } from './deps.js';
 import { errorResponses } from './errors.js';
 import type { ApiContext, ApiResponse, ApiRoute } from './route.js';
 import { consoleRoutes } from './routes/console.js';
+import { hintRoutes } from './routes/hints.js';
 import { resourceRoutes } from './routes/index.js';
 import { systemRoutes } from './routes/system.js';
 
@@ -19,6 +20,6 @@ export function createApiHandler(depsFor: DepsSource) {
     .use(fcHttpEvent())
     .use(appDeps(depsFor))
     .use(errorResponses())
-    .use(bearerAuth({ publicPaths: [...systemRoutes, ...consoleRoutes].map((route) => route.path) }))
+    .use(bearerAuth({ publicPaths: [...systemRoutes, ...consoleRoutes, ...hintRoutes].map((route) => route.path) }))
     .handler(httpRouterHandler(apiRoutes));
 }

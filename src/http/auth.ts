@@ -5,7 +5,7 @@ import { HttpError } from '../errors.js';
 import type { ApiEvent } from './route.js';
 
 export interface BearerAuthOptions {
-  /** Paths answered without a token. */
+  /** Paths answered without a bearer token (the route checks its own), `{name}` standing for one segment. */
   publicPaths: string[];
   /** The accepted tokens, read per request because the dependencies are. */
   tokens: (event: ApiEvent) => string[];
@@ -26,13 +26,28 @@ export function tokenMatches(presented: string, tokens: string[]): boolean {
   return ok;
 }
 
+/** `/v1/hints/{token}` → a pattern where `{token}` stands for one non-empty segment and the rest is literal. */
+const templatePattern = (template: string) => {
+  const literalParts = template.split(/\{\w+\}/).map((part) => part.replace(/[.*+?^$()|[\]\\]/g, '\\$&'));
+  return new RegExp(`^${literalParts.join('[^/]+')}$`);
+};
+
+/** Whether a request path is one of `paths`: literal paths match exactly, a `{name}` segment matches any one segment. */
+export function publicPathMatcher(paths: string[]): (path: string) => boolean {
+  const literal = new Set(paths.filter((p) => !p.includes('{')));
+  const templates = paths.filter((p) => p.includes('{')).map(templatePattern);
+  return (path) => {
+    const trimmed = path.replace(/\/+$/, '') || '/';
+    return literal.has(trimmed) || templates.some((t) => t.test(trimmed));
+  };
+}
+
 export const bearerAuth = (opts: Partial<BearerAuthOptions> = {}): MiddlewareObj<ApiEvent> => {
   const options = { ...defaults, ...opts };
-  const publicPaths = new Set(options.publicPaths);
+  const isPublic = publicPathMatcher(options.publicPaths);
   return {
     before: (request) => {
-      const path = request.event.requestContext.http.path.replace(/\/+$/, '') || '/';
-      if (publicPaths.has(path)) return;
+      if (isPublic(request.event.requestContext.http.path)) return;
       const header = request.event.headers.authorization ?? '';
       const match = /^Bearer\s+(\S+)$/i.exec(header);
       const allowed = options.tokens(request.event);

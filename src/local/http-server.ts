@@ -7,8 +7,9 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { FcHttpEvent } from '../fc/http-event.js';
-import { tokenMatches } from '../http/auth.js';
+import { publicPathMatcher, tokenMatches } from '../http/auth.js';
 import { consoleRoutes } from '../http/routes/console.js';
+import { hintRoutes } from '../http/routes/hints.js';
 import { systemRoutes } from '../http/routes/system.js';
 import { createLogger, type Logger } from '../log.js';
 
@@ -289,11 +290,11 @@ export function toFcEvent(req: http.IncomingMessage, body: Buffer, requestId: st
 const TEXT_TYPES = /^(text\/|application\/(json|x-www-form-urlencoded|xml|.*\+json))/i;
 
 /** The paths the API answers without a token; the same list its bearerAuth middleware uses. */
-const PUBLIC_PATHS = new Set([...systemRoutes, ...consoleRoutes].map((route) => route.path));
+const isPublic = publicPathMatcher([...systemRoutes, ...consoleRoutes, ...hintRoutes].map((route) => route.path));
 
 /** The check the API handler makes, made before the body is read; `undefined` tokens leave it to the handler. */
 function authorized(req: http.IncomingMessage, path: string, tokens: string[] | undefined): boolean {
-  if (tokens === undefined || PUBLIC_PATHS.has(path.replace(/\/+$/, '') || '/')) return true;
+  if (tokens === undefined || isPublic(path)) return true;
   const match = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
   return match !== null && tokens.length > 0 && tokenMatches(match[1], tokens);
 }

@@ -319,6 +319,43 @@ describe('polls, events, deliveries and runs', () => {
   });
 });
 
+describe('hints', () => {
+  const HINT = 'contract-hint-token-0123456789';
+  /** A task no test watched before: a hint watches it. */
+  const T3 = 't-contract0000003';
+  const other = { specversion: '1.0', id: 'evt-other', source: 'acs:aliyuncvc', type: 'aliyuncvc:MeetingEvent:MemberOperate', data: {} };
+  const trail = {
+    specversion: '1.0',
+    id: 'evt-trail',
+    source: 'acs.ecs',
+    type: 'ecs:ActionTrail:ApiCall',
+    aliyunregionid: 'cn-beijing',
+    data: { eventName: 'ModifyDiskSpec', eventType: 'ApiCall', serviceName: 'Ecs', acsRegion: 'cn-beijing', responseElements: { TaskId: T3 } },
+  };
+  const inHeader = { 'x-taskhook-hint-token': HINT };
+
+  it('answers 404 while TASKHOOK_HINT_TOKENS is empty, then takes hints by path or header token (202) and refuses a wrong token (401)', async () => {
+    harness.sim.addTask(finishedExport(T3, Date.now() - 600_000, 'cn-beijing'));
+    harness.deps.config.hintTokens = [];
+    expect((await call('POST /v1/hints', '/v1/hints', { token: null, headers: inHeader, body: trail }, 404)).body.error.code).toBe('NotFound');
+    harness.deps.config.hintTokens = [HINT];
+    expect((await call('POST /v1/hints/{token}', `/v1/hints/${HINT}`, { token: null, body: other }, 202)).body).toMatchObject({
+      accepted: false,
+      reason: 'ignored',
+    });
+    const accepted = await call('POST /v1/hints', '/v1/hints', { token: null, headers: inHeader, body: trail }, 202);
+    expect(accepted.body).toMatchObject({ accepted: true, kind: 'api-call', regionId: 'cn-beijing', taskIds: [T3], polled: 1 });
+    const wrong = await call('POST /v1/hints/{token}', '/v1/hints/not-the-hint-token-000', { token: null, body: trail }, 401);
+    expect(wrong.text).not.toContain(HINT);
+  });
+
+  it('refuses a body that is no JSON object (400) or no JSON (415), with the bearer API token too', async () => {
+    await refused('POST /v1/hints/{token}', `/v1/hints/${HINT}`, { token: null, raw: '[1,2]' }, 'InvalidBody');
+    await refused('POST /v1/hints', '/v1/hints', { token: null, headers: inHeader }, 'InvalidBody');
+    expect((await call('POST /v1/hints', '/v1/hints', { raw: 'hi', type: 'text/plain' }, 415)).body.error.code).toBe('UnsupportedMediaType');
+  });
+});
+
 describe('authentication and coverage', () => {
   it('answers 401 on every route that needs a token, as documented', async () => {
     const ids: Record<string, string> = { taskId: T1, webhookId: hmacId, eventId: 'evt_nope' };
