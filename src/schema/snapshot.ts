@@ -77,12 +77,9 @@ export const taskSnapshot = z
     resourceId: z.string().nullable().meta({ description: 'the image, instance or disk the task works on (DescribeTasks only)' }),
     requestId: z.string().nullable().meta({ description: "ECS's request id of the answer this snapshot comes from" }),
     observedAt: isoTime.meta({ description: 'when taskhook saw this state' }),
-    estimatedFinishAt: isoTime
-      .nullable()
-      .optional()
-      .meta({
-        description: 'when the task is expected to finish: from its progress, or from how long recent tasks of its action took; null once terminal or unknown',
-      }),
+    estimatedFinishAt: isoTime.nullable().optional().meta({
+      description: 'when the task is expected to finish: from its progress, or from how long recent tasks of its action took; null once terminal or unknown',
+    }),
   })
   .meta({ id: 'TaskSnapshot', description: 'The normalized view of one ECS asynchronous task.', examples: [EXAMPLE_SNAPSHOT] });
 
