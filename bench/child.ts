@@ -1,13 +1,14 @@
 /** One bench job in a fresh process (so its peak RSS is the job's own): told the job over IPC, answers its rows. */
 import { runDelivery, type DeliveryJob } from './delivery.js';
 import { runFirstPoll, type FirstPollJob } from './first-poll.js';
+import { runLatencyScenario, type LatencyJob } from './latency.js';
 import { runNaiveScenario, type NaiveJob } from './naive.js';
 import { runPollScenario, type PollJob } from './poll.js';
 import type { ResultRow } from './rows.js';
 import { peakRssMb } from './stats.js';
 
 /** `idle` loads everything and does nothing: the peak RSS of the bench's own process before any work. */
-export type ChildJob = PollJob | NaiveJob | FirstPollJob | DeliveryJob | { kind: 'idle' };
+export type ChildJob = PollJob | NaiveJob | FirstPollJob | DeliveryJob | LatencyJob | { kind: 'idle' };
 
 async function run(job: ChildJob): Promise<ResultRow[]> {
   switch (job.kind) {
@@ -19,6 +20,8 @@ async function run(job: ChildJob): Promise<ResultRow[]> {
       return [await runFirstPoll(job)];
     case 'delivery':
       return [await runDelivery(job)];
+    case 'latency':
+      return [await runLatencyScenario(job)];
     case 'idle':
       return [];
   }

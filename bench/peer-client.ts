@@ -3,6 +3,8 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FleetSpec } from './fleet.js';
+import type { LatencySpec } from './latency-fleet.js';
+import type { ArrivalReport } from './latency-peer.js';
 import type { CycleStats, PeerRequest, ReceiverStats } from './peer.js';
 import type { EcsSetting } from './rows.js';
 
@@ -95,6 +97,17 @@ export class Peer {
   }
   stopTablestore() {
     return this.ask<object>({ op: 'stopTablestore' }).then(() => undefined);
+  }
+  /** The latency scenario's simulator and receiver: the ECS endpoint and the receiver's URL. */
+  latencyStart(spec: LatencySpec, ecs: EcsSetting, secret: string) {
+    return this.ask<{ endpoint: string; url: string }>({ op: 'latencyStart', spec, ecs, secret });
+  }
+  latencyArrivals() {
+    return this.ask<ArrivalReport>({ op: 'latencyArrivals' });
+  }
+  /** Calls the latency simulator served since it started, by API. */
+  latencyCalls() {
+    return this.ask<Record<string, number>>({ op: 'latencyCalls' });
   }
   async close(): Promise<void> {
     await this.ask<object>({ op: 'stopAll' }).catch(() => undefined);

@@ -9,6 +9,7 @@ import { EcsSimulator, type SimCall } from '../src/ecs/simulator/index.js';
 import { endTimelineAt } from '../src/ecs/simulator/timeline.js';
 import { startFakeTablestore, type FakeTablestore } from '../src/fakes/tablestore/index.js';
 import { BENCH_KEYS, fleetTask, slotOf, type FleetSpec } from './fleet.js';
+import { handleLatency, stopLatency, type LatencyRequest } from './latency-peer.js';
 import type { EcsSetting } from './rows.js';
 
 export type PeerRequest =
@@ -24,7 +25,8 @@ export type PeerRequest =
   | { op: 'startTablestore' }
   | { op: 'tablestoreRequests' }
   | { op: 'stopTablestore' }
-  | { op: 'stopAll' };
+  | { op: 'stopAll' }
+  | LatencyRequest;
 
 export interface ReceiverStats {
   received: number;
@@ -99,6 +101,7 @@ async function stopTablestore() {
 
 async function stopAll() {
   await stopTablestore();
+  await stopLatency();
   await sim?.stop();
   sim = null;
   const servers = receivers.splice(0);
@@ -198,6 +201,14 @@ async function handle(msg: PeerRequest): Promise<unknown> {
     case 'stopAll':
       await stopAll();
       return {};
+    case 'latencyStart':
+      // A fresh scenario starts on the wall clock, as startSim does.
+      offset = 0;
+      return handleLatency(msg, clock);
+    case 'latencyArrivals':
+    case 'latencyCalls':
+    case 'latencyStop':
+      return handleLatency(msg, clock);
   }
 }
 

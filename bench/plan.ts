@@ -1,6 +1,7 @@
-/** What `npm run bench` runs, and the smaller set `npm run bench -- --quick` runs (under two minutes on 2 cores). */
+/** What `npm run bench` runs, and the smaller set `npm run bench -- --quick` runs (under two minutes on 2 cores, plus the latency scenario). */
 import type { DeliveryJob } from './delivery.js';
 import type { FirstPollJob } from './first-poll.js';
+import type { LatencyJob } from './latency.js';
 import type { NaiveJob } from './naive.js';
 import type { PollJob } from './poll.js';
 import type { EcsSetting, StoreKind } from './rows.js';
@@ -21,6 +22,7 @@ export interface Plan {
   naive: NaiveJob[];
   firstPoll: FirstPollJob[];
   delivery: DeliveryJob[];
+  latency: LatencyJob[];
   bundleRuns: number;
   /** Scenarios left out, with the reason printed in the results. */
   skipped: { what: string; reason: string }[];
@@ -46,6 +48,17 @@ const naive = (tasks: number, regions: string[], measureMs: number): NaiveJob =>
   workersPerRegion: NAIVE_WORKERS,
 });
 
+/**
+ * The latency scenario: 200 tasks finishing over 10 simulated minutes, after a 20-minute warm-up in which 50 more
+ * finish (so taskhook knows typical durations, as a poller that has been running does); the same seed in every run.
+ */
+export const LATENCY = { tasks: 200, historyTasks: 50, seed: 20_261_201, windowMs: 10 * 60_000, warmupMs: 20 * 60_000, hintDelayMs: 1_000 };
+/** Hot tasks as TASKHOOK_HOT_INTERVAL's default (5 s) sets them; the hot budget is the config's default. */
+const HOT = { intervalSeconds: 5, budgetSeconds: null };
+
+const latency = (maxWallMs: number): LatencyJob[] =>
+  (['plain', 'hot', 'hints'] as const).map((mode) => ({ kind: 'latency', mode, ...LATENCY, ecs: ECS, intervalMs: INTERVAL_MS, hot: HOT, maxWallMs }));
+
 const TABLESTORE_100K =
   'Tablestore at 100,000 tasks: the wire-level fake serves every request through the real SDK on the same 2 cores, so registering the ' +
   'watch list and the first poll alone would take tens of minutes; the 10,000-task rows show how the Tablestore store scales';
@@ -61,6 +74,7 @@ export function plan(quick: boolean): Plan {
         { kind: 'delivery', store: 'sqlite', receivers: 10, deliveries: 400 },
         { kind: 'delivery', store: 'sqlite', receivers: 100, deliveries: 800 },
       ],
+      latency: latency(120_000),
       bundleRuns: 3,
       skipped: [{ what: 'N = 10,000 and 100,000, and the 10,000-task first poll', reason: '--quick runs N = 1,000 only (and a 2,000-task first poll)' }],
     };
@@ -78,6 +92,7 @@ export function plan(quick: boolean): Plan {
       { kind: 'delivery', store: 'sqlite', receivers: 10, deliveries: 1_000 },
       { kind: 'delivery', store: 'sqlite', receivers: 100, deliveries: 2_000 },
     ],
+    latency: latency(1_800_000),
     bundleRuns: 7,
     skipped: [{ what: 'tablestore, 100,000 tasks', reason: TABLESTORE_100K }],
   };

@@ -171,4 +171,68 @@ export interface SkippedRow {
   reason: string;
 }
 
-export type ResultRow = PollRow | NaiveRow | FirstPollRow | DeliveryRow | BundleRow | SkippedRow;
+/** How the latency scenario's runs poll: the timer alone, the timer with hot tasks, or the timer with hints. */
+export type LatencyMode = 'plain' | 'hot' | 'hints';
+
+/** One mode of the latency scenario: tasks finishing over a window, from each true finish to its event's arrival. */
+export interface LatencyRow {
+  kind: 'latency';
+  mode: LatencyMode;
+  store: StoreKind;
+  /** Measured tasks: each finishes within the window. */
+  tasks: number;
+  /** Tasks that finish in the warm-up before the window (not measured: they teach taskhook the typical durations). */
+  historyTasks: number;
+  seed: number;
+  windowS: number;
+  warmupS: number;
+  /** Measured tasks whose completion event reached the receiver; the figures below are over these. */
+  delivered: number;
+  /** True finish (the simulator's timeline) to the arrival of the task's completion event, seconds. */
+  p50S: number | null;
+  p95S: number | null;
+  maxS: number | null;
+  meanS: number | null;
+  /** ECS calls the simulator served over the whole scenario, warm-up included (throttled ones included), by API. */
+  calls: Record<string, number>;
+  callsTotal: number;
+  /** callsTotal ÷ every task watched (measured and history). */
+  callsPerTask: number;
+  /** callsPerTask ÷ the plain row's, when both ran. */
+  callsVsPlain: number | null;
+  /** Timer runs started (one every interval of simulated time) and how many of them held the lease and polled. */
+  timerRuns: number;
+  timerRunsLeased: number;
+  /** Hints sent (`pollTasks` for one task at its true finish + hintDelayS); 0 outside the hints mode. */
+  hints: number;
+  hintDelayS: number | null;
+  /** The tasks hinted (ImportImage) and, of those delivered, hint to arrival, seconds (negative: a timer run was first). */
+  hintedTasks: number;
+  hintToArrivalP50S: number | null;
+  hintToArrivalP95S: number | null;
+  hintToArrivalMaxS: number | null;
+  /** Whether the poller's config has the hot-task settings; the hot row measures plain polling when it has not. */
+  hotSupported: boolean;
+  /** The hot-task settings the runs had (0 / null: off). */
+  hotIntervalSeconds: number | null;
+  hotBudgetSeconds: number | null;
+  /** Whether any snapshot taskhook committed carried `estimatedFinishAt` (false: the estimate is not measured). */
+  estimateField: boolean;
+  /** Tasks whose first running snapshot carried an estimate, and the estimate's absolute error against the true finish. */
+  estimateSamples: number;
+  estimateMedianErrorS: number | null;
+  estimateP90ErrorS: number | null;
+  /** Simulated seconds the poller waited through the bench's `sleep` (0: it waits on real timers, so the bench waits too). */
+  sleptS: number;
+  /** Simulated time from the first timer run (the warm-up's start) to the last activity's end, and the wall time it took. */
+  simulatedS: number;
+  wallMs: number;
+  /** Stopped at the wall-time cap before every task was delivered. */
+  cutShort: boolean;
+  /** Completion events for a task that already had one, and requests whose signature did not verify. */
+  repeats: number;
+  unverified: number;
+  peakRssMb: number;
+}
+
+export type ResultRow = PollRow | NaiveRow | FirstPollRow | DeliveryRow | BundleRow | LatencyRow | SkippedRow;

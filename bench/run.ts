@@ -10,6 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { cycleTimeChart } from './chart.js';
+import { latencyLead, latencyNotes, latencyTable, withCallsVsPlain } from './latency-report.js';
 import type { ChildJob } from './child.js';
 import { benchBundles } from './cold-start.js';
 import { plan, BUDGET_MS, ECS, INTERVAL_MS } from './plan.js';
@@ -25,7 +26,7 @@ import {
   targetLines,
   targetTable,
 } from './report.js';
-import type { BundleRow, DeliveryRow, FirstPollRow, NaiveRow, PollRow, ResultRow, SkippedRow } from './rows.js';
+import type { BundleRow, DeliveryRow, FirstPollRow, LatencyRow, NaiveRow, PollRow, ResultRow, SkippedRow } from './rows.js';
 import { checkTargets } from './targets.js';
 
 const ROOT = join(__dirname, '..');
@@ -89,6 +90,8 @@ const label = (job: ChildJob) => {
       return `first poll of ${job.tasks} new tasks, sqlite`;
     case 'delivery':
       return `delivery ${job.deliveries} to ${job.receivers} receivers`;
+    case 'latency':
+      return `latency ${job.mode}, ${job.tasks} tasks over ${job.windowMs / 60_000} min`;
     case 'idle':
       return 'idle';
   }
@@ -135,7 +138,7 @@ async function main(): Promise<void> {
 
   const script = await buildChildren();
   const baselineRssMb = (await runChild(script, { kind: 'idle' })).peakRssMb;
-  const jobs: ChildJob[] = [...p.poll, ...p.naive, ...p.firstPoll, ...p.delivery].filter((job) => wanted(label(job)));
+  const jobs: ChildJob[] = [...p.poll, ...p.naive, ...p.firstPoll, ...p.delivery, ...p.latency].filter((job) => wanted(label(job)));
   for (const job of jobs) {
     process.stderr.write(`${label(job)} …\n`);
     try {
@@ -162,7 +165,8 @@ async function main(): Promise<void> {
   const firstPoll = rows.filter((r): r is FirstPollRow => r.kind === 'first-poll');
   const delivery = rows.filter((r): r is DeliveryRow => r.kind === 'delivery');
   const bundles = rows.filter((r): r is BundleRow => r.kind === 'bundle');
-  const all: ResultRow[] = [...poll, ...naive, ...firstPoll, ...delivery, ...bundles, ...skipped];
+  const latency = withCallsVsPlain(rows.filter((r): r is LatencyRow => r.kind === 'latency'));
+  const all: ResultRow[] = [...poll, ...naive, ...firstPoll, ...delivery, ...bundles, ...latency, ...skipped];
   const checks = checkTargets(all);
   const totalS = (performance.now() - t0) / 1000;
   const machine = machineLine(started, totalS);
@@ -191,6 +195,12 @@ async function main(): Promise<void> {
     ...section('First poll of new tasks on SQLite against the reference (the same rows, 100 per transaction)', firstPoll.length, [firstPollTable(firstPoll)]),
     ...section('Webhook delivery against a plain undici POST loop', delivery.length, [deliveryTable(delivery)]),
     ...section('Bundles: size and load time in fresh processes', bundles.length, [bundleTable(bundles)]),
+    ...section('Latency: true finish to the completion event at the receiver', latency.length, [
+      latencyTable(latency),
+      '',
+      latencyLead(latency[0], INTERVAL_MS),
+      ...latencyNotes(latency),
+    ]),
     machine,
     ...(skipped.length || notes.length ? ['', ...skippedLines(skipped), ...notes.map((n) => `- ${n}`)] : []),
     '',

@@ -1,5 +1,6 @@
 /** The targets the bench checks, each with the number reached and pass/fail, computed from the result rows alone. */
-import type { BundleRow, DeliveryRow, FirstPollRow, PollRow, ResultRow } from './rows.js';
+import { modeName } from './latency-mode.js';
+import type { BundleRow, DeliveryRow, FirstPollRow, LatencyRow, PollRow, ResultRow } from './rows.js';
 
 export interface TargetCheck {
   target: string;
@@ -21,6 +22,10 @@ export interface TargetLimits {
   deliveryVsPlain: number;
   bundleBytes: number;
   aboveEmptyMs: number;
+  hotP50S: number;
+  hotP95S: number;
+  hintToArrivalS: number;
+  callsVsPlain: number;
 }
 
 export const TARGETS: TargetLimits = {
@@ -36,6 +41,10 @@ export const TARGETS: TargetLimits = {
   deliveryVsPlain: 0.7,
   bundleBytes: 1024 * 1024,
   aboveEmptyMs: 40,
+  hotP50S: 10,
+  hotP95S: 20,
+  hintToArrivalS: 2,
+  callsVsPlain: 3,
 };
 
 const pct = (x: number) => `${(100 * x).toFixed(x < 0.1 ? 2 : 1)} %`;
@@ -56,6 +65,46 @@ function worst<T>(rows: T[], value: (r: T) => number | null, lowest = false): { 
 function check(target: string, found: { value: number; where: string } | null, pass: (v: number) => boolean, show: (v: number) => string): TargetCheck {
   if (!found) return { target, reached: 'not measured in this run', status: 'not measured' };
   return { target, reached: `${show(found.value)} (${found.where})`, status: pass(found.value) ? 'pass' : 'fail' };
+}
+
+const seconds = (v: number) => `${v.toFixed(1)} s`;
+
+/**
+ * A latency figure of one row: not measured without the row (or, for hot tasks, without the poller's settings),
+ * failed when any task's event never arrived.
+ */
+function latencyCheck(target: string, row: LatencyRow | undefined, value: (r: LatencyRow) => number | null, limit: number, show = seconds): TargetCheck {
+  if (!row) return { target, reached: 'not measured in this run', status: 'not measured' };
+  if (row.mode === 'hot' && !row.hotSupported) return { target, reached: 'not measured: the poller has no hot-task settings yet', status: 'not measured' };
+  const v = value(row);
+  const where = `${modeName(row)}, ${row.delivered.toLocaleString('en-US')} of ${row.tasks.toLocaleString('en-US')} delivered`;
+  if (v === null) return { target, reached: `no figure (${where})`, status: 'fail' };
+  return { target, reached: `${show(v)} (${where})`, status: v <= limit && row.delivered === row.tasks ? 'pass' : 'fail' };
+}
+
+export function latencyTargets(rows: ResultRow[], limits: TargetLimits = TARGETS): TargetCheck[] {
+  const latency = rows.filter((r): r is LatencyRow => r.kind === 'latency');
+  const hot = latency.find((r) => r.mode === 'hot');
+  const hints = latency.find((r) => r.mode === 'hints');
+  return [
+    latencyCheck(`finish → event p50 ≤ ${limits.hotP50S} s with hot tasks`, hot, (r) => r.p50S, limits.hotP50S),
+    latencyCheck(`finish → event p95 ≤ ${limits.hotP95S} s with hot tasks`, hot, (r) => r.p95S, limits.hotP95S),
+    latencyCheck(
+      `event ≤ ${limits.hintToArrivalS} s after a hint (every hinted task)`,
+      hints,
+      (r) => r.hintToArrivalMaxS,
+      limits.hintToArrivalS,
+      (v) => `${v.toFixed(2)} s`,
+    ),
+    // Against the plain row of the same run: without it, not measured.
+    latencyCheck(
+      `ECS calls per task ≤ ${limits.callsVsPlain}× plain polling with hot tasks`,
+      latency.some((r) => r.mode === 'plain') ? hot : undefined,
+      (r) => r.callsVsPlain,
+      limits.callsVsPlain,
+      times,
+    ),
+  ];
 }
 
 export function checkTargets(rows: ResultRow[], limits: TargetLimits = TARGETS): TargetCheck[] {
@@ -150,5 +199,6 @@ export function checkTargets(rows: ResultRow[], limits: TargetLimits = TARGETS):
       (v) => v <= limits.aboveEmptyMs,
       (v) => `${Math.round(v)} ms`,
     ),
+    ...latencyTargets(rows, limits),
   ];
 }

@@ -99,7 +99,7 @@ export async function pollOnce(deps: PollDeps, options: PollOptions): Promise<Po
     }
     if (run.hot?.size && !stopping(run)) {
       summary.tasks.hot = run.hot.size;
-      summary.hotPasses = await pollHot(run, hotIntervalMs, sleep);
+      summary.hotPasses = await pollHot(run, hotIntervalMs, deps.sleep ?? sleep);
     }
     await saveDurations(run);
     if (!options.shard) {

@@ -23,6 +23,8 @@ export interface PollDeps {
   webhookClient?: WebhookClient;
   /** Told of every delivery attempt of the run. */
   onDeliveryAttempt?: (report: AttemptReport) => void;
+  /** How the hot-task loop waits between passes; default, a real timer (a benchmark passes its simulated clock's). */
+  sleep?: (ms: number) => Promise<void>;
   /** Starts the runs of shards this run hands off; without one, a run sweeps everything itself. */
   invoker?: Invoker;
   accountId?: string;

@@ -7,6 +7,7 @@ import { runDeadlines } from '../budget.js';
 import type { TaskKey } from '../store/port.js';
 import { deliverDue } from '../webhooks/delivery.js';
 import { pollTaskBatch } from './batch.js';
+import { saveDurations } from './durations.js';
 import { emptySummary, type PollDeps, type PollSummary, type Run } from './run.js';
 
 /** Polls the named tasks that are watched and active, then delivers what is due, within `budgetMs`. */
@@ -30,6 +31,7 @@ export async function pollTasks(deps: PollDeps, keys: TaskKey[], options: { budg
         { deadlineMs: workUntil },
       );
     }
+    await saveDurations(run);
   } finally {
     ecs.close?.();
     summary.durationMs = deps.now() - started;

@@ -1,0 +1,14 @@
+/** How a latency row's mode reads in the tables and the target check. */
+import type { LatencyRow } from './rows.js';
+
+export function modeName(r: LatencyRow): string {
+  switch (r.mode) {
+    case 'plain':
+      return 'timer only';
+    case 'hot':
+      if (!r.hotSupported) return 'hot tasks (not in this poller: timer only)';
+      return `hot tasks, every ${r.hotIntervalSeconds ?? '?'} s${r.hotBudgetSeconds === null ? '' : ` for ${r.hotBudgetSeconds} s`}`;
+    case 'hints':
+      return `timer + hints (ImportImage, finish + ${r.hintDelayS ?? '?'} s)`;
+  }
+}
