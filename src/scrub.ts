@@ -91,6 +91,11 @@ export const SCRUB_RULES: readonly ScrubRule[] = [
     replacement: `$1${REDACTED}`,
   },
   {
+    why: "Function Compute's `Authorization: FC <AccessKeyId>:<signature>`, should an FC answer quote the header it got",
+    pattern: /\bFC\s+[^\s:]+:[A-Za-z0-9+/]{20,}={0,2}/g,
+    replacement: `FC ${REDACTED}`,
+  },
+  {
     why: 'a webhook secret lets anyone sign deliveries; `whsec_…` placeholders are left alone',
     pattern: /(\bwhsec_)[A-Za-z0-9+/=]{8,}/g,
     replacement: `$1${REDACTED}`,

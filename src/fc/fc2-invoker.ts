@@ -1,7 +1,7 @@
 /** The Invoker on FC: each shard is an asynchronous invocation of the poller function through @alicloud/fc2, loaded at the first shard. */
 import type FCClient from '@alicloud/fc2';
 import type { Credentials } from '../config.js';
-import { scrub } from '../scrub.js';
+import { functionErrorMessage, safeLine } from './function-error.js';
 import { ShardInvokeError, type Invoker } from '../shards/invoker.js';
 import type { ShardSpec } from '../shards/shard.js';
 
@@ -94,7 +94,7 @@ export function createFc2Invoker(options: Fc2InvokerOptions): Invoker {
       const functionError = response.headers['x-fc-error-type'];
       if (functionError) {
         const type = /^[\w.]{1,64}$/.test(functionError) ? functionError : 'FunctionError';
-        throw fail(type, `${call} failed: ${type}: ${functionErrorMessage(response.data)}`);
+        throw fail(type, `${call} failed: ${type}: ${functionErrorMessage(response.data, MAX_MESSAGE_CHARS)}`);
       }
     },
   };
@@ -116,33 +116,6 @@ function classify(error: unknown): { code: string; status: number | null; retrya
   return { code: 'InvokeFailed', status: null, retryable: false };
 }
 
-/** The `errorMessage` of FC's error body (`{"errorMessage","errorType","stackTrace"}`), or the body itself. */
-function functionErrorMessage(data: unknown): string {
-  let body = data;
-  if (typeof body === 'string') {
-    try {
-      body = JSON.parse(body);
-    } catch {
-      // Not JSON: the text itself is the message.
-    }
-  }
-  const message = (body as { errorMessage?: unknown } | null)?.errorMessage;
-  return clip(typeof message === 'string' ? message : typeof body === 'string' ? body : JSON.stringify(body ?? ''));
-}
-
 function messageOf(error: unknown): string {
-  return clip(error instanceof Error ? error.message : String(error));
-}
-
-/** FC's own signature scheme, `Authorization: FC <AccessKeyId>:<signature>`, should an answer quote the header it got. */
-const FC_AUTHORIZATION = /\bFC\s+[^\s:]+:[A-Za-z0-9+/]{20,}={0,2}/g;
-
-/** Scrubbed, on one line, and short. */
-function clip(text: string): string {
-  const line = oneLine(scrub(text).replace(FC_AUTHORIZATION, 'FC [redacted]'));
-  return line.length > MAX_MESSAGE_CHARS ? `${line.slice(0, MAX_MESSAGE_CHARS)}…` : line || '(no message)';
-}
-
-function oneLine(text: string): string {
-  return text.replace(/\s+/g, ' ').trim();
+  return safeLine(error instanceof Error ? error.message : String(error), MAX_MESSAGE_CHARS);
 }

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KEYS, startSimulator } from '../support/helpers.js';
+import { background } from './cli-process.js';
 
-const CLI = join(process.cwd(), 'dist/cli/taskhook.cjs');
 const COMPLETION_TYPES = ['ecs.task.succeeded', 'ecs.task.partially_failed', 'ecs.task.failed', 'ecs.task.cancelled', 'ecs.task.not_found'];
 const children: ChildProcess[] = [];
 
@@ -17,9 +17,8 @@ afterEach(() => {
 
 /** `taskhook start` as `npm start` runs it, in the folder of its state file: no credentials, so demo mode. */
 function start(statePath: string, port: string | null = '0', extraEnv: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [CLI, 'start'], {
+  const run = background(['start'], {
     env: {
-      PATH: process.env.PATH ?? '',
       ...(port === null ? {} : { TASKHOOK_PORT: port }),
       TASKHOOK_POLL_INTERVAL: '1',
       TASKHOOK_STORE: `sqlite:${statePath}`,
@@ -28,27 +27,8 @@ function start(statePath: string, port: string | null = '0', extraEnv: Record<st
     },
     cwd: dirname(statePath),
   });
-  children.push(child);
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (out += d));
-  const waitFor = (pattern: RegExp, timeoutMs: number) =>
-    new Promise<RegExpExecArray>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no ${pattern} within ${timeoutMs} ms; output so far:\n${out}`)), timeoutMs);
-      const check = () => {
-        const match = pattern.exec(out);
-        if (match) {
-          clearTimeout(timer);
-          child.stdout.off('data', check);
-          child.stderr.off('data', check);
-          resolve(match);
-        }
-      };
-      child.stdout.on('data', check);
-      child.stderr.on('data', check);
-      check();
-    });
-  return { child, output: () => out, waitFor };
+  children.push(run.child);
+  return run;
 }
 
 describe('npm start (demo mode)', () => {

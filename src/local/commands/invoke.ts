@@ -1,6 +1,6 @@
 /** `taskhook invoke`: run the deployed poller now, through @alicloud/fc2 (sync, or async with --async). */
 import FCClient from '@alicloud/fc2';
-import { scrub } from '../../scrub.js';
+import { functionErrorMessage, safeLine } from '../../fc/function-error.js';
 import { configOf, EXIT, UsageError, requireOption, type Io } from '../cli-context.js';
 
 export interface InvokeOptions {
@@ -46,7 +46,7 @@ export async function invokeCommand(io: Io, options: InvokeOptions): Promise<num
     // FC answers a function that threw with 2xx, the error type in this header and the error JSON as the body.
     const functionError = res.headers['x-fc-error-type'];
     if (functionError) {
-      io.err(`invoke failed: ${oneLine(functionError)}: ${functionErrorMessage(res.data)}`);
+      io.err(`invoke failed: ${safeLine(functionError, MAX_ERROR_MESSAGE_CHARS)}: ${functionErrorMessage(res.data, MAX_ERROR_MESSAGE_CHARS)}`);
       return EXIT.failed;
     }
     if (options.async)
@@ -64,28 +64,4 @@ export async function invokeCommand(io: Io, options: InvokeOptions): Promise<num
     io.err(`invoke failed: ${e.code ?? 'error'}: ${e.message ?? String(error)}`);
     return EXIT.failed;
   }
-}
-
-/** The `errorMessage` of FC's error body (`{"errorMessage","errorType","stackTrace"}`), or the body itself: scrubbed, on one line. */
-function functionErrorMessage(data: unknown): string {
-  let body = data;
-  if (typeof body === 'string') {
-    try {
-      body = JSON.parse(body);
-    } catch {
-      // Not JSON: the text itself is the message.
-    }
-  }
-  const message =
-    body && typeof body === 'object' && typeof (body as { errorMessage?: unknown }).errorMessage === 'string'
-      ? (body as { errorMessage: string }).errorMessage
-      : typeof body === 'string'
-        ? body
-        : JSON.stringify(body ?? '');
-  const line = oneLine(scrub(message));
-  return line.length > MAX_ERROR_MESSAGE_CHARS ? `${line.slice(0, MAX_ERROR_MESSAGE_CHARS)}…` : line || '(no message)';
-}
-
-function oneLine(text: string): string {
-  return text.replace(/\s+/g, ' ').trim();
 }
