@@ -113,6 +113,11 @@ const SHAPES: Shape[] = [
     keeps: ['"authorization":"Bearer [redacted]"', '"content-type":"application/json"'],
   },
   {
+    name: 'an FC answer quoting the Authorization header it got',
+    text: 'InvalidSignature: the Authorization header FC LTAIexample000001:Xb0ecb1qpXMZgKq3fN8vR2tY7uW9zA1c= does not match',
+    keeps: ['the Authorization header FC [redacted] does not match'],
+  },
+  {
     name: 'a webhook secret in a config error',
     text: 'TASKHOOK_WEBHOOKS: entry 0 secret whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw is reused',
     keeps: ['TASKHOOK_WEBHOOKS: entry 0 secret whsec_[redacted] is reused'],
