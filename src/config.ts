@@ -52,8 +52,13 @@ export interface Config {
   confirmSeconds: number;
   /** How long a run's lease lasts unless renewed: the longest a crashed run can hold up the next one. */
   leaseSeconds: number;
-  /** ECS calls per second per API and region, at most (the pacer's ceiling; a Throttling answer lowers it for a while). */
+  /**
+   * ECS calls per second per API and region this process makes at most (the pacer's ceiling): its share of the
+   * deployment's budget, `ecsBudget` × TASKHOOK_ECS_SHARE % ÷ TASKHOOK_ECS_INSTANCES (see ecsShareOf).
+   */
   ecsRate: number;
+  /** TASKHOOK_ECS_RATE: the whole deployment's ECS calls per second per (account, region, API), shared by its processes. */
+  ecsBudget: number;
   /** The most active tasks one run sweeps; a longer list is split into shards run as invocations of their own. */
   shardTasks: number;
   /** Seconds between passes over the hot tasks after a run's sweep; 0 turns hot tasks off. */
@@ -115,12 +120,26 @@ export function loadConfig(env: Env = process.env, runtime: Runtime = 'local'): 
     retentionDays: parseInteger('TASKHOOK_RETENTION_DAYS', read('TASKHOOK_RETENTION_DAYS'), 30, 1, 3650, '30'),
     leaseSeconds: parseInteger('TASKHOOK_LEASE_SECONDS', read('TASKHOOK_LEASE_SECONDS'), 10, 1, 600, '10'),
     confirmSeconds: parseInteger('TASKHOOK_CONFIRM_SECONDS', read('TASKHOOK_CONFIRM_SECONDS'), 120, 0, 86_400, '120'),
-    ecsRate: parseInteger('TASKHOOK_ECS_RATE', read('TASKHOOK_ECS_RATE'), DEFAULT_ECS_RATE, 1, 1_000, '20'),
+    ...ecsShareOf(
+      parseInteger('TASKHOOK_ECS_RATE', read('TASKHOOK_ECS_RATE'), DEFAULT_ECS_RATE, 1, 1_000, '20'),
+      parseInteger('TASKHOOK_ECS_SHARE', read('TASKHOOK_ECS_SHARE'), 100, 1, 100, '75'),
+      parseInteger('TASKHOOK_ECS_INSTANCES', read('TASKHOOK_ECS_INSTANCES'), 1, 1, 1_000, '2'),
+    ),
     hotIntervalSeconds: parseInteger('TASKHOOK_HOT_INTERVAL', read('TASKHOOK_HOT_INTERVAL'), 5, 0, 300, '5'),
     hotBudgetSeconds: parseInteger('TASKHOOK_HOT_BUDGET', read('TASKHOOK_HOT_BUDGET'), 45, 0, 3_600, '45'),
     shardTasks: parseInteger('TASKHOOK_SHARD_TASKS', read('TASKHOOK_SHARD_TASKS'), DEFAULT_SHARD_TASKS, 100, 10_000_000, '100000'),
     logLevel: parseLogLevel(read('TASKHOOK_LOG_LEVEL')),
   };
+}
+
+/**
+ * ECS counts its quota per account, region and API, whichever process calls. A deployment splits its budget by
+ * rule, not by coordination: each function takes a percentage (the poller 75, the API 25 in s.yaml) and divides it
+ * by the most instances FC runs of it at once (its reserved concurrency); the poller's shards split the poller's
+ * share again. One process (the local runtime) keeps the whole budget.
+ */
+export function ecsShareOf(budget: number, sharePercent: number, instances: number): { ecsRate: number; ecsBudget: number } {
+  return { ecsBudget: budget, ecsRate: Math.max(1, Math.floor((budget * sharePercent) / 100 / instances)) };
 }
 
 /** The store settings the Tablestore adapter cannot work without, checked where the adapter is built. */

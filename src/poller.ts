@@ -12,7 +12,9 @@ import type { TaskSnapshot } from './tasks/snapshot.js';
 import { taskKeyString, type TaskKey } from './store/port.js';
 import { deliverDue } from './webhooks/delivery.js';
 import { syncStaticWebhooks } from './webhooks/registry.js';
-import { emptySummary, inRegion, noteFailure, nowIso, stopping, type PollDeps, type PollOptions, type PollSummary, type Run } from './poll/run.js';
+import { emptySummary, inRegion, noteFailure, nowIso, recordCall, stopping, type PollDeps, type PollOptions, type PollSummary, type Run } from './poll/run.js';
+import { blocksRegion, isBlocked, settleBlockages } from './poll/blocked.js';
+import { EcsError } from './errors.js';
 import { sweepLane, type Lane } from './poll/sweep.js';
 import { ACTIVE_COUNT_MARK, planShards } from './poll/shards.js';
 import { saveDurations } from './poll/durations.js';
@@ -38,14 +40,7 @@ export async function pollOnce(deps: PollDeps, options: PollOptions): Promise<Po
   const { workUntil, leaseTtlMs, leaseRenewEveryMs } = runDeadlines(started, options.budgetMs, deps.config.leaseSeconds);
   const holder = options.holder ?? randomUUID();
   const summary = emptySummary();
-  const onCall = (call: EcsCallRecord) => {
-    if (call.sent !== false) {
-      summary.ecsCalls[call.action] = (summary.ecsCalls[call.action] ?? 0) + 1;
-      run.callMs = run.callMs === undefined ? call.durationMs : run.callMs * 0.9 + call.durationMs * 0.1;
-    }
-    if (call.throttled) summary.throttled++;
-    if (call.note) deps.logger.warn('ECS answer set aside', { action: call.action, regionId: call.regionId, code: call.code, note: call.note });
-  };
+  const onCall = (call: EcsCallRecord) => recordCall(run, call);
   const ecs = deps.ecsFor(onCall, rateOf(deps, options.shard));
   const lease = options.shard ? `${LEASE}:${options.shard.id}` : LEASE;
 
@@ -91,6 +86,8 @@ export async function pollOnce(deps: PollDeps, options: PollOptions): Promise<Po
     const oldestPolledAt = oldest ?? (summary.tasks.polled > 0 ? new Date(started).toISOString() : null);
     summary.staleness = { oldestPolledAt, seconds: oldestPolledAt === null ? 0 : Math.max(0, Math.round((deps.now() - Date.parse(oldestPolledAt)) / 1000)) };
 
+    // Before the deliveries, so a region's poller.blocked or poller.resumed goes out with this run.
+    await settleBlockages(run);
     if (deps.webhookClient && !stopping(run)) {
       summary.deliveries = await deliverDue(
         { store: deps.store, client: deps.webhookClient, logger: deps.logger, now: deps.now, onAttempt: deps.onDeliveryAttempt },
@@ -102,6 +99,8 @@ export async function pollOnce(deps: PollDeps, options: PollOptions): Promise<Po
       summary.hotPasses = await pollHot(run, hotIntervalMs, deps.sleep ?? sleep);
     }
     await saveDurations(run);
+    // A blockage found by the hot passes is told now and delivered by the next run.
+    await settleBlockages(run);
     if (!options.shard) {
       await deps.store.setMark(ACTIVE_COUNT_MARK, String(run.listSize ?? summary.tasks.active), nowIso(run));
       await purgeDaily(deps);
@@ -178,6 +177,7 @@ async function discover(run: Run): Promise<number> {
   const endTime = nowIso(run);
   for (const rule of deps.config.discover.filter((r) => inRegion(run, r.regionId))) {
     for (const action of rule.actions.length ? rule.actions : [undefined]) {
+      if (isBlocked(run, rule.regionId)) break;
       const mark = `discover/${rule.regionId}/${action ?? '*'}`;
       const coveredUntil = await deps.store.getMark(mark);
       const from = coveredUntil ? Date.parse(coveredUntil) - DISCOVERY_OVERLAP_MS : deps.now() - lookbackMs;
@@ -187,7 +187,9 @@ async function discover(run: Run): Promise<number> {
         found = await ecs.describeTasks(rule.regionId, { action, startTime, endTime });
       } catch (error) {
         // The mark stays: the next run's window starts where this one should have.
-        noteFailure(deps, error, { regionId: rule.regionId, action, during: 'discovery', since: startTime });
+        if (!(error instanceof EcsError && blocksRegion(run, rule.regionId, 'DescribeTasks', error))) {
+          noteFailure(deps, error, { regionId: rule.regionId, action, during: 'discovery', since: startTime });
+        }
         continue;
       }
       const known = await deps.store.getTasks(found.map((t) => ({ regionId: rule.regionId, taskId: t.id })));

@@ -26,6 +26,8 @@ export interface EcsCallRecord {
   code?: string;
   throttled: boolean;
   durationMs: number;
+  /** ECS's clock minus ours (ms), from the answer's `Date` header, when it had one. */
+  skewMs?: number;
   /** The answer came back but was no readable task answer (code MalformedAnswer); it is retried like a 5xx. */
   malformed?: true;
   /** DescribeTasks entries left out because they name a task the call did not ask for. */

@@ -48,6 +48,9 @@ export interface PopEcsOptions {
   deadlineMs?: number;
 }
 
+/** pop-core's constructor takes `verbose` as a second argument its typings leave out. */
+const VerboseRpcClient = RPCClient as unknown as new (config: RPCClient.Config, verbose: boolean) => RPCClient;
+
 export interface PopEcsApi extends EcsApi {
   close(): void;
 }
@@ -79,11 +82,15 @@ export function createPopEcsApi(options: PopEcsOptions): PopEcsApi {
     const endpoint = options.endpoint ?? regionalEndpoint(regionId);
     let client = clients.get(endpoint);
     if (!client) {
-      client = new RPCClient({
-        endpoint,
-        apiVersion: API_VERSION,
-        credentialsProvider: { getCredentials: async () => options.credentials() },
-      } as unknown as RPCClient.Config);
+      client = new VerboseRpcClient(
+        {
+          endpoint,
+          apiVersion: API_VERSION,
+          credentialsProvider: { getCredentials: async () => options.credentials() },
+          // verbose: answers come back with their HTTP headers (ECS's `Date`, for the clock skew).
+        } as unknown as RPCClient.Config,
+        true,
+      );
       clients.set(endpoint, client);
     }
     return { client, agent: endpoint.startsWith('https:') ? agents.https : agents.http };
@@ -127,22 +134,38 @@ export function createPopEcsApi(options: PopEcsOptions): PopEcsApi {
         const t0 = now();
         try {
           // POST: with GET, pop-core's error messages would carry the signed URL.
-          const body = await client.request<unknown>(action, { RegionId: regionId, ...params }, { method: 'POST', timeout: attemptTimeoutMs, agent });
+          const [body, entry] = await client.request<[unknown, AnswerEntry | undefined]>(
+            action,
+            { RegionId: regionId, ...params },
+            { method: 'POST', timeout: attemptTimeoutMs, agent },
+          );
+          const skew = skewOf(entry, Date.now());
           const { value, dropped } = read(body, new Date(now()).toISOString());
           const droppedNote = dropped?.length
             ? { dropped: dropped.length, note: `dropped ${dropped.length} entries naming tasks not asked for: ${dropped.slice(0, 5).join(', ')}` }
             : {};
-          pacer.succeeded(pair);
-          options.onCall?.({ action, regionId, ok: true, throttled: false, durationMs: now() - t0, ...droppedNote });
+          pacer.succeeded(pair, skew);
+          options.onCall?.({
+            action,
+            regionId,
+            ok: true,
+            throttled: false,
+            durationMs: now() - t0,
+            ...droppedNote,
+            ...(skew === null ? {} : { skewMs: skew }),
+          });
           return value;
         } catch (raw) {
           const error = raw instanceof EcsError ? raw : toEcsError(raw, attemptTimeoutMs, maxAnswerBytes);
+          const entry = (raw as { entry?: AnswerEntry } | null)?.entry;
+          const skew = skewOf(entry, Date.now());
           const flags = {
+            ...(skew === null ? {} : { skewMs: skew }),
             ...(error.code === 'MalformedAnswer' ? { malformed: true as const, note: error.message } : {}),
             ...(error.code === 'AnswerTooLarge' ? { limit: true as const, note: error.message } : {}),
           };
           options.onCall?.({ action, regionId, ok: false, code: error.code, throttled: error.throttled, durationMs: now() - t0, ...flags });
-          if (error.throttled) pacer.throttled(pair);
+          if (error.throttled) pacer.throttled(pair, { timeLeftMs: timeLeftOf(entry), skewMs: skew });
           throw error;
         }
       },
@@ -202,6 +225,36 @@ export function createPopEcsApi(options: PopEcsOptions): PopEcsApi {
       agents.https.destroy();
     },
   };
+}
+
+/** What pop-core's verbose mode hands back beside the body (and puts on its errors): the answer's status and headers. */
+interface AnswerEntry {
+  response?: { statusCode?: number; headers?: Record<string, string | string[] | undefined> };
+}
+
+/**
+ * ECS's clock minus ours, from the answer's `Date` header (whole seconds, so the middle of its second is taken);
+ * null without one.
+ */
+export function skewOf(entry: AnswerEntry | undefined, receivedAt: number): number | null {
+  const date = entry?.response?.headers?.date;
+  const at = typeof date === 'string' ? Date.parse(date) : Number.NaN;
+  return Number.isFinite(at) ? at + 500 - receivedAt : null;
+}
+
+/**
+ * How long ECS says the throttle lasts: `x-ratelimit-user-api` and `x-ratelimit-user` carry `…,TimeLeft:<ms>,…`;
+ * Alibaba's own SDKs take the larger of the two (aliyun/darabonba-openapi, `GetThrottlingTimeLeft`).
+ */
+export function timeLeftOf(entry: AnswerEntry | undefined): number | null {
+  const headers = entry?.response?.headers ?? {};
+  let best: number | null = null;
+  for (const name of ['x-ratelimit-user-api', 'x-ratelimit-user']) {
+    const value = headers[name];
+    const match = typeof value === 'string' ? /(?:^|[,;\s])TimeLeft:(\d+)/i.exec(value) : null;
+    if (match) best = Math.max(best ?? 0, Number(match[1]));
+  }
+  return best;
 }
 
 interface Sequence {

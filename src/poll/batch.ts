@@ -13,10 +13,10 @@ import { withEstimate } from '../tasks/estimate.js';
 import { loadDurations, noteDuration, typicalFor } from './durations.js';
 import { noteIfHot } from './hot-candidates.js';
 import { noteFailure, nowIso, stopping, type Run } from './run.js';
+import { blocksRegion, isBlocked } from './blocked.js';
+import { classifyEcsError } from '../ecs/error-class.js';
 
-/** Refusals about the caller, not about the ids in a batch: splitting the batch would not help. */
 const DETAIL_CALLS_IN_FLIGHT = 4;
-const NOT_ABOUT_THE_BATCH = /Signature|AccessKey|SecurityToken|Credentials|Forbidden|NoPermission|Unauthorized|Throttling/;
 
 /** What a batch will write: commits (with what to count once each lands) and the tasks ECS answered for. */
 interface Writes {
@@ -34,33 +34,63 @@ export async function pollTaskBatch(run: Run, tasks: TaskRecord[]): Promise<void
 
 export async function pollBatch(run: Run, regionId: string, tasks: TaskRecord[]): Promise<{ complete: boolean; unanswered: TaskRecord[] }> {
   const writes: Writes = { commits: [], answered: [], unanswered: [] };
+  // ECS refused this run's requests in the region: nothing more is asked there until the next run.
+  if (isBlocked(run, regionId)) return { complete: false, unanswered: tasks };
   await askEcs(run, regionId, tasks, writes);
   await flush(run, writes);
   return { complete: writes.unanswered.length === 0, unanswered: writes.unanswered };
 }
 
-async function askEcs(run: Run, regionId: string, tasks: TaskRecord[], writes: Writes): Promise<void> {
-  const { deps, ecs, summary } = run;
-  let listed: TaskSnapshot[];
+/** DescribeTasks for the tasks: the snapshots it lists, or the EcsError it answered (anything else is not ECS's answer). */
+async function list(run: Run, regionId: string, tasks: TaskRecord[]): Promise<TaskSnapshot[] | EcsError> {
   try {
-    listed = await ecs.describeTasks(regionId, { taskIds: tasks.map((t) => t.taskId) });
+    return await run.ecs.describeTasks(regionId, { taskIds: tasks.map((t) => t.taskId) });
   } catch (error) {
-    if (error instanceof EcsError && error.code === VERDICT.invalidRegion) {
-      for (const task of tasks) weigh(run, task, VERDICT.invalidRegion, error, writes);
-      return;
-    }
-    if (error instanceof EcsError && rejectsTheBatch(error)) {
-      // One bad id must not stall the other 99: halve until it stands alone, then mark it.
-      if (tasks.length === 1) return retire(run, tasks[0], error, writes);
-      const half = Math.ceil(tasks.length / 2);
-      await askEcs(run, regionId, tasks.slice(0, half), writes);
-      await askEcs(run, regionId, tasks.slice(half), writes);
-      return;
-    }
-    noteFailure(deps, error, { regionId, tasks: tasks.length });
-    writes.unanswered.push(...tasks);
+    if (error instanceof EcsError) return error;
+    throw error;
+  }
+}
+
+async function askEcs(run: Run, regionId: string, tasks: TaskRecord[], writes: Writes, answer?: TaskSnapshot[] | EcsError): Promise<void> {
+  const listed = answer ?? (await list(run, regionId, tasks));
+  if (listed instanceof EcsError) return refused(run, regionId, tasks, writes, listed);
+  await observeListed(run, regionId, tasks, listed, writes);
+}
+
+/**
+ * What a refused DescribeTasks means, by what the error is evidence about (src/ecs/error-class.ts): an unknown region
+ * is weighed per task; an answer about the request or the caller pauses the region and judges no task; a code this
+ * project does not know may name one id, so the batch is split to find it, unless both halves are refused alike
+ * (then it is about the request); a lone id is judged only when a second answer agrees.
+ */
+async function refused(run: Run, regionId: string, tasks: TaskRecord[], writes: Writes, error: EcsError): Promise<void> {
+  const cls = classifyEcsError(error);
+  if (cls === 'region') {
+    for (const task of tasks) weigh(run, task, VERDICT.invalidRegion, error, writes);
     return;
   }
+  if (blocksRegion(run, regionId, 'DescribeTasks', error)) return void writes.unanswered.push(...tasks);
+  if (cls !== 'unknown' && cls !== 'task') {
+    noteFailure(run.deps, error, { regionId, tasks: tasks.length });
+    return void writes.unanswered.push(...tasks);
+  }
+  if (tasks.length === 1) return weigh(run, tasks[0], error.code, error, writes);
+  // One bad id must not stall the other 99: halve until it stands alone.
+  const half = Math.ceil(tasks.length / 2);
+  const [left, right] = [tasks.slice(0, half), tasks.slice(half)];
+  const leftAnswer = await list(run, regionId, left);
+  const rightAnswer = await list(run, regionId, right);
+  if (leftAnswer instanceof EcsError && rightAnswer instanceof EcsError && leftAnswer.code === error.code && rightAnswer.code === error.code) {
+    // Every part refused alike: the refusal is about the request, not an id. Nothing is judged; tried next run.
+    noteFailure(run.deps, error, { regionId, tasks: tasks.length, note: 'every part of the batch was refused alike' });
+    return void writes.unanswered.push(...tasks);
+  }
+  await askEcs(run, regionId, left, writes, leftAnswer);
+  await askEcs(run, regionId, right, writes, rightAnswer);
+}
+
+async function observeListed(run: Run, regionId: string, tasks: TaskRecord[], listed: TaskSnapshot[], writes: Writes): Promise<void> {
+  const { deps, ecs, summary } = run;
   const seen = new Map(listed.map((s) => [s.id, s]));
   await loadDurations(
     run,
@@ -83,9 +113,11 @@ async function askEcs(run: Run, regionId: string, tasks: TaskRecord[], writes: W
   await runBounded(detailed, DETAIL_CALLS_IN_FLIGHT, async ({ task, entry }) => {
     if (stopping(run)) return void writes.unanswered.push(task);
     let detail: TaskSnapshot;
+    if (isBlocked(run, regionId)) return void writes.unanswered.push(task);
     try {
       detail = await ecs.describeTaskAttribute(regionId, task.taskId);
     } catch (error) {
+      if (error instanceof EcsError && blocksRegion(run, regionId, 'DescribeTaskAttribute', error)) return void writes.unanswered.push(task);
       if (!(error instanceof EcsError && error.code === VERDICT.notFound)) {
         noteFailure(deps, error, { regionId, taskId: task.taskId });
         writes.unanswered.push(task);
@@ -103,10 +135,6 @@ async function askEcs(run: Run, regionId: string, tasks: TaskRecord[], writes: W
   });
 }
 
-/** A client error about the request's content (not the caller, not throttling): some id in the batch is refused. */
-const rejectsTheBatch = (error: EcsError) =>
-  !error.retryable && error.httpStatus !== null && error.httpStatus >= 400 && error.httpStatus < 500 && !NOT_ABOUT_THE_BATCH.test(error.code);
-
 /**
  * Evidence that a task is gone (or its region unknown) becomes a verdict only when a second answer, far enough
  * from the first, agrees; until then the first sighting is kept on the record and the task stays watched.
@@ -118,7 +146,8 @@ function weigh(run: Run, task: TaskRecord, code: string, error: EcsError | null,
   const { confirmed, pending } = weighVerdict(task.pendingVerdict, code, requestId, observedAt, run.deps.config.confirmSeconds * 1000);
   if (confirmed) {
     run.summary.tasks.polled++;
-    if (code === VERDICT.invalidRegion) return retire(run, task, error!, writes);
+    // A refusal other than "not found" (an unknown region, a code that names this id alone) retires the task: rechecked hourly.
+    if (code !== VERDICT.notFound && code !== VERDICT.missingFromList) return retire(run, task, error!, writes);
     return observe(run, task, notFoundSnapshot(task.snapshot, task, requestId, observedAt), writes, false);
   }
   run.summary.tasks.unconfirmed++;

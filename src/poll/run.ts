@@ -1,6 +1,7 @@
 /** What one poll run is given, what it reports, and the state its steps share while it works. */
 import type { Config } from '../config.js';
 import type { EcsApi, EcsCallRecord } from '../ecs/api.js';
+import { describeSkew } from '../ecs/error-class.js';
 import type { Logger } from '../log.js';
 import type { Invoker } from '../shards/invoker.js';
 import type { ShardSpec } from '../shards/shard.js';
@@ -62,6 +63,13 @@ export interface PollSummary {
   deliveries: DeliverySummary;
   /** Shard runs this run handed off through the invoker (0: it swept everything itself). */
   shards: number;
+  /**
+   * Regions this run stopped polling because ECS refused the request or the caller (clock, signature, key,
+   * permission, parameters): no task of theirs was judged; the next run tries again.
+   */
+  blocked?: Array<{ regionId: string; action: string; code: string; reason: string; fix: string }>;
+  /** ECS's clock minus this machine's, in seconds, from the `Date` of its last answer. */
+  clockSkewSeconds?: number;
   durationMs: number;
 }
 
@@ -84,6 +92,51 @@ export interface Run {
   callMs?: number;
   /** The end of the run's hot window (epoch ms); absent when hot tasks are off. */
   hotUntil?: number;
+  /** ECS's clock minus ours (ms), from the last answer that carried a `Date`. */
+  skewMs?: number;
+  /** Regions where an ECS call of this run was answered. */
+  answeredRegions?: Set<string>;
+  /** Regions this run stopped polling, with why (src/poll/blocked.ts). */
+  blocked?: Map<string, Blockage>;
+}
+
+export interface Blockage {
+  regionId: string;
+  action: string;
+  code: string;
+  reason: string;
+  fix: string;
+}
+
+/** From this skew on, a run warns: ECS refuses requests whose timestamp is 15 minutes off its clock. */
+const SKEW_WARN_MS = 120_000;
+
+/**
+ * What every run does with each ECS call record: count it, learn the calls' latency and ECS's clock, and note the
+ * regions that answered (a blocked region that answers again has resumed).
+ */
+export function recordCall(run: Pick<Run, 'summary' | 'deps' | 'callMs' | 'skewMs' | 'answeredRegions'>, call: EcsCallRecord): void {
+  const { summary } = run;
+  if (call.sent !== false) {
+    summary.ecsCalls[call.action] = (summary.ecsCalls[call.action] ?? 0) + 1;
+    run.callMs = run.callMs === undefined ? call.durationMs : run.callMs * 0.9 + call.durationMs * 0.1;
+  }
+  if (call.throttled) summary.throttled++;
+  if (call.ok) (run.answeredRegions ??= new Set()).add(call.regionId);
+  if (call.skewMs !== undefined) {
+    const first = run.skewMs === undefined;
+    run.skewMs = call.skewMs;
+    summary.clockSkewSeconds = Math.round(call.skewMs / 1000);
+    if (first && Math.abs(call.skewMs) >= SKEW_WARN_MS) {
+      run.deps.logger.warn(
+        `this machine's clock is ${describeSkew(call.skewMs)}: ECS refuses requests 15 minutes off its clock; sync it (e.g. timedatectl set-ntp true)`,
+        {
+          clockSkewSeconds: summary.clockSkewSeconds,
+        },
+      );
+    }
+  }
+  if (call.note) run.deps.logger.warn('ECS answer set aside', { action: call.action, regionId: call.regionId, code: call.code, note: call.note });
 }
 
 export const emptySummary = (): PollSummary => ({

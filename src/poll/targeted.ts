@@ -8,7 +8,8 @@ import type { TaskKey } from '../store/port.js';
 import { deliverDue } from '../webhooks/delivery.js';
 import { pollTaskBatch } from './batch.js';
 import { saveDurations } from './durations.js';
-import { emptySummary, type PollDeps, type PollSummary, type Run } from './run.js';
+import { emptySummary, recordCall, type PollDeps, type PollSummary, type Run } from './run.js';
+import { settleBlockages } from './blocked.js';
 
 /** Polls the named tasks that are watched and active, then delivers what is due, within `budgetMs`. */
 export async function pollTasks(deps: PollDeps, keys: TaskKey[], options: { budgetMs: number }): Promise<PollSummary> {
@@ -16,16 +17,16 @@ export async function pollTasks(deps: PollDeps, keys: TaskKey[], options: { budg
   const summary = emptySummary();
   summary.leased = true;
   const { workUntil } = runDeadlines(started, options.budgetMs, deps.config.leaseSeconds);
-  const ecs = deps.ecsFor((call) => {
-    if (call.sent !== false) summary.ecsCalls[call.action] = (summary.ecsCalls[call.action] ?? 0) + 1;
-    if (call.throttled) summary.throttled++;
-  });
+  const calls: { run?: Run } = {};
+  const ecs = deps.ecsFor((call) => calls.run && recordCall(calls.run, call));
   try {
     const run: Run = { deps, ecs, options: { budgetMs: options.budgetMs }, workUntil, summary, leaseLost: false, webhooks: await deps.store.listWebhooks() };
+    calls.run = run;
     const tasks = [...(await deps.store.getTasks(keys)).values()].filter((t) => t.active);
     summary.tasks.active = tasks.length;
     await pollTaskBatch(run, tasks);
-    if (deps.webhookClient && Object.keys(summary.events).length > 0) {
+    await settleBlockages(run);
+    if (deps.webhookClient && (Object.keys(summary.events).length > 0 || summary.blocked)) {
       summary.deliveries = await deliverDue(
         { store: deps.store, client: deps.webhookClient, logger: deps.logger, now: deps.now, onAttempt: deps.onDeliveryAttempt },
         { deadlineMs: workUntil },

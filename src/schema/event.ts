@@ -4,7 +4,7 @@
  * generated from here (`npm run schemas`).
  */
 import { z } from 'zod';
-import { OPERATIONAL_EVENT_TYPES, TASK_EVENT_TYPES, type TaskEventData } from '../tasks/events.js';
+import { POLLER_EVENT_TYPES, TASK_EVENT_TYPES, WEBHOOK_EVENT_TYPES, type TaskEventData } from '../tasks/events.js';
 import { EXAMPLE_SNAPSHOT, isoTime, taskSnapshot } from './snapshot.js';
 import { standaloneSchema, type JsonSchema } from './json-schema.js';
 
@@ -66,7 +66,7 @@ export const operationalEvent = z
   .object({
     specversion: cloudEvent.specversion,
     id: z.string(),
-    type: z.enum(OPERATIONAL_EVENT_TYPES),
+    type: z.enum(WEBHOOK_EVENT_TYPES),
     source: z.literal('taskhook'),
     subject: z.string().meta({ description: 'the webhook id' }),
     time: cloudEvent.time,
@@ -85,6 +85,49 @@ export const operationalEvent = z
     examples: [EXAMPLE_OPERATIONAL_EVENT],
   });
 
+export const EXAMPLE_POLLER_EVENT = {
+  specversion: '1.0' as const,
+  id: 'evt_op_0c4d2b7a9e1f3c5b8a6e2d0f1c',
+  type: 'poller.blocked' as const,
+  source: 'taskhook' as const,
+  subject: 'ecs/cn-hangzhou',
+  time: '2026-11-27T10:00:00.000Z',
+  datacontenttype: 'application/json' as const,
+  data: {
+    regionId: 'cn-hangzhou',
+    action: 'DescribeTasks',
+    code: 'InvalidTimeStamp.Expired',
+    reason: 'ECS refused the request’s timestamp (InvalidTimeStamp.Expired): this machine’s clock is 17 min ahead of ECS',
+    fix: 'sync the clock (e.g. enable NTP: timedatectl set-ntp true) and the next run resumes by itself',
+    since: '2026-11-27T10:00:00.000Z',
+  },
+};
+
+export const pollerEvent = z
+  .object({
+    specversion: cloudEvent.specversion,
+    id: z.string(),
+    type: z.enum(POLLER_EVENT_TYPES),
+    source: z.literal('taskhook'),
+    subject: z.string().meta({ description: '`ecs/<regionId>`: the region whose polling stopped or resumed' }),
+    time: cloudEvent.time,
+    datacontenttype: cloudEvent.datacontenttype,
+    data: z.object({
+      regionId: z.string(),
+      action: z.string().meta({ description: 'the ECS call that was refused' }),
+      code: z.string().meta({ description: 'ECS’s error code' }),
+      reason: z.string().meta({ description: 'what ECS refused, in one line' }),
+      fix: z.string().meta({ description: 'what to do' }),
+      since: isoTime.meta({ description: 'when polling of the region stopped' }),
+    }),
+  })
+  .meta({
+    id: 'PollerEvent',
+    description:
+      'Polling of a region stopped because ECS refuses the request or the caller (clock, signature, key, permission), or resumed; no task is judged meanwhile. Sent only to webhooks that name the type.',
+    examples: [EXAMPLE_POLLER_EVENT],
+  });
+
 export const testEvent = z
   .object({
     specversion: cloudEvent.specversion,
@@ -99,13 +142,14 @@ export const testEvent = z
   .meta({ id: 'TestEvent', description: 'The ping `POST /v1/webhooks/{id}/test` sends; never stored.' });
 
 /** Every body a delivery POSTs. */
-export const deliveredEvent = z.discriminatedUnion('type', [taskEvent, operationalEvent, testEvent]);
+export const deliveredEvent = z.discriminatedUnion('type', [taskEvent, operationalEvent, pollerEvent, testEvent]);
 
 /** What the event log holds: task and operational events (test pings are not stored). */
-export const loggedEvent = z.union([taskEvent, operationalEvent]).meta({ id: 'LoggedEvent' });
+export const loggedEvent = z.union([taskEvent, operationalEvent, pollerEvent]).meta({ id: 'LoggedEvent' });
 
 export type TaskEvent = z.output<typeof taskEvent>;
 export type OperationalEvent = z.output<typeof operationalEvent>;
+export type PollerEvent = z.output<typeof pollerEvent>;
 export type TestEvent = z.output<typeof testEvent>;
 export type DeliveredEvent = z.output<typeof deliveredEvent>;
 

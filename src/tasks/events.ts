@@ -13,7 +13,10 @@ export const OPT_IN_EVENT_TYPES = ['ecs.task.started', 'ecs.task.progress', 'ecs
 export const TASK_EVENT_TYPES = [...COMPLETION_EVENT_TYPES, ...OPT_IN_EVENT_TYPES] as const;
 export type TaskEventType = (typeof TASK_EVENT_TYPES)[number];
 /** About taskhook's own webhooks (src/webhooks/operational.ts); sent only to webhooks that name them. */
-export const OPERATIONAL_EVENT_TYPES = ['webhook.disabled', 'webhook.recovered', 'delivery.exhausted'] as const;
+export const WEBHOOK_EVENT_TYPES = ['webhook.disabled', 'webhook.recovered', 'delivery.exhausted'] as const;
+/** Polling of a region stopped (ECS refuses the request or the caller: clock, signature, key, permission) or resumed. */
+export const POLLER_EVENT_TYPES = ['poller.blocked', 'poller.resumed'] as const;
+export const OPERATIONAL_EVENT_TYPES = [...WEBHOOK_EVENT_TYPES, ...POLLER_EVENT_TYPES] as const;
 export type OperationalEventType = (typeof OPERATIONAL_EVENT_TYPES)[number];
 /** What a webhook may subscribe to and the event log may be listed by. */
 export const SUBSCRIBABLE_EVENT_TYPES = [...TASK_EVENT_TYPES, ...OPERATIONAL_EVENT_TYPES] as const;

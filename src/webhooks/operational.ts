@@ -1,6 +1,7 @@
 /**
  * Operational events (the Svix idea): taskhook tells the webhooks that ask for them when one of its webhooks was
- * disabled, recovered, or let a delivery die after its last retry. CloudEvents 1.0 like the task events, ids
+ * disabled, recovered, or let a delivery die after its last retry, and when polling a region stopped because ECS
+ * refuses the request or the caller (and when it resumed). CloudEvents 1.0 like the task events, ids
  * deterministic (webhook id + what happened + when), stored in the event log and queued like task events, delivered
  * only to webhooks that name the type, never by default.
  */
@@ -23,6 +24,19 @@ export interface OperationalEventData {
   deliveryId?: string;
 }
 
+/** poller.blocked / poller.resumed: which region, which call ECS refused, why, and what to do. */
+export interface PollerEventData {
+  regionId: string;
+  action: string;
+  code: string;
+  reason: string;
+  fix: string;
+  /** When polling the region stopped (the blocked event's time, carried by the resumed one). */
+  since: string;
+}
+
+export type PollerEventType = 'poller.blocked' | 'poller.resumed';
+
 export interface OperationalEvent {
   specversion: '1.0';
   id: string;
@@ -31,19 +45,27 @@ export interface OperationalEvent {
   subject: string;
   time: string;
   datacontenttype: 'application/json';
-  data: OperationalEventData;
+  data: OperationalEventData | PollerEventData;
 }
 
 export function isOperationalType(type: string): type is OperationalEventType {
   return (OPERATIONAL_EVENT_TYPES as readonly string[]).includes(type);
 }
 
-/** Same webhook, same happening (type, and the delivery for delivery.exhausted), same time → same id. */
+/** Same subject, same happening (type, and the delivery for delivery.exhausted), same time → same id. */
 export function operationalEventId(type: OperationalEventType, data: OperationalEventData, time: string): string {
-  const digest = createHash('sha256')
-    .update([data.webhookId, type, data.deliveryId ?? '', time].join('\u0000'))
-    .digest('hex');
-  return `evt_op_${digest.slice(0, 26)}`;
+  return opId(data.webhookId, type, data.deliveryId ?? '', time);
+}
+
+const opId = (...parts: string[]) => `evt_op_${createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 26)}`;
+
+/** The subject of a region's poller events. */
+export const pollerSubject = (regionId: string) => `ecs/${regionId}`;
+
+/** One per start and one per end of a blockage: the id comes from the region, the type and when it started. */
+export function pollerEvent(type: PollerEventType, data: PollerEventData, time: string): OperationalEvent {
+  const subject = pollerSubject(data.regionId);
+  return { specversion: '1.0', id: opId(subject, type, data.since), type, source: 'taskhook', subject, time, datacontenttype: 'application/json', data };
 }
 
 export function operationalEvent(type: OperationalEventType, data: OperationalEventData, time: string): OperationalEvent {
@@ -131,7 +153,7 @@ export function storedOperational(event: OperationalEvent, recordedAt: string): 
  * retried like any other (so `GET /v1/events?type=...` lists it and redeliver works). Never throws.
  */
 export async function publishOperational(deps: PublishDeps, event: OperationalEvent): Promise<void> {
-  deps.logger.warn(event.type, { eventId: event.id, webhookId: event.subject, reason: event.data.reason, failingSince: event.data.failingSince });
+  deps.logger.warn(event.type, { eventId: event.id, subject: event.subject, ...event.data });
   try {
     const subscribers = operationalSubscribers(event, await deps.store.listWebhooks());
     const at = new Date(deps.now()).toISOString();

@@ -69,6 +69,15 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ TASKHOOK_SHARD_TASKS: '10' })).toThrow(/TASKHOOK_SHARD_TASKS/);
   });
 
+  it('splits the deployment’s ECS budget by the function’s share and instances, never below 1 call/s', () => {
+    expect(loadConfig({ TASKHOOK_ECS_RATE: '20' })).toMatchObject({ ecsRate: 20, ecsBudget: 20 });
+    expect(loadConfig({ TASKHOOK_ECS_RATE: '20', TASKHOOK_ECS_SHARE: '75' })).toMatchObject({ ecsRate: 15, ecsBudget: 20 });
+    expect(loadConfig({ TASKHOOK_ECS_RATE: '20', TASKHOOK_ECS_SHARE: '25', TASKHOOK_ECS_INSTANCES: '2' })).toMatchObject({ ecsRate: 2 });
+    expect(loadConfig({ TASKHOOK_ECS_RATE: '2', TASKHOOK_ECS_SHARE: '25', TASKHOOK_ECS_INSTANCES: '4' })).toMatchObject({ ecsRate: 1 });
+    expect(() => loadConfig({ TASKHOOK_ECS_SHARE: '0' })).toThrow(/TASKHOOK_ECS_SHARE/);
+    expect(() => loadConfig({ TASKHOOK_ECS_INSTANCES: 'many' })).toThrow(/TASKHOOK_ECS_INSTANCES/);
+  });
+
   it.each([
     [{ TASKHOOK_PORT: 'abc' }, 'TASKHOOK_PORT: "abc" is not a whole number (example: TASKHOOK_PORT=9000)'],
     [{ TASKHOOK_PORT: '70000' }, 'TASKHOOK_PORT: 70000 is outside 0–65535'],

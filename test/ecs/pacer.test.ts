@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { createPacer } from '../../src/ecs/pacer.js';
 
 /** A pacer on a hand-moved clock: sleeping moves the clock, so every wait shows in `clock.t`. */
-function pacedClock(rate: number) {
-  const clock = { t: 0 };
-  const pacer = createPacer({ rate, now: () => clock.t, sleep: async (ms) => void (clock.t += ms), random: () => 0, pauseMs: 1_000 });
+function pacedClock(rate: number, start = 0) {
+  const clock = { t: start };
+  const pacer = createPacer({ rate, now: () => clock.t, sleep: async (ms) => void (clock.t += ms), random: () => 0 });
   return { clock, pacer };
 }
 
@@ -29,24 +29,39 @@ describe('the ECS pacer', () => {
     expect(clock.t).toBe(before);
   });
 
-  it('halves a throttled pair’s rate, pauses it, and wins the rate back with successes', async () => {
-    const { clock, pacer } = pacedClock(20);
+  it('pauses a throttled pair until ECS’s next minute, probes at 1 call/s, then wins the rate back with successes', async () => {
+    // 10 s into a minute: ECS accepts this pair's calls again from the next minute on.
+    const { clock, pacer } = pacedClock(20, 10_000);
     const pair = 'DescribeTasks|cn-hangzhou';
     await pacer.take(pair);
     pacer.throttled(pair);
-    expect(pacer.rateOf(pair)).toBe(10);
+    expect(pacer.rateOf(pair)).toBe(1);
     await pacer.take(pair);
-    expect(clock.t).toBeGreaterThanOrEqual(1_000);
-    pacer.throttled(pair);
-    expect(pacer.rateOf(pair)).toBe(5);
+    expect(clock.t).toBeGreaterThanOrEqual(60_000);
+    expect(clock.t).toBeLessThan(62_000);
+    const probe = clock.t;
+    await pacer.take(pair);
+    expect(clock.t - probe).toBe(1_000);
     for (let i = 0; i < 100; i++) pacer.succeeded(pair);
     expect(pacer.rateOf(pair)).toBe(20);
   });
 
-  it('keeps a floor under a pair in a long storm', () => {
-    const { pacer } = pacedClock(16);
-    for (let i = 0; i < 50; i++) pacer.throttled('DescribeTasks|cn-hangzhou');
-    expect(pacer.rateOf('DescribeTasks|cn-hangzhou')).toBe(1);
+  it('waits the TimeLeft a throttled answer carried instead of the minute', async () => {
+    const { clock, pacer } = pacedClock(20, 10_000);
+    const pair = 'DescribeTasks|cn-hangzhou';
+    pacer.throttled(pair, { timeLeftMs: 5_000 });
+    await pacer.take(pair);
+    expect(clock.t).toBe(15_000);
+  });
+
+  it('counts the minute on ECS’s clock, not on a skewed local one', async () => {
+    // Our clock reads 10 s into a minute; ECS's (20 s ahead) reads 30 s: its next minute is 30 s away.
+    const { clock, pacer } = pacedClock(20, 10_000);
+    const pair = 'DescribeTasks|cn-hangzhou';
+    pacer.throttled(pair, { skewMs: 20_000 });
+    await pacer.take(pair);
+    expect(clock.t).toBeGreaterThanOrEqual(40_000);
+    expect(clock.t).toBeLessThan(41_500);
   });
 
   it('refuses a slot past the caller’s deadline without reserving it', async () => {

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { EcsCallRecord } from '../../src/ecs/api.js';
 import type { EcsSimulator } from '../../src/ecs/simulator/index.js';
 import { createPopEcsApi, type PopEcsApi } from '../../src/ecs/pop-client.js';
 import { EcsError } from '../../src/errors.js';
@@ -80,6 +81,37 @@ describe('pop-core ECS adapter against the simulator', () => {
     const task = await api.describeTaskAttribute('cn-hangzhou', 't-popthrottle001');
     expect(task.status).toBe('Finished');
     expect(sim.callLog().map((c) => c.code ?? 'ok')).toEqual(['Throttling.User', 'Throttling.User', 'ok']);
+  });
+
+  it('waits the TimeLeft of a throttled answer’s x-ratelimit-user-api header, then probes and succeeds', async () => {
+    sim = await startSimulator([finishedExport('t-poptimeleft001', T0)]);
+    sim.injectFault({ kind: 'throttle', times: 1, timeLeftMs: 700 });
+    const started = Date.now();
+    const task = await client({ retry: { budgetMs: 10_000 } }).describeTaskAttribute('cn-hangzhou', 't-poptimeleft001');
+    expect(task.status).toBe('Finished');
+    // Not the rest of the minute: what ECS said.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(650);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(sim.callLog().map((c) => c.code ?? 'ok')).toEqual(['Throttling.User', 'ok']);
+  });
+
+  it('without a TimeLeft, sends nothing more to a throttled pair until ECS’s next minute', async () => {
+    sim = await startSimulator([finishedExport('t-popminute00001', T0)]);
+    sim.injectFault({ kind: 'throttle', times: 1 });
+    const msToMinute = 60_000 - (Date.now() % 60_000);
+    const error = await failure(client({ retry: { budgetMs: Math.min(5_000, msToMinute - 1_000) } }).describeTaskAttribute('cn-hangzhou', 't-popminute00001'));
+    expect(error.code).toBe('Throttling.User');
+    expect(sim.calls().DescribeTaskAttribute).toBe(1);
+  });
+
+  it('reads ECS’s clock from the Date of its answers', async () => {
+    sim = await startSimulator([finishedExport('t-popskew0000001', T0)]);
+    sim.setWallClockSkew(-300_000);
+    const records: EcsCallRecord[] = [];
+    await client({ onCall: (r) => records.push(r) }).describeTaskAttribute('cn-hangzhou', 't-popskew0000001');
+    const skew = records.at(-1)?.skewMs ?? 0;
+    expect(skew).toBeGreaterThan(-302_000);
+    expect(skew).toBeLessThan(-298_000);
   });
 
   it('pauses only the API and region that was throttled; other regions and APIs go on at once', async () => {

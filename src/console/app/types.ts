@@ -60,6 +60,8 @@ export interface PollRun {
     durationMs?: number;
     tasks?: { active?: number; polled?: number; deferred?: number };
     staleness?: { seconds?: number | null } | null;
+    blocked?: Array<{ regionId: string; action: string; code: string; reason: string; fix: string }>;
+    clockSkewSeconds?: number;
   } & Record<string, unknown>;
 }
 

@@ -38,6 +38,8 @@ export const errors = {
   actionNotFound: () => new ApiError(400, 'InvalidAction.NotFound', 'Specified api is not found, please check your url and method.'),
   invalidVersion: () => new ApiError(400, 'InvalidVersion', 'Specified parameter Version is not valid.'),
   throttled: () => new ApiError(400, 'Throttling.User', 'Request was denied due to user flow control.'),
+  /** The POP gateway's answer when the request's Timestamp is more than 15 minutes from its own time. */
+  timestampExpired: () => new ApiError(400, 'InvalidTimeStamp.Expired', 'Specified time stamp or date value is expired.'),
   internal: () => new ApiError(500, 'InternalError', 'The request processing has failed due to some unknown error.'),
   unavailable: () => new ApiError(503, 'ServiceUnavailable', 'The request has failed due to a temporary failure of the server.'),
 };

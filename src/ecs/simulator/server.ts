@@ -27,8 +27,9 @@ interface Answer {
 }
 
 /** Faults that answer an ECS error instead of running the action. */
-const ERROR_FAULTS: Partial<Record<SimFault['kind'], (method: string, params: Record<string, string>) => ApiError>> = {
+const ERROR_FAULTS: Partial<Record<SimFault['kind'], (method: string, params: Record<string, string>, fault: SimFault) => ApiError>> = {
   throttle: () => errors.throttled(),
+  error: (_method, _params, fault) => new ApiError(fault.httpStatus ?? 400, fault.code ?? 'InvalidParameter', fault.message ?? `ECS answered ${fault.code}`),
   http500: () => errors.internal(),
   http503: () => errors.unavailable(),
   signatureMismatch: (method, params) => errors.signatureDoesNotMatch(rpcStringToSign(method, params)),
@@ -46,12 +47,14 @@ export class EcsSimulator {
   private counts: Record<string, number> = {};
   private log: SimCall[] = [];
   private latencyMs = 0;
+  private wallClockSkewMs: number;
   private server: Server | null = null;
   private url: string | null = null;
 
   constructor(opts: SimulatorOptions) {
     this.opts = opts;
     this.clock = opts.clock ?? Date.now;
+    this.wallClockSkewMs = opts.wallClockSkewMs ?? 0;
     for (const task of opts.tasks ?? []) this.addTask(task);
   }
 
@@ -124,6 +127,11 @@ export class EcsSimulator {
     this.faults.length = 0;
   }
 
+  /** Moves the simulated ECS's wall clock `ms` away from this machine's (see SimulatorOptions.wallClockSkewMs). */
+  setWallClockSkew(ms: number): void {
+    this.wallClockSkewMs = ms;
+  }
+
   setLatency(ms: number): void {
     this.latencyMs = Math.max(0, ms);
   }
@@ -183,8 +191,9 @@ export class EcsSimulator {
 
     let delay = this.latencyMs;
     let answer: Answer | 'drop';
+    const extraHeaders: Record<string, string> = {};
     try {
-      verifyRpcSignature(req.method ?? 'GET', params, this.opts.credentials);
+      verifyRpcSignature(req.method ?? 'GET', params, this.opts.credentials, Date.now() + this.wallClockSkewMs);
       if (params.Version !== API_VERSION) throw errors.invalidVersion();
       if (!action) throw errors.missing('Action');
       if (!Object.hasOwn(ACTIONS, action)) throw errors.actionNotFound();
@@ -194,7 +203,11 @@ export class EcsSimulator {
       else if (fault?.kind === 'html503') answer = { status: 503, body: HTML_503, contentType: 'text/html' };
       else {
         const errorFault = fault && ERROR_FAULTS[fault.kind];
-        if (errorFault) throw errorFault(req.method ?? 'GET', params);
+        if (errorFault) {
+          if (fault.kind === 'throttle' && fault.timeLeftMs !== undefined)
+            extraHeaders['x-ratelimit-user-api'] = `Limit:100,Remain:0,TimeLeft:${fault.timeLeftMs},Reset:-1`;
+          throw errorFault(req.method ?? 'GET', params, fault);
+        }
         this.spendQuota(action, regionId ?? '');
         const now = this.clock();
         const run = (p: Record<string, string>) =>
@@ -231,7 +244,9 @@ export class EcsSimulator {
       res.write(bytes.subarray(0, answer.resetAfterBytes), () => req.socket.destroy());
       return;
     }
-    res.writeHead(answer.status, { 'content-type': answer.contentType, 'x-acs-request-id': requestId });
+    // ECS's gateway dates every answer; a client can read the clock skew from it.
+    const date = new Date(Date.now() + this.wallClockSkewMs).toUTCString();
+    res.writeHead(answer.status, { 'content-type': answer.contentType, 'x-acs-request-id': requestId, date, ...extraHeaders });
     res.end(answer.body);
   }
 

@@ -24,8 +24,16 @@ export function signRpc(method: string, params: Record<string, string>, accessKe
 
 const REQUIRED = ['AccessKeyId', 'Signature', 'SignatureMethod', 'SignatureVersion', 'SignatureNonce', 'Timestamp'];
 
-/** Throws the gateway's error for an unsigned, unknown or mis-signed request. */
-export function verifyRpcSignature(method: string, params: Record<string, string>, credentials: readonly SimCredential[]): SimCredential {
+/** The POP gateway accepts a request whose Timestamp lies within 15 minutes of its own clock (developer.aliyun.com/ask/9487). */
+export const TIMESTAMP_TOLERANCE_MS = 15 * 60_000;
+
+/** Throws the gateway's error for an unsigned, unknown, mis-signed or mis-timed request; `gatewayNow` is the gateway's wall clock. */
+export function verifyRpcSignature(
+  method: string,
+  params: Record<string, string>,
+  credentials: readonly SimCredential[],
+  gatewayNow: number = Date.now(),
+): SimCredential {
   if (REQUIRED.some((k) => !params[k]) || params.SignatureMethod !== 'HMAC-SHA1' || params.SignatureVersion !== '1.0') {
     throw errors.incompleteSignature();
   }
@@ -35,5 +43,7 @@ export function verifyRpcSignature(method: string, params: Record<string, string
   const given = Buffer.from(params.Signature);
   if (expected.length !== given.length || !timingSafeEqual(expected, given)) throw errors.signatureDoesNotMatch();
   if ((credential.securityToken ?? '') !== (params.SecurityToken ?? '')) throw errors.securityTokenMismatch();
+  const sentAt = Date.parse(params.Timestamp);
+  if (!Number.isFinite(sentAt) || Math.abs(sentAt - gatewayNow) > TIMESTAMP_TOLERANCE_MS) throw errors.timestampExpired();
   return credential;
 }

@@ -45,6 +45,11 @@ export interface SimulatorOptions {
   timePrecision?: 'minute' | 'second';
   host?: string;
   port?: number;
+  /**
+   * How far the simulated ECS's wall clock is from this machine's (ms, + when ECS is ahead): answers carry it in
+   * their `Date` header and a request whose Timestamp is more than 15 minutes off it is refused. Default 0.
+   */
+  wallClockSkewMs?: number;
   /** Told of every call once its answer is decided (before any latency), with the simulated time it arrived at. */
   onCall?: (call: SimCall, arrivedAt: number) => void;
 }
@@ -73,8 +78,16 @@ export const ODD_ANSWER_KINDS = [
 export type OddAnswerKind = (typeof ODD_ANSWER_KINDS)[number];
 
 export type SimFault = {
-  /** `signatureMismatch` answers SignatureDoesNotMatch quoting the string-to-sign (AccessKeyId, SecurityToken), as ECS does. */
-  kind: 'throttle' | 'http500' | 'http503' | 'html503' | 'drop' | 'latency' | 'signatureMismatch' | OddAnswerKind;
+  /**
+   * `signatureMismatch` answers SignatureDoesNotMatch quoting the string-to-sign (AccessKeyId, SecurityToken), as ECS does.
+   * `error` answers any ECS error: `code`, `httpStatus` (default 400) and `message`.
+   */
+  kind: 'throttle' | 'http500' | 'http503' | 'html503' | 'drop' | 'latency' | 'signatureMismatch' | 'error' | OddAnswerKind;
+  code?: string;
+  httpStatus?: number;
+  message?: string;
+  /** `throttle`: the `TimeLeft` (ms) the answer's `x-ratelimit-user-api` header carries. */
+  timeLeftMs?: number;
   action?: string;
   regionId?: string;
   /** How many matching requests this fault answers; default 1, Infinity allowed. */

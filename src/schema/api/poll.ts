@@ -43,6 +43,14 @@ export const pollSummary = z
     deliveries: z.object({ succeeded: count, failed: count, dead: count }),
     shards: count.optional().meta({ description: 'shard runs this run handed off (0: it swept everything itself)' }),
     shard: z.string().optional().meta({ description: 'in the run log: the shard this run swept, when it was one' }),
+    blocked: z
+      .array(z.object({ regionId: z.string(), action: z.string(), code: z.string(), reason: z.string(), fix: z.string() }))
+      .optional()
+      .meta({
+        description:
+          'regions this run stopped polling because ECS refused the request or the caller (clock, signature, key, permission, parameters); no task of theirs was judged, the next run tries again',
+      }),
+    clockSkewSeconds: z.number().optional().meta({ description: 'ECS’s clock minus this machine’s, from the Date of its last answer' }),
     durationMs: z.number().min(0),
   })
   .meta({ id: 'PollSummary', description: 'What one poll run did.', examples: [EXAMPLE_SUMMARY] });

@@ -34,7 +34,8 @@ const events = withRule(
     .array(z.enum([...SUBSCRIBABLE_EVENT_TYPES, '*']))
     .min(1)
     .meta({
-      description: 'default: the completion events; "*" is every task event; webhook.disabled, webhook.recovered and delivery.exhausted only when named',
+      description:
+        'default: the completion events; "*" is every task event; webhook.disabled, webhook.recovered, delivery.exhausted, poller.blocked and poller.resumed only when named',
       examples: [['ecs.task.succeeded', 'ecs.task.failed']],
     }),
   { code: 'InvalidEvents', message: () => `"events" must be a non-empty list of: ${eventChoices}` },

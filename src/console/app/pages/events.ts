@@ -22,6 +22,8 @@ export const EVENT_TYPES = [
   'webhook.disabled',
   'webhook.recovered',
   'delivery.exhausted',
+  'poller.blocked',
+  'poller.resumed',
 ] as const;
 
 const PAGE = 50;

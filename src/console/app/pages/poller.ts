@@ -75,6 +75,10 @@ export function PollerPage({ api }: { api: ApiClient }): VNode {
     },
     { label: 'Throttled', cell: (r) => r.summary.throttled ?? 0 },
     {
+      label: 'Blocked',
+      cell: (r) => (r.summary.blocked?.length ? r.summary.blocked.map((b) => html`<div class="small">${b.regionId} <strong>${b.code}</strong></div>`) : '—'),
+    },
+    {
       label: 'Staleness',
       cell: (r) => {
         const seconds = staleness(r);
@@ -89,6 +93,14 @@ export function PollerPage({ api }: { api: ApiClient }): VNode {
       <button type="button" class="primary" onClick=${() => void pollNow()}>Poll now</button>
     </div>
     ${last ? html`<p class=${last.busy ? 'notice' : 'ok'}>${last.text}</p>` : null}
+    ${
+      newest[0]?.summary.blocked?.length
+        ? html`<div class="error" role="alert" id="poller-blocked">
+            <strong>Polling stopped in ${newest[0].summary.blocked.map((b) => b.regionId).join(', ')}</strong>
+            ${newest[0].summary.blocked.map((b) => html`<p>${b.regionId}: ${b.reason}. <strong>Fix:</strong> ${b.fix}</p>`)}
+          </div>`
+        : null
+    }
     <${ErrorNote} error=${error} />
     ${
       polled.data === null
