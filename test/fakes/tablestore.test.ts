@@ -571,6 +571,86 @@ describe('fake Tablestore through the tablestore SDK', () => {
     expect(fake.requests().GetRow).toBe(2);
   });
 
+  it('answers an injected OTSPartitionUnavailable, OTSServerUnavailable, OTSNotEnoughCapacityUnit and OTSOperationThrottled', async () => {
+    const cases = [
+      ['OTSPartitionUnavailable', 503, 'The partition is not available.'],
+      ['OTSServerUnavailable', 503, 'Server is not available.'],
+      ['OTSNotEnoughCapacityUnit', 403, 'Remaining capacity unit is not enough.'],
+      ['OTSOperationThrottled', 403, 'Operation is throttled.'],
+    ] as const;
+    for (const [code, status, message] of cases) {
+      fake.injectFault({ operation: 'ListTable', code });
+      expect((await expectOtsError(c.listTable({}), status, code)).message).toContain(message);
+    }
+    await c.listTable({});
+  });
+
+  describe('injected row faults', () => {
+    const value = (rows: Row[]) => rows.map((r) => (r.primaryKey ? attrs(r).v : null));
+    const put = (id: string, v: string) => ({
+      type: 'PUT' as const,
+      condition: new Condition(RE.EXPECT_NOT_EXIST, null),
+      primaryKey: [{ id }],
+      attributeColumns: [{ v }],
+    });
+    const read = async (table: string, ids: string[]) =>
+      value((await c.batchGetRow({ tables: [{ tableName: table, primaryKey: ids.map((id) => [{ id }]) }] })).tables[0]);
+
+    it('fail the chosen rows of a BatchWriteRow with the code, apply the others, and only for the next N calls', async () => {
+      await createTable(c, 'rowfault_w', [{ name: 'id', type: 'STRING' }]);
+      fake.resetCounters();
+      fake.injectRowFault({ operation: 'BatchWriteRow', code: 'OTSPartitionUnavailable', rows: [1], times: 2 });
+      // A PutRow and a BatchGetRow are not BatchWriteRow calls: they do not use the fault up.
+      await c.putRow({ tableName: 'rowfault_w', condition: ignore(), primaryKey: [{ id: 'p' }], attributeColumns: [{ v: 'p' }] });
+      expect(await read('rowfault_w', ['p', 'a'])).toEqual(['p', null]);
+
+      const first = await c.batchWriteRow({ tables: [{ tableName: 'rowfault_w', rows: [put('a', '1'), put('b', '1'), put('c', '1')] }] });
+      expect(first.tables.map((r) => r.isOk)).toEqual([true, false, true]);
+      expect(first.tables[1]).toMatchObject({ errorCode: 'OTSPartitionUnavailable', errorMessage: 'The partition is not available.' });
+      // The failed row was not applied: written again, its EXPECT_NOT_EXIST still holds.
+      expect(await read('rowfault_w', ['a', 'b', 'c'])).toEqual(['1', null, '1']);
+
+      // A call with no row at position 1 does not match.
+      expect((await c.batchWriteRow({ tables: [{ tableName: 'rowfault_w', rows: [put('b', '2')] }] })).tables.map((r) => r.isOk)).toEqual([true]);
+      const second = await c.batchWriteRow({ tables: [{ tableName: 'rowfault_w', rows: [put('d', '1'), put('e', '1')] }] });
+      expect(second.tables.map((r) => r.errorCode)).toEqual([null, 'OTSPartitionUnavailable']);
+      const third = await c.batchWriteRow({ tables: [{ tableName: 'rowfault_w', rows: [put('f', '1'), put('e', '2')] }] });
+      expect(third.tables.map((r) => r.isOk)).toEqual([true, true]);
+      expect(await read('rowfault_w', ['a', 'b', 'c', 'd', 'e', 'f'])).toEqual(['1', '2', '1', '1', '2', '1']);
+      expect(fake.requests()).toMatchObject({ BatchWriteRow: 4 });
+      expect(fake.batchRows()).toEqual({ BatchGetRow: 2 + 3 + 6, BatchWriteRow: 3 + 1 + 2 + 2 });
+    });
+
+    it('fail the chosen rows of a BatchGetRow, among one table’s rows when a table is named', async () => {
+      await createTable(c, 'rowfault_g', [{ name: 'id', type: 'STRING' }]);
+      await createTable(c, 'rowfault_h', [{ name: 'id', type: 'STRING' }]);
+      await c.batchWriteRow({ tables: ['rowfault_g', 'rowfault_h'].map((tableName) => ({ tableName, rows: [put('a', tableName), put('b', tableName)] })) });
+      fake.injectRowFault({ code: 'OTSNotEnoughCapacityUnit', table: 'rowfault_h', rows: [0, 1], times: 2 });
+
+      // No rowfault_h row in the call: no match.
+      expect(await read('rowfault_g', ['a', 'b'])).toEqual(['rowfault_g', 'rowfault_g']);
+      const mixed = await c.batchGetRow({
+        tables: [
+          { tableName: 'rowfault_g', primaryKey: [[{ id: 'a' }], [{ id: 'b' }]] },
+          { tableName: 'rowfault_h', primaryKey: [[{ id: 'b' }], [{ id: 'zz' }]] },
+        ],
+      });
+      expect(mixed.tables.map((t) => t.map((r) => r.errorCode))).toEqual([
+        [null, null],
+        ['OTSNotEnoughCapacityUnit', 'OTSNotEnoughCapacityUnit'],
+      ]);
+      expect(mixed.tables[1][0]).toMatchObject({ isOk: false, errorMessage: 'Remaining capacity unit is not enough.' });
+      // Without an operation the fault matches a BatchWriteRow too; its rowfault_h row is not applied.
+      const write = await c.batchWriteRow({ tables: [{ tableName: 'rowfault_h', rows: [put('c', 'x')] }] });
+      expect(write.tables.map((r) => r.errorCode)).toEqual(['OTSNotEnoughCapacityUnit']);
+      expect(await read('rowfault_h', ['b', 'c'])).toEqual(['rowfault_h', null]);
+
+      fake.injectRowFault({ operation: 'BatchGetRow', code: 'OTSServerBusy', times: 5 });
+      fake.clearFaults();
+      expect(await read('rowfault_h', ['a'])).toEqual(['rowfault_h']);
+    });
+  });
+
   it('surfaces a dropped connection and a client timeout both as NetworkingError', async () => {
     fake.injectFault({ operation: 'ListTable', code: 'drop' });
     await expect(c.listTable({})).rejects.toMatchObject({ code: 'NetworkingError' });

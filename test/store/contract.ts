@@ -11,6 +11,8 @@ export interface StoreHarness {
   store: StateStore;
   /** Adapter-specific fault injection, where the adapter has a wire to break. */
   injectTransientFault?: () => void;
+  /** Fails single rows of the next few batch writes and reads with a retryable code, where the adapter writes in batches. */
+  injectRowFaults?: () => void;
   cleanup?: () => Promise<void>;
 }
 
@@ -83,10 +85,12 @@ export interface ContractOptions {
   faults?: boolean;
   /** A commit is all-or-nothing (memory, SQLite); else its snapshot lands first and an outbox writes the rest (Tablestore). */
   atomicCommits?: boolean;
+  /** The adapter's batch calls can fail single rows (injectRowFaults). */
+  rowFaults?: boolean;
 }
 
 export function defineStoreContract(name: string, open: () => Promise<StoreHarness>, options: ContractOptions = {}) {
-  const { faults = false, atomicCommits = true } = options;
+  const { faults = false, atomicCommits = true, rowFaults = false } = options;
   describe(`StateStore contract: ${name}`, () => {
     let h: StoreHarness;
     let store: StateStore;
@@ -623,6 +627,26 @@ export function defineStoreContract(name: string, open: () => Promise<StoreHarne
       h.injectTransientFault!();
       await store.commitTransition(transition(key, 0, null, snapshot(key, 'Finished'), 0, ['wh_a']));
       expect((await store.getTasks([key])).get('cn-hangzhou/t-contract0001')?.version).toBe(1);
+    });
+
+    it.runIf(rowFaults)('commits a transition while single rows of its batch writes and reads fail for a while, and loses nothing', async () => {
+      await store.watchTask(key, 'api', T0);
+      const running = snapshot(key, 'Processing');
+      const first = transition(key, 0, null, running, 0, ['wh_a']);
+      await store.commitTransition(first);
+      h.injectRowFaults!();
+      const commit = transition(key, 1, running, snapshot(key, 'Finished', { observedAt: at(7) }), first.sequence, ['wh_a', 'wh_b']);
+      await store.commitTransition(commit);
+
+      expect((await store.getTasks([key])).get('cn-hangzhou/t-contract0001')).toMatchObject({ version: 2, sequence: commit.sequence, active: false });
+      const events = (await store.listEvents({ ...key, limit: 50 })).items.map((e) => e.event);
+      expect(events.map((e) => e.id).sort()).toEqual([...first.events, ...commit.events].map((e) => e.id).sort());
+      expect(events).toEqual(expect.arrayContaining([...first.events, ...commit.events]));
+      const ids = async (webhookId: string) => (await store.listDeliveries({ webhookId, limit: 50 })).items.map((d) => d.eventId).sort();
+      expect(await ids('wh_a')).toEqual([...first.events, ...commit.events].map((e) => e.id).sort());
+      expect(await ids('wh_b')).toEqual(commit.events.map((e) => e.id).sort());
+      expect((await store.listActiveTasks({ limit: 10 })).items).toEqual([]);
+      expect(await store.completePendingCommits()).toBe(0);
     });
   });
 }

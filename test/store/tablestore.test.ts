@@ -10,7 +10,7 @@ import type { StateStore, TaskKey } from '../../src/store/port.js';
 import { createTables, createTablestoreStore, type TablestoreOptions } from '../../src/store/tablestore.js';
 import type { TaskOperation } from '../../src/tasks/snapshot.js';
 import { startFakeTablestore, type FakeTablestore } from '../../src/fakes/tablestore/index';
-import { Db, str, type WriteRow } from '../../src/store/tablestore/client.js';
+import { Db, equals, INF_MAX, INF_MIN, long, mustExist, mustNotExist, num, str, type Table, type WriteRow } from '../../src/store/tablestore/client.js';
 import { ALL_SCOPES, eventIndexRows } from '../../src/store/tablestore/rows.js';
 import { TABLE_DEFS, tablesOf } from '../../src/store/tablestore/schema.js';
 import { defineStoreContract, deliveryOf, opEvent, snapshot, transition, webhook } from './contract.js';
@@ -54,10 +54,14 @@ defineStoreContract(
     return {
       store: createTablestoreStore(optionsFor(fake, { retry: { ...FAST, maxAttempts: 6 } })),
       injectTransientFault: () => fake.injectFault({ code: 'OTSServerBusy', times: 2 }),
+      injectRowFaults: () => {
+        fake.injectRowFault({ operation: 'BatchWriteRow', code: 'OTSPartitionUnavailable', rows: [0, 2], times: 3 });
+        fake.injectRowFault({ operation: 'BatchGetRow', code: 'OTSServerUnavailable', times: 2 });
+      },
       cleanup: () => fake.close(),
     };
   },
-  { faults: true, atomicCommits: false },
+  { faults: true, atomicCommits: false, rowFaults: true },
 );
 
 describe('Tablestore store', () => {
@@ -580,5 +584,173 @@ describe('Tablestore unscoped listings over hash buckets', () => {
     expect(page.attempts).toEqual({ GetRange: 17 });
     expect(page.byType).toEqual({ GetRange: 1, BatchGetRow: 1 }); // a scoped listing is one partition, as before
     expect(purged.GetRange).toBeGreaterThanOrEqual(3 * 17);
+  });
+});
+
+describe('Tablestore rows of a batch that fail with a retryable code', () => {
+  /** The codes Tablestore answers for single rows while a partition splits or throughput runs short. */
+  const CODES = [
+    'OTSPartitionUnavailable',
+    'OTSServerUnavailable',
+    'OTSServerBusy',
+    'OTSTimeout',
+    'OTSNotEnoughCapacityUnit',
+    'OTSOperationThrottled',
+  ] as const;
+  let fake: FakeTablestore;
+  let db: Db;
+  let tables = 0;
+
+  beforeEach(async () => {
+    fake = await startFakeTablestore();
+    db = new Db(optionsFor(fake));
+  });
+  afterEach(async () => {
+    db.close();
+    await fake.close();
+  });
+
+  /** A table of its own per case, holding `seed` (id → v). */
+  async function tableWith(seed: Record<string, number>): Promise<Table> {
+    const t = db.table(`rows_${++tables}`, ['id']);
+    await db.createTable(t, -1);
+    for (const [id, v] of Object.entries(seed)) await db.putRow(t, [id], { v: long(v) }, mustNotExist());
+    fake.resetCounters();
+    return t;
+  }
+  const contents = async (t: Table) => Object.fromEntries((await db.range(t, [INF_MIN], [INF_MAX])).rows.map((r) => [str(r.key.id)!, num(r.attrs.v)]));
+
+  /** A new row, a conditional update of `k2` from 1 to 2, another new row: a row sent twice would fail its condition. */
+  const writes = (t: Table): WriteRow[] => [
+    { type: 'UPDATE', table: t, key: ['k2'], put: { v: long(2) }, condition: mustExist(equals('v', long(1))) },
+    { type: 'PUT', table: t, key: ['k1'], attrs: { v: long(1) }, condition: mustNotExist() },
+    { type: 'PUT', table: t, key: ['k3'], attrs: { v: long(1) }, condition: mustNotExist() },
+  ];
+
+  describe.each(CODES)('%s', (code) => {
+    it('on BatchWriteRow: sends the failed row again alone, so every row, the conditional one too, is applied once', async () => {
+      const t = await tableWith({ k2: 1, other: 7 });
+      fake.injectRowFault({ operation: 'BatchWriteRow', code, rows: [0] });
+      expect(await db.batchWrite(writes(t))).toEqual(['ok', 'ok', 'ok']);
+      expect(fake.requests()).toEqual({ BatchWriteRow: 2 });
+      expect(fake.batchRows()).toEqual({ BatchWriteRow: 3 + 1 });
+      expect(await contents(t)).toEqual({ k1: 1, k2: 2, k3: 1, other: 7 });
+    });
+
+    it('on BatchWriteRow: ends in a retryable StoreError naming the table and code when the row keeps failing', async () => {
+      const t = await tableWith({ k2: 1 });
+      fake.injectRowFault({ operation: 'BatchWriteRow', code, rows: [0], times: 100 });
+      const error = (await rejection(db.batchWrite(writes(t)))) as StoreError;
+      expect(error).toBeInstanceOf(StoreError);
+      expect(error).toMatchObject({ code, retryable: true });
+      expect(error.message).toBe(`Tablestore BatchWriteRow on ${t.name} failed: ${code} on 1 of 3 rows, retried 2 times`);
+      expect(fake.requests()).toEqual({ BatchWriteRow: FAST.maxAttempts });
+      expect(fake.batchRows()).toEqual({ BatchWriteRow: 3 + 1 + 1 });
+      // The rows that went through stay written once; the failing one was never applied.
+      expect(await contents(t)).toEqual({ k1: 1, k2: 1, k3: 1 });
+    });
+
+    it('on BatchGetRow: reads the failed row again alone and returns every row, misses as null', async () => {
+      const t = await tableWith({ k1: 1, k3: 3 });
+      fake.injectRowFault({ operation: 'BatchGetRow', code, rows: [2] });
+      const rows = await db.batchGet(t, [['k1'], ['k2'], ['k3']]);
+      expect(rows.map((r) => (r ? [str(r.key.id), num(r.attrs.v)] : null))).toEqual([['k1', 1], null, ['k3', 3]]);
+      expect(fake.requests()).toEqual({ BatchGetRow: 2 });
+      expect(fake.batchRows()).toEqual({ BatchGetRow: 3 + 1 });
+      expect(await contents(t)).toEqual({ k1: 1, k3: 3 });
+    });
+
+    it('on BatchGetRow: ends in a retryable StoreError naming the table and code when the row keeps failing', async () => {
+      const t = await tableWith({ k1: 1, k3: 3 });
+      fake.injectRowFault({ operation: 'BatchGetRow', code, rows: [0], times: 100 });
+      const error = (await rejection(db.batchGet(t, [['k1'], ['k2'], ['k3']]))) as StoreError;
+      expect(error).toBeInstanceOf(StoreError);
+      expect(error).toMatchObject({ code, retryable: true });
+      expect(error.message).toBe(`Tablestore BatchGetRow on ${t.name} failed: ${code} on 1 of 3 rows, retried 2 times`);
+      expect(fake.requests()).toEqual({ BatchGetRow: FAST.maxAttempts });
+      expect(fake.batchRows()).toEqual({ BatchGetRow: 3 + 1 + 1 });
+    });
+  });
+
+  it('retries the new codes when they fail a whole request', async () => {
+    const t = await tableWith({});
+    for (const code of ['OTSPartitionUnavailable', 'OTSServerUnavailable', 'OTSNotEnoughCapacityUnit', 'OTSOperationThrottled'] as const) {
+      fake.injectFault({ operation: 'PutRow', code });
+      await db.putRow(t, [code], { v: long(1) }, mustNotExist());
+    }
+    expect(fake.requests()).toEqual({ PutRow: 8 });
+    expect(Object.keys(await contents(t))).toHaveLength(4);
+  });
+
+  it('shares one bound between row failures and request failures, and names only the table whose rows failed', async () => {
+    const t = await tableWith({ k2: 1 });
+    const u = await tableWith({});
+    fake.injectRowFault({ operation: 'BatchWriteRow', code: 'OTSPartitionUnavailable', table: u.name, rows: [0] });
+    fake.injectFault({ operation: 'BatchWriteRow', code: 'OTSServerBusy' });
+    fake.resetCounters();
+    const rows: WriteRow[] = [...writes(t), { type: 'PUT', table: u, key: ['u1'], attrs: { v: long(1) }, condition: mustNotExist() }];
+    // First the whole request fails, then the u row, then the u row alone goes through: three attempts of three.
+    expect(await db.batchWrite(rows)).toEqual(['ok', 'ok', 'ok', 'ok']);
+    expect(fake.requests()).toEqual({ BatchWriteRow: 3 });
+    expect(await contents(t)).toEqual({ k1: 1, k2: 2, k3: 1 });
+    expect(await contents(u)).toEqual({ u1: 1 });
+
+    fake.injectRowFault({ operation: 'BatchWriteRow', code: 'OTSServerUnavailable', table: u.name, rows: [0], times: 100 });
+    const more: WriteRow[] = [
+      { type: 'PUT', table: t, key: ['k4'], attrs: { v: long(1) }, condition: mustNotExist() },
+      { type: 'PUT', table: u, key: ['u2'], attrs: { v: long(1) }, condition: mustNotExist() },
+    ];
+    const error = (await rejection(db.batchWrite(more))) as StoreError;
+    expect(error.message).toBe(`Tablestore BatchWriteRow on ${u.name} failed: OTSServerUnavailable on 1 of 2 rows, retried 2 times`);
+    expect((await contents(t)).k4).toBe(1);
+  });
+
+  it('does not retry a row that failed with any other code', async () => {
+    const t = await tableWith({ k2: 1 });
+    fake.injectRowFault({ operation: 'BatchWriteRow', code: 'OTSParameterInvalid', rows: [1], times: 100 });
+    const error = (await rejection(db.batchWrite(writes(t)))) as StoreError;
+    expect(error).toMatchObject({ name: 'StoreError', code: 'OTSParameterInvalid', retryable: false });
+    expect(error.message).toBe(`Tablestore BatchWriteRow on ${t.name} failed: OTSParameterInvalid`);
+    expect(fake.requests()).toEqual({ BatchWriteRow: 1 });
+  });
+
+  it('commits a transition whose event, index and delivery rows fail for a while, losing nothing and writing nothing twice', async () => {
+    await createTables(optionsFor(fake));
+    const store = createTablestoreStore(optionsFor(fake, { retry: { ...FAST, maxAttempts: 6 } }));
+    /** Watches `k`, commits it to Processing, and returns its commit to Finished with two webhooks. */
+    const finishing = async (k: TaskKey) => {
+      await store.watchTask(k, 'api', T0);
+      const running = snapshot(k, 'Processing');
+      await store.commitTransition(transition(k, 0, null, running, 0));
+      return transition(k, 1, running, snapshot(k, 'Finished', { observedAt: '2026-11-27T10:07:00Z' }), 2, ['wh_a', 'wh_b']);
+    };
+    try {
+      // The same commit of another task without faults: how many rows it sends.
+      const clean = await finishing({ regionId: 'cn-hangzhou', taskId: 't-ots0002' });
+      fake.resetCounters();
+      await store.commitTransition(clean);
+      const cleanRows = fake.batchRows().BatchWriteRow;
+
+      const finish = await finishing(key);
+      fake.resetCounters();
+      fake.injectRowFault({ operation: 'BatchWriteRow', code: 'OTSPartitionUnavailable', table: 'th_events', rows: [1] });
+      fake.injectRowFault({ operation: 'BatchWriteRow', code: 'OTSServerUnavailable', table: 'th_deliveries', rows: [0, 2], times: 2 });
+      await store.commitTransition(finish);
+      // The event rows' call: both, then the second alone; the index and delivery rows' call: all, two, one.
+      expect(callsSince(fake, {})).toEqual({ GetRow: 1, UpdateRow: 2, BatchWriteRow: 2 + 3 });
+      // Only the failed rows went again: one event row, then two and one delivery rows.
+      expect(fake.batchRows().BatchWriteRow).toBe(cleanRows + 1 + 2 + 1);
+
+      fake.injectRowFault({ operation: 'BatchGetRow', code: 'OTSTimeout', times: 2 });
+      expect((await store.getTasks([key])).get(id)).toMatchObject({ version: 2, sequence: 4, active: false });
+      expect((await store.listEvents({ ...key, limit: 10 })).items.map((e) => e.event.data.sequence)).toEqual([4, 3, 2, 1]);
+      for (const webhookId of ['wh_a', 'wh_b']) {
+        const deliveries = (await store.listDeliveries({ webhookId, limit: 10 })).items;
+        expect(deliveries.map((d) => d.eventId).sort()).toEqual([...clean.events, ...finish.events].map((e) => e.id).sort());
+      }
+      expect(await store.completePendingCommits()).toBe(0);
+    } finally {
+      await store.close();
+    }
   });
 });

@@ -1,6 +1,6 @@
 // Wire-compatible fake Alibaba Cloud Tablestore (OTS) for tests: speaks the 2015-12-31 protobuf +
 // PlainBuffer protocol over HTTP on 127.0.0.1 so the real `tablestore` SDK can be pointed at it.
-import { FakeTablestoreServer, type FaultCode } from './server';
+import { FakeTablestoreServer, type BatchOperation, type FaultCode, type RowFaultCode } from './server';
 
 export interface FakeTablestoreOptions {
   /** Default 'taskhook-test'. */
@@ -23,6 +23,8 @@ export interface FakeTablestore {
   accessKeySecret: string;
   /** Fails the next `times` (default 1) calls of `operation` (default: any); 'drop' destroys the socket. */
   injectFault(f: { operation?: string; code: FaultCode; times?: number }): void;
+  /** Fails the rows at positions `rows` (default [0]) among the call's rows of `table` (default all) in the next `times` (default 1) batch calls having such a row; the rest are applied. */
+  injectRowFault(f: { operation?: BatchOperation; code: RowFaultCode; table?: string; rows?: number[]; times?: number }): void;
   clearFaults(): void;
   /** Delays every answer (or only `operation`'s); the request is applied after the delay even if the client gave up. */
   setLatency(ms: number, operation?: string): void;
@@ -30,12 +32,14 @@ export interface FakeTablestore {
   setTableUnavailableAfterCreate(ms: number): void;
   /** Calls per operation name ('PutRow', ...), counted on arrival, including faulted and rejected calls. */
   requests(): Record<string, number>;
+  /** Rows per batch operation ('BatchGetRow', 'BatchWriteRow') in well-formed calls, counted on arrival, faulted rows included. */
+  batchRows(): Record<string, number>;
   resetCounters(): void;
   tables(): string[];
   close(): Promise<void>;
 }
 
-export type { FaultCode };
+export type { BatchOperation, FaultCode, RowFaultCode };
 
 export async function startFakeTablestore(opts: FakeTablestoreOptions = {}): Promise<FakeTablestore> {
   const instanceName = opts.instanceName ?? 'taskhook-test';
@@ -56,10 +60,12 @@ export async function startFakeTablestore(opts: FakeTablestoreOptions = {}): Pro
     accessKeyId,
     accessKeySecret,
     injectFault: (f) => server.injectFault(f),
+    injectRowFault: (f) => server.injectRowFault(f),
     clearFaults: () => server.clearFaults(),
     setLatency: (ms, operation) => server.setLatency(ms, operation),
     setTableUnavailableAfterCreate: (ms) => server.setTableUnavailableAfterCreate(ms),
     requests: () => server.requests(),
+    batchRows: () => server.batchRows(),
     resetCounters: () => server.resetCounters(),
     tables: () => server.registry.names(),
     close: () => server.close(),

@@ -21,13 +21,33 @@ import {
 } from './sdk';
 import { PK_TYPE_NUMBER, TableRegistry, type FakeTable, type ReadSpec, type ReturnSpec, type TableOptionsState } from './tables';
 
-export type FaultCode = 'OTSServerBusy' | 'OTSTimeout' | 'OTSQuotaExhausted' | 'OTSInternalServerError' | 'drop';
+export type FaultCode =
+  | 'OTSServerBusy'
+  | 'OTSTimeout'
+  | 'OTSQuotaExhausted'
+  | 'OTSInternalServerError'
+  | 'OTSPartitionUnavailable'
+  | 'OTSServerUnavailable'
+  | 'OTSNotEnoughCapacityUnit'
+  | 'OTSOperationThrottled'
+  | 'OTSParameterInvalid'
+  | 'drop';
+/** A code one row of a batch can fail with while the others are applied. */
+export type RowFaultCode = Exclude<FaultCode, 'drop'>;
+export type BatchOperation = 'BatchGetRow' | 'BatchWriteRow';
 
-const FAULT_RESPONSES: Record<Exclude<FaultCode, 'drop'>, { status: number; message: string }> = {
+// The 503s as help.aliyun.com/en/tablestore/support/why-do-5xx-related-errors-occur-when-i-use-tablestore lists them.
+const FAULT_RESPONSES: Record<RowFaultCode, { status: number; message: string }> = {
   OTSServerBusy: { status: 503, message: 'Server is busy.' },
   OTSTimeout: { status: 503, message: 'Operation timeout.' },
   OTSQuotaExhausted: { status: 403, message: 'Too frequent table operations.' },
   OTSInternalServerError: { status: 500, message: 'Internal server error.' },
+  OTSPartitionUnavailable: { status: 503, message: 'The partition is not available.' },
+  OTSServerUnavailable: { status: 503, message: 'Server is not available.' },
+  OTSNotEnoughCapacityUnit: { status: 403, message: 'Remaining capacity unit is not enough.' },
+  // No documented text: clients match the code, never the message.
+  OTSOperationThrottled: { status: 403, message: 'Operation is throttled.' },
+  OTSParameterInvalid: { status: 400, message: 'Injected invalid parameter.' },
 };
 
 const API_VERSION = '2015-12-31';
@@ -47,6 +67,14 @@ export interface ServerConfig {
 interface Fault {
   operation?: string;
   code: FaultCode;
+  remaining: number;
+}
+
+interface RowFault {
+  operation?: BatchOperation;
+  code: RowFaultCode;
+  table?: string;
+  rows: number[];
   remaining: number;
 }
 
@@ -70,6 +98,7 @@ function decode<T>(codec: Codec<T>, body: Buffer): T {
 const encode = <T>(codec: Codec<T>, msg: T): Uint8Array => codec.encode(msg).finish();
 const readCU = (n: number): ConsumedCapacity => ({ capacityUnit: { read: n, write: 0 } });
 const writeCU = (n: number): ConsumedCapacity => ({ capacityUnit: { read: 0, write: n } });
+// A failed row is is_ok=false with its own Error, nothing applied: help.aliyun.com/en/tablestore/developer-reference/rowinbatchwriterowresponse (and ...rowinbatchgetrowresponse).
 const rowError = (e: OtsError): RowInBatchResponse => ({ isOk: false, error: { code: e.code, message: e.message } });
 
 function readSpec(r: ReadOptions): ReadSpec {
@@ -135,6 +164,8 @@ export class FakeTablestoreServer {
   readonly registry: TableRegistry;
   private readonly server: Server;
   private faults: Fault[] = [];
+  private rowFaults: RowFault[] = [];
+  private rowCounts: Record<string, number> = {};
   private latencyMs = 0;
   private readonly latencyByOperation = new Map<string, number>();
   private counts: Record<string, number> = {};
@@ -167,10 +198,15 @@ export class FakeTablestoreServer {
 
   clearFaults(): void {
     this.faults = [];
+    this.rowFaults = [];
   }
 
   injectFault(f: { operation?: string; code: FaultCode; times?: number }): void {
     this.faults.push({ operation: f.operation, code: f.code, remaining: f.times ?? 1 });
+  }
+
+  injectRowFault(f: { operation?: BatchOperation; code: RowFaultCode; table?: string; rows?: number[]; times?: number }): void {
+    this.rowFaults.push({ operation: f.operation, code: f.code, table: f.table, rows: f.rows ?? [0], remaining: f.times ?? 1 });
   }
 
   setTableUnavailableAfterCreate(ms: number): void {
@@ -186,8 +222,13 @@ export class FakeTablestoreServer {
     return { ...this.counts };
   }
 
+  batchRows(): Record<string, number> {
+    return { ...this.rowCounts };
+  }
+
   resetCounters(): void {
     this.counts = {};
+    this.rowCounts = {};
   }
 
   // ---------------- HTTP plumbing ----------------
@@ -232,6 +273,29 @@ export class FakeTablestoreServer {
     f.remaining -= 1;
     this.faults = this.faults.filter((x) => x.remaining > 0);
     return f.code;
+  }
+
+  /** The rows (`tableIndex:rowIndex` → error) the first row fault with a row at one of its positions in this call fails. */
+  private takeRowFault(operation: BatchOperation, tables: Array<{ tableName: string; rows: number }>): Map<string, OtsError> {
+    const failing = new Map<string, OtsError>();
+    for (const f of this.rowFaults) {
+      if (f.remaining <= 0 || (f.operation !== undefined && f.operation !== operation)) continue;
+      const candidates = tables.flatMap((t, ti) =>
+        f.table === undefined || f.table === t.tableName ? Array.from({ length: t.rows }, (_, ri) => `${ti}:${ri}`) : [],
+      );
+      const picked = f.rows.filter((p) => p >= 0 && p < candidates.length).map((p) => candidates[p]);
+      if (picked.length === 0) continue;
+      const { status, message } = FAULT_RESPONSES[f.code];
+      for (const at of picked) failing.set(at, new OtsError(status, f.code, message));
+      f.remaining -= 1;
+      break;
+    }
+    this.rowFaults = this.rowFaults.filter((x) => x.remaining > 0);
+    return failing;
+  }
+
+  private countRows(operation: BatchOperation, n: number): void {
+    this.rowCounts[operation] = (this.rowCounts[operation] ?? 0) + n;
   }
 
   private authenticate(req: IncomingMessage, path: string, body: Buffer): void {
@@ -374,8 +438,13 @@ export class FakeTablestoreServer {
     const total = req.tables.reduce((n, t) => n + t.primaryKey.length, 0);
     if (total === 0) throw invalid('No row specified in the request of BatchGetRow.');
     if (total > BATCH_GET_MAX_ROWS) throw invalid(`Rows count exceeds the upper limit: ${BATCH_GET_MAX_ROWS}.`);
+    this.countRows('BatchGetRow', total);
+    const faulted = this.takeRowFault(
+      'BatchGetRow',
+      req.tables.map((t) => ({ tableName: t.tableName, rows: t.primaryKey.length })),
+    );
     return {
-      tables: req.tables.map((t) => {
+      tables: req.tables.map((t, ti) => {
         let table: FakeTable | undefined;
         let spec: ReadSpec | undefined;
         let tableError: OtsError | undefined;
@@ -386,7 +455,9 @@ export class FakeTablestoreServer {
           if (!(e instanceof OtsError)) throw e;
           tableError = e;
         }
-        const rows = t.primaryKey.map((pk): RowInBatchResponse => {
+        const rows = t.primaryKey.map((pk, ri): RowInBatchResponse => {
+          const fault = faulted.get(`${ti}:${ri}`);
+          if (fault) return rowError(fault);
           if (tableError || !table || !spec) return rowError(tableError!);
           try {
             const r = table.getRow(pk, spec);
@@ -424,10 +495,17 @@ export class FakeTablestoreServer {
       }
     }
 
+    this.countRows('BatchWriteRow', total);
+    const faulted = this.takeRowFault(
+      'BatchWriteRow',
+      req.tables.map((t) => ({ tableName: t.tableName, rows: t.rows.length })),
+    );
     return {
-      tables: req.tables.map((t) => ({
+      tables: req.tables.map((t, ti) => ({
         tableName: t.tableName,
-        rows: t.rows.map((row): RowInBatchResponse => {
+        rows: t.rows.map((row, ri): RowInBatchResponse => {
+          const fault = faulted.get(`${ti}:${ri}`);
+          if (fault) return rowError(fault);
           try {
             const table = this.registry.forRows(t.tableName);
             const cond = decodeCondition(row.condition);

@@ -81,10 +81,42 @@ const BATCH_GET_ROWS = 100;
 const BATCH_WRITE_ROWS = 200;
 /** Under the 4 MB request limit, with room for encoding overhead. */
 const BATCH_WRITE_BYTES = 3_500_000;
-/** Codes that mean "not now": the request can be sent again. */
-const RETRYABLE = new Set(['OTSServerBusy', 'OTSTimeout', 'OTSQuotaExhausted', 'OTSInternalServerError', 'OTSTableNotReady', 'OTSRowOperationConflict']);
-/** Of those, the ones where the service may have applied the write before failing. */
-const MAYBE_APPLIED = new Set(['OTSTimeout', 'OTSInternalServerError']);
+/** Codes that mean "not now" (retried request-level and per row), each with whether a request that got it may still have applied; sources: help.aliyun.com/en/tablestore/support/why-do-5xx-related-errors-occur-when-i-use-tablestore, the SDK's lib/retry/retry_util.js. */
+const RETRYABLE = new Map<string, { maybeApplied: boolean }>([
+  ['OTSServerBusy', { maybeApplied: false }],
+  ['OTSTimeout', { maybeApplied: true }],
+  ['OTSQuotaExhausted', { maybeApplied: false }],
+  ['OTSInternalServerError', { maybeApplied: true }],
+  ['OTSTableNotReady', { maybeApplied: false }],
+  ['OTSRowOperationConflict', { maybeApplied: false }],
+  ['OTSPartitionUnavailable', { maybeApplied: false }],
+  ['OTSServerUnavailable', { maybeApplied: true }],
+  ['OTSNotEnoughCapacityUnit', { maybeApplied: false }],
+  ['OTSOperationThrottled', { maybeApplied: false }],
+]);
+
+/** The rows of one batch answer that failed with a retryable code; the next attempt sends only them (a failed row was not applied). */
+class RowsFailed extends Error {
+  override name = 'RowsFailed';
+  readonly indices: number[] = [];
+  readonly tables = new Set<string>();
+  code = '';
+
+  constructor(
+    readonly attempt: number,
+    readonly total: number,
+  ) {
+    super('rows failed');
+  }
+
+  /** Keeps a retryable row for the next attempt; any other code ends the call now, not retryable. */
+  add(operation: string, index: number, table: string, code: string | null | undefined) {
+    if (!RETRYABLE.has(code ?? '')) throw storeError(operation, table, code ?? 'UnknownError', null);
+    if (this.indices.length === 0) this.code = code!;
+    this.indices.push(index);
+    this.tables.add(table);
+  }
+}
 
 interface Failure {
   code: string;
@@ -94,6 +126,7 @@ interface Failure {
 }
 
 function failureOf(error: unknown): Failure {
+  if (error instanceof RowsFailed) return { code: error.code, requestId: null, retryable: true, maybeApplied: false };
   if (error instanceof StoreError) return { code: error.code, requestId: null, retryable: error.retryable, maybeApplied: false };
   const e = (error ?? {}) as { code?: unknown; message?: unknown };
   const message = typeof e.message === 'string' ? e.message : '';
@@ -106,7 +139,8 @@ function failureOf(error: unknown): Failure {
   const code = /OTS[A-Za-z]+/.exec(message)?.[0] ?? (status !== null ? `HTTP${status}` : 'UnknownError');
   const requestId = /requestId:([\w-]+)/.exec(message)?.[1] ?? null;
   const serverError = status !== null && status >= 500;
-  return { code, requestId, retryable: RETRYABLE.has(code) || serverError, maybeApplied: MAYBE_APPLIED.has(code) || (serverError && !RETRYABLE.has(code)) };
+  const known = RETRYABLE.get(code);
+  return { code, requestId, retryable: known !== undefined || serverError, maybeApplied: known ? known.maybeApplied : serverError };
 }
 
 /** What to do about the codes an operator can fix. */
@@ -120,6 +154,13 @@ export function storeError(operation: string, table: string | null, code: string
   const where = table ? ` on ${table}` : '';
   const request = requestId ? ` (request ${requestId})` : '';
   return new StoreError(scrub(`Tablestore ${operation}${where} failed: ${code}${request}${HINTS[code] ?? ''}`), code, retryable);
+}
+
+/** Rows still failing once the retries ran out: retryable, so callers treat it as transient. */
+function rowsError(operation: string, f: RowsFailed): StoreError {
+  const rows = `${f.indices.length} of ${f.total} row${f.total === 1 ? '' : 's'}`;
+  const retried = `retried ${f.attempt - 1} time${f.attempt === 2 ? '' : 's'}`;
+  return new StoreError(scrub(`Tablestore ${operation} on ${[...f.tables].join(', ')} failed: ${f.code} on ${rows}, ${retried}`), f.code, true);
 }
 
 export const isConditionFailed = (error: unknown) => error instanceof StoreError && error.code === 'OTSConditionCheckFail';
@@ -244,10 +285,10 @@ export class Db {
   }
 
   /** One logical call, retried on transient failures; the final failure is a StoreError naming operation and code only. */
-  async call<T>(operation: string, table: string | null, fn: (client: TableStore.Client) => Promise<T>, state?: CallState): Promise<T> {
+  async call<T>(operation: string, table: string | null, fn: (client: TableStore.Client, attempt: number) => Promise<T>, state?: CallState): Promise<T> {
     try {
       return await withRetry(
-        () => fn(this.client()),
+        (attempt) => fn(this.client(), attempt),
         (error) => {
           const f = failureOf(error);
           if (f.maybeApplied && state) state.maybeApplied = true;
@@ -257,6 +298,7 @@ export class Db {
         this.options.retryHooks,
       );
     } catch (error) {
+      if (error instanceof RowsFailed) throw rowsError(operation, error);
       if (error instanceof StoreError) throw error;
       const f = failureOf(error);
       throw storeError(operation, table, f.code, f.requestId, f.retryable);
@@ -300,23 +342,19 @@ export class Db {
     await Promise.all(
       chunks(indices, BATCH_GET_ROWS).map(async (chunk) => {
         let pending = chunk;
-        await this.call('BatchGetRow', table.name, async (c) => {
+        await this.call('BatchGetRow', table.name, async (c, attempt) => {
           const res = await c.batchGetRow({
             tables: [{ tableName: table.name, primaryKey: pending.map((i) => toPk(table, keys[i])), ...(columns ? { columnsToGet: columns } : {}) }],
           });
-          const left: number[] = [];
-          let code = '';
+          const failed = new RowsFailed(attempt, chunk.length);
           res.tables[0].forEach((r, j) => {
             const i = pending[j];
             // A miss is isOk with a null primaryKey; failures are per row with a string errorCode.
             if (r.isOk) out[i] = r.primaryKey ? toRow(r) : null;
-            else if (RETRYABLE.has(r.errorCode ?? '')) {
-              left.push(i);
-              code = r.errorCode!;
-            } else throw storeError('BatchGetRow', table.name, r.errorCode ?? 'UnknownError', null);
+            else failed.add('BatchGetRow', i, table.name, r.errorCode);
           });
-          pending = left;
-          if (left.length > 0) throw storeError('BatchGetRow', table.name, code, null, true);
+          pending = failed.indices;
+          if (pending.length > 0) throw failed;
         });
       }),
     );
@@ -330,7 +368,7 @@ export class Db {
     await Promise.all(
       chunks(indices, BATCH_WRITE_ROWS, BATCH_WRITE_BYTES, (i) => writeSize(rows[i])).map(async (chunk) => {
         let pending = chunk;
-        await this.call('BatchWriteRow', rows[chunk[0]].table.name, async (c) => {
+        await this.call('BatchWriteRow', rows[chunk[0]].table.name, async (c, attempt) => {
           const byTable = new Map<string, number[]>();
           for (const i of pending) byTable.set(rows[i].table.name, [...(byTable.get(rows[i].table.name) ?? []), i]);
           const order = [...byTable.values()].flat();
@@ -338,19 +376,15 @@ export class Db {
             tables: [...byTable].map(([tableName, list]) => ({ tableName, rows: list.map((i) => toBatchRow(rows[i])) })),
           });
           // Results come back as one flat list, table after table, in request order.
-          const left: number[] = [];
-          let code = '';
+          const failed = new RowsFailed(attempt, chunk.length);
           res.tables.forEach((r, j) => {
             const i = order[j];
             if (r.isOk) out[i] = 'ok';
             else if (r.errorCode === 'OTSConditionCheckFail') out[i] = 'conditionFailed';
-            else if (RETRYABLE.has(r.errorCode ?? '')) {
-              left.push(i);
-              code = r.errorCode!;
-            } else throw storeError('BatchWriteRow', rows[i].table.name, r.errorCode ?? 'UnknownError', null);
+            else failed.add('BatchWriteRow', i, rows[i].table.name, r.errorCode);
           });
-          pending = left;
-          if (left.length > 0) throw storeError('BatchWriteRow', null, code, null, true);
+          pending = failed.indices;
+          if (pending.length > 0) throw failed;
         });
       }),
     );
