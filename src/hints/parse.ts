@@ -11,27 +11,50 @@
  *   https://alibabacloud.com/help/en/eventbridge/user-guide/actiontrail-events and
  *   https://www.alibabacloud.com/help/doc-detail/28819.html (management event structure, `errorCode` for a failed call)
  * - `responseElements`, the API's answer inside an ActionTrail record: https://www.alibabacloud.com/help/doc-detail/28826.htm
+ * - `requestParameters` keyed by the API's own parameter names, values as sent (the ECS StopInstance sample):
+ *   https://www.alibabacloud.com/help/doc-detail/28821.htm
+ * - archive tasks come from ModifySnapshotCategory with `Category=Archive` (its only valid value), answered with a
+ *   `TaskId`: https://www.alibabacloud.com/help/en/ecs/developer-reference/api-ecs-2014-05-26-modifysnapshotcategory
  * - the CloudMonitor `Image:StateChange` notification (`name`, `regionId`, `resourceId`, `content.imageId`,
  *   `content.currentState`): https://help.aliyun.com/zh/ecs/user-guide/image-event-notification
- * None of these pages shows an ECS ApiCall record with its `responseElements`, nor the EventBridge `type` of an
- * ECS CloudMonitor event, so the parser is tolerant: the envelope may be missing (a bare record or notification),
- * `responseElements` may arrive as a JSON string, and the region and account are taken from wherever they are.
+ * Both ECS ApiCall samples Alibaba Cloud publishes (DeleteDisk on the EventBridge page, StopInstance on the
+ * ActionTrail page) have no `responseElements`, and the EventBridge `type` of ECS's events is shown both as
+ * `ecs:ActionTrail:ApiCall` and `actiontrail:ActionTrail:ApiCall`, so the parser is tolerant: the envelope may be
+ * missing (a bare record or notification), `responseElements` and `requestParameters` may arrive as JSON strings,
+ * the region and account are taken from wherever they are, and a record without a `TaskId` becomes a hint to look
+ * the task up by its action and the time of the call.
  */
 import { z } from 'zod';
 import { REGION_ID, TASK_ID } from '../config.js';
 
-/** The ECS calls that start an asynchronous task taskhook polls. */
+/** The task actions (DescribeTasks' `TaskAction`) of the tasks a hint can be about. */
 export const HINTED_ACTIONS = ['ImportImage', 'ExportImage', 'ModifyDiskSpec', 'RedeployInstance', 'ArchiveSnapshot'] as const;
 export type HintedAction = (typeof HINTED_ACTIONS)[number];
+
+/** The ECS API calls (ActionTrail `eventName`) that start those tasks, and the task action each one starts. */
+export const HINTED_CALLS = {
+  ImportImage: 'ImportImage',
+  ExportImage: 'ExportImage',
+  ModifyDiskSpec: 'ModifyDiskSpec',
+  RedeployInstance: 'RedeployInstance',
+  // No API is called ArchiveSnapshot: that is the task action of ModifySnapshotCategory with Category=Archive.
+  ModifySnapshotCategory: 'ArchiveSnapshot',
+} as const satisfies Record<string, HintedAction>;
+export type HintedCall = keyof typeof HINTED_CALLS;
 
 /** Image states after which an import has nothing left to do: done, failed, or the image gone (a cancelled import). */
 export const FINAL_IMAGE_STATES = ['Available', 'CreateFailed', 'Deleted'] as const;
 
 export const IMAGE_ID = /^m-[A-Za-z0-9*]{4,64}$/;
 
+/** ISO 8601 with a zone, as ActionTrail's `eventTime` and the CloudEvents `time` are written; Date.parse alone takes junk. */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
+
 export type Hint =
   /** An ActionTrail record of a call that started a task: watch it and poll it. */
   | { kind: 'api-call'; action: HintedAction; regionId: string; taskId: string; accountId: string | null }
+  /** The same without a task id in the record: find the task with DescribeTasks by its action and `calledAt` (ISO 8601). */
+  | { kind: 'api-call'; action: HintedAction; regionId: string; taskId: null; calledAt: string; accountId: string | null }
   /** An image reached a final state: poll the ImportImage task that works on it. */
   | { kind: 'image-state'; regionId: string; imageId: string; state: string; accountId: string | null }
   /** Nothing to do; `why` is one of the fixed sentences below, never a value from the event. */
@@ -47,6 +70,7 @@ const accountText = z.union([text, z.number().int().nonnegative()]).transform(St
 const envelope = z.looseObject({
   type: text,
   data: z.unknown().optional(),
+  time: optionalText,
   aliyunregionid: optionalText,
   aliyunaccountid: accountText,
 });
@@ -58,10 +82,13 @@ const actionTrailRecord = z.looseObject({
   serviceName: optionalText,
   acsRegion: optionalText,
   errorCode: optionalText,
+  eventTime: optionalText,
   userIdentity: z.looseObject({ accountId: accountText }).optional().catch(undefined),
-  requestParameters: z.looseObject({ RegionId: optionalText }).optional().catch(undefined),
+  requestParameters: z.unknown().optional(),
   responseElements: z.unknown().optional(),
 });
+
+const requestParameters = z.looseObject({ RegionId: optionalText });
 
 const imageNotification = z.looseObject({
   name: optionalText,
@@ -80,7 +107,9 @@ export const WHY = {
   otherService: 'an ActionTrail record of another service than ECS',
   otherCall: 'an ActionTrail record of a call that starts no task taskhook polls',
   failedCall: 'the call failed, so it started no task',
-  noTaskId: 'the record carries no task id in responseElements',
+  notArchive: 'a ModifySnapshotCategory call whose Category is not Archive starts no archive task',
+  badTaskId: 'the task id in responseElements is not a task id',
+  noTaskId: 'the record carries no task id in responseElements, and no time (eventTime) to look the task up by',
   noRegion: 'the event names no region',
   imageNotFinal: 'the image has not reached a final state (Available, CreateFailed or Deleted)',
   noImageId: 'the notification names no image',
@@ -117,15 +146,48 @@ function apiCall(data: unknown, outer: Envelope | null): Hint {
   if (!parsed.success) return ignored(WHY.notAnObject);
   const trail = parsed.data;
   if (trail.serviceName !== undefined && trail.serviceName.toLowerCase() !== 'ecs') return ignored(WHY.otherService);
-  const action = HINTED_ACTIONS.find((a) => a === trail.eventName);
-  if (!action) return ignored(WHY.otherCall);
+  const call = (Object.keys(HINTED_CALLS) as HintedCall[]).find((c) => c === trail.eventName);
+  if (!call) return ignored(WHY.otherCall);
   if (trail.errorCode !== undefined) return ignored(WHY.failedCall);
+  const params = jsonObject(trail.requestParameters);
+  if (call === 'ModifySnapshotCategory' && !archives(params)) return ignored(WHY.notArchive);
+  const action = HINTED_CALLS[call];
+  const asked = requestParameters.safeParse(params);
   const answer = answers.safeParse(jsonObject(trail.responseElements));
   const taskId = answer.success ? (answer.data.TaskId ?? answer.data.taskId) : undefined;
-  if (taskId === undefined || !TASK_ID.test(taskId)) return ignored(WHY.noTaskId);
-  const regionId = firstRegion(trail.acsRegion, trail.requestParameters?.RegionId, answer.success ? answer.data.RegionId : undefined, outer?.aliyunregionid);
+  if (taskId !== undefined && !TASK_ID.test(taskId)) return ignored(WHY.badTaskId);
+  const regionId = firstRegion(
+    trail.acsRegion,
+    asked.success ? asked.data.RegionId : undefined,
+    answer.success ? answer.data.RegionId : undefined,
+    outer?.aliyunregionid,
+  );
   if (!regionId) return ignored(WHY.noRegion);
-  return { kind: 'api-call', action, regionId, taskId, accountId: outer?.aliyunaccountid ?? trail.userIdentity?.accountId ?? null };
+  const accountId = outer?.aliyunaccountid ?? trail.userIdentity?.accountId ?? null;
+  if (taskId !== undefined) return { kind: 'api-call', action, regionId, taskId, accountId };
+  // The record's own time first: the envelope's is when EventBridge took the event, a little later.
+  const calledAt = isoTime(trail.eventTime) ?? isoTime(outer?.time);
+  if (!calledAt) return ignored(WHY.noTaskId);
+  return { kind: 'api-call', action, regionId, taskId: null, calledAt, accountId };
+}
+
+/**
+ * Whether a ModifySnapshotCategory call archives. ActionTrail records the parameters under the API's names
+ * (`Category`), read here whatever their case; a record that shows no Category is taken as Archive, the only value
+ * the API documents, so only a call that names another category is passed over.
+ */
+function archives(params: unknown): boolean {
+  if (params === null || typeof params !== 'object' || Array.isArray(params)) return true;
+  const entry = Object.entries(params).find(([key]) => key.toLowerCase() === 'category');
+  if (!entry) return true;
+  return typeof entry[1] === 'string' && entry[1].trim().toLowerCase() === 'archive';
+}
+
+/** A time the event gives (`2021-08-04T06:11:36Z`, or with an offset), as ISO 8601 UTC; anything else is absent. */
+function isoTime(value: string | undefined): string | undefined {
+  if (value === undefined || !ISO_TIME.test(value)) return undefined;
+  const ms = Date.parse(value);
+  return Number.isFinite(ms) ? new Date(ms).toISOString() : undefined;
 }
 
 function imageState(data: unknown, outer: Envelope | null): Hint {

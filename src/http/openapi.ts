@@ -89,7 +89,7 @@ function errorsOf(schema: RouteSchema): Record<number, string> {
   };
   if (!schema.public) out[401] = COMMON_ERRORS[401];
   for (const [status, text] of Object.entries(own)) if (Number(status) !== 400) out[Number(status)] = text;
-  if (schema.body) Object.assign(out, { 413: COMMON_ERRORS[413], 415: COMMON_ERRORS[415] });
+  if (schema.body) Object.assign(out, { 413: COMMON_ERRORS[413], ...(!schema.anyContentType && { 415: COMMON_ERRORS[415] }) });
   out[500] = COMMON_ERRORS[500];
   return out;
 }

@@ -1,4 +1,4 @@
-/** Reading and writing HTTP bodies: JSON answers, and the JSON object a request sends (only a body that is not JSON is an HTTP matter, 415). */
+/** Reading and writing HTTP bodies: JSON answers, and the JSON object a request sends (a body not labelled JSON is an HTTP matter, 415, except on routes that take any content type). */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { HttpError, InvalidInputError } from '../errors.js';
 import type { ApiResponse } from './route.js';
@@ -7,11 +7,16 @@ export function json(statusCode: number, body: unknown, headers: Record<string, 
   return { statusCode, headers: { 'content-type': 'application/json; charset=utf-8', ...headers }, body: JSON.stringify(body) };
 }
 
-/** The body as a JSON object; what it holds is the route schema's business (./validate.ts). */
-export function jsonBody(event: APIGatewayProxyEventV2): Record<string, unknown> {
+/**
+ * The body as a JSON object; what it holds is the route schema's business (./validate.ts). With `anyContentType`
+ * (a route whose senders cannot be made to label the body JSON) the label is not checked, only the body.
+ */
+export function jsonBody(event: APIGatewayProxyEventV2, anyContentType = false): Record<string, unknown> {
   if (!event.body) throw new InvalidInputError('InvalidBody', 'the request needs a JSON body');
   const type = event.headers['content-type'] ?? '';
-  if (!/^application\/(.+\+)?json\b/i.test(type)) throw new HttpError(415, 'UnsupportedMediaType', 'send the body as application/json');
+  if (!anyContentType && !/^application\/(.+\+)?json\b/i.test(type)) {
+    throw new HttpError(415, 'UnsupportedMediaType', 'send the body as application/json');
+  }
   const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
   try {
     const parsed: unknown = JSON.parse(text);

@@ -33,6 +33,8 @@ export interface RouteSchema {
   body?: z.ZodType;
   /** The body may be left out; the handler then gets what the body schema makes of `{}`. */
   bodyOptional?: boolean;
+  /** The body is read as JSON whatever its content type says (senders that cannot be made to label it): no 415. */
+  anyContentType?: boolean;
   /** The answers with their own shape: the 2xx ones, and any other whose body is not the error shape. */
   responses: Record<number, ResponseSpec>;
   /**

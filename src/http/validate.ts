@@ -124,7 +124,7 @@ export const validate = (schema: RouteSchema): MiddlewareObj<ApiEvent & { input?
     const query = parseInput(schema.query ?? emptyQuery, present(event.queryStringParameters), 'query');
     let body: unknown = {};
     if (schema.body) {
-      const raw = event.body || !schema.bodyOptional ? jsonBody(event) : {};
+      const raw = event.body || !schema.bodyOptional ? jsonBody(event, schema.anyContentType) : {};
       body = parseInput(schema.body, raw, 'body');
     }
     event.input = { params, query, body };

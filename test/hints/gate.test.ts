@@ -1,6 +1,6 @@
-/** The hint gate on a clock of its own: the bucket's burst and refill, duplicates within the window, and a bounded memory. */
+/** The hint gate and the lookup memory on a clock of their own: the bucket's burst and refill, duplicates within the window, and a bounded memory. */
 import { describe, expect, it } from 'vitest';
-import { createHintGate } from '../../src/hints/gate.js';
+import { createHintGate, createKeyMemory } from '../../src/hints/gate.js';
 
 const T0 = Date.parse('2026-11-27T10:00:00Z');
 
@@ -47,5 +47,27 @@ describe('createHintGate', () => {
     expect(gate.admit('a', T0)).toBe('admitted');
     expect(gate.admit('b', T0 - 60_000)).toBe('rate');
     expect(gate.admit('c', T0 + 1_000)).toBe('admitted');
+  });
+});
+
+describe('createKeyMemory', () => {
+  it('has seen a key only once it is claimed, and for the window after', () => {
+    const memory = createKeyMemory({ windowMs: 60_000 });
+    expect(memory.seen('cn-hangzhou/lookup/ExportImage/2026-11-27T10:00:00Z', T0)).toBe(false);
+    // Seeing is not claiming: a hint refused for the rate in between leaves the key free.
+    expect(memory.seen('cn-hangzhou/lookup/ExportImage/2026-11-27T10:00:00Z', T0)).toBe(false);
+    memory.claim('cn-hangzhou/lookup/ExportImage/2026-11-27T10:00:00Z', T0);
+    expect(memory.seen('cn-hangzhou/lookup/ExportImage/2026-11-27T10:00:00Z', T0 + 59_999)).toBe(true);
+    expect(memory.seen('cn-beijing/lookup/ExportImage/2026-11-27T10:00:00Z', T0 + 1)).toBe(false);
+    expect(memory.seen('cn-hangzhou/lookup/ExportImage/2026-11-27T10:00:00Z', T0 + 60_000)).toBe(false);
+  });
+
+  it('forgets the oldest keys past its limit', () => {
+    const memory = createKeyMemory({ windowMs: 3_600_000, maxKeys: 100 });
+    for (let i = 0; i < 1_000; i++) memory.claim(`k${i}`, T0 + i);
+    expect(memory.seen('k0', T0 + 1_000)).toBe(false);
+    expect(memory.seen('k999', T0 + 1_000)).toBe(true);
+    expect(memory.seen('k900', T0 + 1_000)).toBe(true);
+    expect(memory.seen('k899', T0 + 1_000)).toBe(false);
   });
 });

@@ -1,6 +1,6 @@
 /** Which watched task a hint is about: its dedupe key, and the active ImportImage task that works on an image. */
 import { describe, expect, it } from 'vitest';
-import { hintKey, importsImage } from '../../src/hints/match.js';
+import { hintKey, importsImage, lookupWindow } from '../../src/hints/match.js';
 import { EXAMPLE_SNAPSHOT } from '../../src/schema/snapshot.js';
 import type { TaskRecord } from '../../src/store/port.js';
 
@@ -48,5 +48,42 @@ describe('hintKey', () => {
     expect(hintKey(call)).toBe('cn-hangzhou/t-bp1abcd');
     expect(hintKey(image)).toBe('cn-hangzhou/image/m-bp1abcd');
     expect(hintKey({ ...call, regionId: 'cn-beijing' })).not.toBe(hintKey(call));
+  });
+
+  it('keys a call without a task id by its region, task action and minute', () => {
+    const lookup = {
+      kind: 'api-call',
+      action: 'ArchiveSnapshot',
+      regionId: 'cn-hangzhou',
+      taskId: null,
+      calledAt: '2026-11-27T10:00:07.000Z',
+      accountId: null,
+    } as const;
+    expect(hintKey(lookup)).toBe('cn-hangzhou/lookup/ArchiveSnapshot/2026-11-27T10:00:00Z');
+    expect(hintKey({ ...lookup, calledAt: '2026-11-27T10:00:59.999Z' })).toBe(hintKey(lookup));
+    expect(hintKey({ ...lookup, calledAt: '2026-11-27T10:01:00.000Z' })).not.toBe(hintKey(lookup));
+    expect(hintKey({ ...lookup, action: 'ExportImage' })).not.toBe(hintKey(lookup));
+    expect(hintKey({ ...lookup, regionId: 'cn-beijing' })).not.toBe(hintKey(lookup));
+  });
+});
+
+describe('lookupWindow', () => {
+  const late = Date.parse('2026-11-28T00:00:00Z');
+
+  it("spans the call's minute and two minutes either side, the same for every call of that minute", () => {
+    const expected = { startTime: '2026-11-27T09:58:00Z', endTime: '2026-11-27T10:03:00Z' };
+    expect(lookupWindow('2026-11-27T10:00:00.000Z', late)).toEqual(expected);
+    expect(lookupWindow('2026-11-27T10:00:42.500Z', late)).toEqual(expected);
+  });
+
+  it('ends no later than now, rounded up to the second, and never before it starts', () => {
+    expect(lookupWindow('2026-11-27T10:00:10.000Z', Date.parse('2026-11-27T10:00:12.300Z'))).toEqual({
+      startTime: '2026-11-27T09:58:00Z',
+      endTime: '2026-11-27T10:00:13Z',
+    });
+    expect(lookupWindow('2026-11-27T10:00:10.000Z', Date.parse('2026-11-27T09:00:00Z'))).toEqual({
+      startTime: '2026-11-27T09:58:00Z',
+      endTime: '2026-11-27T09:58:00Z',
+    });
   });
 });

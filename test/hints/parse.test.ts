@@ -20,11 +20,70 @@ const EXPECTED: Record<string, Hint> = {
     taskId: 't-bp1hintredeploy01',
     accountId: ACCOUNT,
   },
-  'actiontrail-archive-snapshot.json': {
+  // ArchiveSnapshot is a task action, never an eventName: archive tasks come from ModifySnapshotCategory.
+  'actiontrail-archive-snapshot-not-a-call.json': { kind: 'ignored', why: WHY.otherCall },
+  'actiontrail-sample-modify-snapshot-category-archive.json': {
     kind: 'api-call',
     action: 'ArchiveSnapshot',
+    regionId: 'cn-beijing',
+    taskId: 't-2zehintarchive001',
+    accountId: ACCOUNT,
+  },
+  'actiontrail-sample-modify-snapshot-category-standard.json': { kind: 'ignored', why: WHY.notArchive },
+  'actiontrail-sample-modify-snapshot-category-no-response.json': {
+    kind: 'api-call',
+    action: 'ArchiveSnapshot',
+    regionId: 'cn-beijing',
+    taskId: null,
+    calledAt: '2021-08-04T06:11:36.000Z',
+    accountId: ACCOUNT,
+  },
+  'actiontrail-sample-import-image-with-response.json': {
+    kind: 'api-call',
+    action: 'ImportImage',
+    regionId: 'cn-beijing',
+    taskId: 't-2zehintsample0001',
+    accountId: ACCOUNT,
+  },
+  'actiontrail-sample-redeploy-instance-no-response.json': {
+    kind: 'api-call',
+    action: 'RedeployInstance',
+    regionId: 'cn-beijing',
+    taskId: null,
+    calledAt: '2021-08-04T06:11:36.000Z',
+    accountId: ACCOUNT,
+  },
+  // A bare record has no envelope: the account comes from userIdentity, masked as the page masks it.
+  'actiontrail-sample-bare-export-image-no-response.json': {
+    kind: 'api-call',
+    action: 'ExportImage',
+    regionId: 'cn-beijing',
+    taskId: null,
+    calledAt: '2021-08-04T06:11:36.000Z',
+    accountId: '154735325685****',
+  },
+  'actiontrail-response-string-without-task-id.json': {
+    kind: 'api-call',
+    action: 'ExportImage',
+    regionId: 'cn-beijing',
+    taskId: null,
+    calledAt: '2021-08-04T06:11:36.000Z',
+    accountId: ACCOUNT,
+  },
+  'eventbridge-sample-export-image-actiontrail-type.json': {
+    kind: 'api-call',
+    action: 'ExportImage',
     regionId: 'cn-hangzhou',
-    taskId: 't-bp1hintarchive001',
+    taskId: null,
+    calledAt: '2022-10-22T21:52:00.000Z',
+    accountId: ACCOUNT,
+  },
+  'eventbridge-sample-export-image-ecs-type.json': {
+    kind: 'api-call',
+    action: 'ExportImage',
+    regionId: 'cn-hangzhou',
+    taskId: null,
+    calledAt: '2022-10-22T21:52:00.000Z',
     accountId: ACCOUNT,
   },
   'actiontrail-response-as-string.json': {
@@ -83,18 +142,24 @@ describe('parseHint tolerates what the documentation does not pin down', () => {
     expect(parseHint(image)).toMatchObject({ kind: 'image-state', imageId: 'm-2zehintbare00001', regionId: 'cn-beijing' });
   });
 
-  it('accepts any ActionTrail:ApiCall type with the record saying ECS, and a record without serviceName', () => {
+  it('accepts both type spellings and both sources with the record saying ECS, and a record without serviceName', () => {
     const event = fixture('actiontrail-import-image.json');
-    event.type = 'actiontrail:ActionTrail:ApiCall';
-    expect(parseHint(event)).toMatchObject({ kind: 'api-call' });
+    for (const type of ['ecs:ActionTrail:ApiCall', 'actiontrail:ActionTrail:ApiCall']) {
+      for (const source of ['acs.ecs', 'acs.actiontrail']) {
+        Object.assign(event, { type, source });
+        expect(parseHint(event), `${type} ${source}`).toMatchObject({ kind: 'api-call', taskId: 't-bp1hintimport0001' });
+      }
+    }
     delete event.data.serviceName;
     expect(parseHint(event)).toMatchObject({ kind: 'api-call' });
+    event.data.serviceName = 'Ram';
+    expect(parseHint(event)).toEqual({ kind: 'ignored', why: WHY.otherService });
   });
 
   it('ignores a task id or image id that is not one, and an account id of another type only loses the account', () => {
     const call = fixture('actiontrail-import-image.json');
     call.data.responseElements.TaskId = 'rm -rf /';
-    expect(parseHint(call)).toEqual({ kind: 'ignored', why: WHY.noTaskId });
+    expect(parseHint(call)).toEqual({ kind: 'ignored', why: WHY.badTaskId });
     call.data.responseElements.TaskId = 't-bp1hintimport0001';
     call.aliyunaccountid = { nested: true };
     delete call.data.userIdentity;
@@ -112,6 +177,73 @@ describe('parseHint tolerates what the documentation does not pin down', () => {
     const hint = parseHint(call);
     expect(hint).toEqual({ kind: 'ignored', why: WHY.otherCall });
     expect(JSON.stringify(hint)).not.toContain('SecretCallName');
+  });
+});
+
+describe('parseHint on records without a TaskId', () => {
+  it('looks the task up by the time of the call: eventTime first, else the envelope time, else it is ignored', () => {
+    const event = fixture('eventbridge-sample-export-image-ecs-type.json');
+    event.time = '2022-10-22T21:53:07Z';
+    expect(parseHint(event)).toMatchObject({ taskId: null, calledAt: '2022-10-22T21:52:00.000Z' });
+    delete event.data.eventTime;
+    expect(parseHint(event)).toMatchObject({ taskId: null, calledAt: '2022-10-22T21:53:07.000Z' });
+    event.time = '2020-11-19T21:04:41+08:00';
+    expect(parseHint(event)).toMatchObject({ taskId: null, calledAt: '2020-11-19T13:04:41.000Z' });
+    for (const junk of ['yesterday', '1', '2022-10-22', 'x'.repeat(100)]) {
+      event.time = junk;
+      expect(parseHint(event), junk).toEqual({ kind: 'ignored', why: WHY.noTaskId });
+    }
+  });
+
+  it('treats no responseElements, an object or a JSON string without TaskId, and an unreadable one alike', () => {
+    const event = fixture('actiontrail-export-image.json');
+    const lookup = { kind: 'api-call', action: 'ExportImage', regionId: 'cn-hangzhou', taskId: null, calledAt: '2026-11-27T10:00:00.000Z' };
+    for (const answer of [undefined, {}, { RequestId: 'C8B26B44' }, '{"RequestId":"C8B26B44"}', '{"TaskId":', null, 7]) {
+      if (answer === undefined) delete event.data.responseElements;
+      else event.data.responseElements = answer;
+      expect(parseHint(event), JSON.stringify(answer)).toMatchObject(lookup);
+    }
+  });
+
+  it('still ignores a failed call without a TaskId', () => {
+    const event = fixture('eventbridge-sample-export-image-actiontrail-type.json');
+    event.data.errorCode = 'InvalidImageId.NotFound';
+    expect(parseHint(event)).toEqual({ kind: 'ignored', why: WHY.failedCall });
+  });
+});
+
+describe('ModifySnapshotCategory', () => {
+  const withCategory = (params: unknown) => {
+    const event = fixture('actiontrail-sample-modify-snapshot-category-archive.json');
+    event.data.requestParameters = params;
+    return parseHint(event);
+  };
+
+  it('is the ArchiveSnapshot task when Category is Archive, in any case, as a string or inside a JSON string', () => {
+    for (const params of [{ Category: 'Archive' }, { category: 'archive' }, { CATEGORY: ' ARCHIVE ' }, '{"Category":"Archive","SnapshotId":"s-1"}']) {
+      expect(withCategory(params), JSON.stringify(params)).toMatchObject({ kind: 'api-call', action: 'ArchiveSnapshot', taskId: 't-2zehintarchive001' });
+    }
+  });
+
+  it('is taken as Archive, the only value the API documents, when the record shows no Category', () => {
+    for (const params of [undefined, {}, { SnapshotId: 's-1' }, 'not json']) {
+      expect(withCategory(params), JSON.stringify(params)).toMatchObject({ kind: 'api-call', action: 'ArchiveSnapshot' });
+    }
+  });
+
+  it('is ignored for any other category, naming no value of the event', () => {
+    for (const params of [
+      { Category: 'Standard' },
+      { Category: 'SecretTier' },
+      { Category: '' },
+      { Category: true },
+      { Category: ['Archive'] },
+      '{"category":"Flash"}',
+    ]) {
+      const hint = withCategory(params);
+      expect(hint, JSON.stringify(params)).toEqual({ kind: 'ignored', why: WHY.notArchive });
+      expect(JSON.stringify(hint)).not.toContain('SecretTier');
+    }
   });
 });
 
@@ -163,7 +295,8 @@ describe('parseHint on junk', () => {
         const body = structuredClone(bodies[b]);
         setAt(body, path, value);
         const hint = parseHint(body);
-        if (hint.kind === 'api-call') expect(hint.taskId).toMatch(/^t-[A-Za-z0-9*]{4,64}$/);
+        if (hint.kind === 'api-call' && hint.taskId !== null) expect(hint.taskId).toMatch(/^t-[A-Za-z0-9*]{4,64}$/);
+        if (hint.kind === 'api-call' && hint.taskId === null) expect(new Date(hint.calledAt).toISOString()).toBe(hint.calledAt);
         if (hint.kind === 'image-state') expect(hint.imageId).toMatch(/^m-[A-Za-z0-9*]{4,64}$/);
       }),
       { numRuns: 1_000 },

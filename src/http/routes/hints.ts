@@ -1,19 +1,23 @@
 /**
  * POST /v1/hints: Alibaba Cloud's own events (through EventBridge) as hints. An ActionTrail record of a call that
- * started a task watches that task and polls it now; an `Image:StateChange` polls the ImportImage task of the image.
+ * started a task watches that task and polls it now (a record without the task id has it looked up with one
+ * DescribeTasks per region, action and minute); an `Image:StateChange` polls the ImportImage task of the image.
  * A hint only ever starts a targeted poll (pollTasks: the sweep's batch step), so the poll, not the hint, makes
  * any event; a hint for a task ECS does not show leaves the watch list as it was. Paced by a token bucket per
- * instance; always answered 202 once authenticated, so EventBridge never retries a hint.
+ * instance; always answered 202 once authenticated, so EventBridge never retries a hint. The body is read as JSON
+ * whatever its content type: EventBridge's push is not documented to send a JSON one.
  */
 import { NotFoundError, HttpError } from '../../errors.js';
-import { createHintGate, type HintGate } from '../../hints/gate.js';
-import { hintKey, importsImage } from '../../hints/match.js';
+import type { EcsCallRecord } from '../../ecs/api.js';
+import { createHintGate, createKeyMemory, type HintGate, type KeyMemory } from '../../hints/gate.js';
+import { hintKey, importsImage, lookupWindow } from '../../hints/match.js';
 import { parseHint, type Hint } from '../../hints/parse.js';
 import { pollTasks, type PollSummary } from '../../poller.js';
 import type { AppDeps } from '../../runtime.js';
 import { HINT_REASONS, hintAnswer, hintBody, hintPath } from '../../schema/api/hints.js';
 import { taskKeyString, type StateStore, type TaskKey, type TaskRecord } from '../../store/port.js';
 import { tokenMatches } from '../auth.js';
+import type { TaskSnapshot } from '../../tasks/snapshot.js';
 import { json } from '../request.js';
 import type { ApiEvent, ApiResponse, ApiRoute, RouteSchema } from '../route.js';
 import { defineRoute } from '../validate.js';
@@ -28,18 +32,29 @@ export const HINT_BUDGET_MS = 5_000;
 /** An image hint looks for its import among at most this many active tasks of the region (pages of 500). */
 const SCAN_PAGE = 500;
 const SCAN_PAGES = 20;
+/** A region, action and minute is looked up once; hints about it later than this may look again. */
+export const LOOKUP_DEDUPE_MS = 60 * 60_000;
+/** A lookup watches at most this many new tasks (one DescribeTasks page of ids to poll); more are left to discovery. */
+export const LOOKUP_MAX_WATCH = 100;
 
 export const HINT_TOKEN_HEADER = 'x-taskhook-hint-token';
 
 type Acted = Exclude<Hint, { kind: 'ignored' }>;
+type ApiCall = Extract<Acted, { kind: 'api-call' }>;
 type Reason = (typeof HINT_REASONS)[number];
 
-/** One gate per store, so each instance (and each test harness) paces its own hints. */
-const gates = new WeakMap<StateStore, HintGate>();
+/** One gate and one lookup memory per store, so each instance (and each test harness) paces its own hints. */
+const gates = new WeakMap<StateStore, { gate: HintGate; lookups: KeyMemory }>();
 const gateFor = (deps: AppDeps) => {
-  let gate = gates.get(deps.store);
-  if (!gate) gates.set(deps.store, (gate = createHintGate({ ratePerSecond: HINT_POLLS_PER_SECOND, burst: HINT_BURST, dedupeMs: HINT_DEDUPE_MS })));
-  return gate;
+  let pacing = gates.get(deps.store);
+  if (!pacing) {
+    pacing = {
+      gate: createHintGate({ ratePerSecond: HINT_POLLS_PER_SECOND, burst: HINT_BURST, dedupeMs: HINT_DEDUPE_MS }),
+      lookups: createKeyMemory({ windowMs: LOOKUP_DEDUPE_MS }),
+    };
+    gates.set(deps.store, pacing);
+  }
+  return pacing;
 };
 
 const refused = (reason: Reason, detail: string): ApiResponse => json(202, { accepted: false, reason, detail });
@@ -72,16 +87,29 @@ async function handle(deps: AppDeps, body: unknown): Promise<ApiResponse> {
   const hint = parseHint(body);
   if (hint.kind === 'ignored') return refused('ignored', hint.why);
   if (deps.accountId && hint.accountId && hint.accountId !== deps.accountId) return refused('ignored', 'the event is of another Alibaba Cloud account');
-  const verdict = gateFor(deps).admit(hintKey(hint), deps.now());
+  const { gate, lookups } = gateFor(deps);
+  const key = hintKey(hint);
+  const now = deps.now();
+  const lookup = hint.kind === 'api-call' && hint.taskId === null;
+  // Checked, admitted and claimed with no await in between, so a burst of hints about one minute makes one lookup.
+  if (lookup && lookups.seen(key, now)) return refused('duplicate', LOOKED_UP_ALREADY);
+  const verdict = gate.admit(key, now);
   if (verdict === 'duplicate')
-    return refused('duplicate', `the same ${hint.kind === 'api-call' ? 'task' : 'image'} was hinted seconds ago; it is not polled again`);
+    return refused(
+      'duplicate',
+      lookup ? LOOKED_UP_ALREADY : `the same ${hint.kind === 'api-call' ? 'task' : 'image'} was hinted seconds ago; it is not polled again`,
+    );
   if (verdict === 'rate')
     return refused('rate', `more than ${HINT_POLLS_PER_SECOND} hints a second: nothing was done for this one (a watched task is polled by the next sweep)`);
-  return hint.kind === 'api-call' ? onApiCall(deps, hint) : onImageState(deps, hint);
+  if (lookup) lookups.claim(key, now);
+  if (hint.kind === 'image-state') return onImageState(deps, hint);
+  return hint.taskId === null ? onCallWithoutTaskId(deps, hint) : onApiCall(deps, hint);
 }
 
+const LOOKED_UP_ALREADY = 'the tasks of this task action, region and minute were already looked up with DescribeTasks; it is not asked again';
+
 /** The task the call started: watched if it was not, polled now; dropped again unless ECS shows it. */
-async function onApiCall(deps: AppDeps, hint: Extract<Acted, { kind: 'api-call' }>): Promise<ApiResponse> {
+async function onApiCall(deps: AppDeps, hint: ApiCall & { taskId: string }): Promise<ApiResponse> {
   const key: TaskKey = { regionId: hint.regionId, taskId: hint.taskId };
   const known = (await deps.store.getTasks([key])).has(taskKeyString(key));
   if (!known) await deps.store.watchTask(key, 'api', new Date(deps.now()).toISOString());
@@ -95,7 +123,63 @@ async function onApiCall(deps: AppDeps, hint: Extract<Acted, { kind: 'api-call' 
         : refused('unanswered', 'ECS did not answer, so the task is not watched; the sweep or discovery finds it');
     }
   }
-  return accepted(deps, hint, [key], summary);
+  return accepted(deps, hint, [key], polledOf(summary));
+}
+
+/**
+ * A record without the task id: one DescribeTasks of the region for the call's task action, created in the call's
+ * minute give or take a margin, through the same paced ECS client a poll uses. The tasks it shows that are not
+ * watched yet are watched (source `api`) and polled now; tasks already watched are left to the sweep.
+ */
+async function onCallWithoutTaskId(deps: AppDeps, hint: ApiCall & { taskId: null }): Promise<ApiResponse> {
+  const window = lookupWindow(hint.calledAt, deps.now());
+  const lookupCalls: Record<string, number> = {};
+  const ecs = deps.ecsFor((call: EcsCallRecord) => {
+    if (call.sent !== false) lookupCalls[call.action] = (lookupCalls[call.action] ?? 0) + 1;
+  });
+  let listed: TaskSnapshot[];
+  try {
+    listed = await ecs.describeTasks(hint.regionId, { action: hint.action, ...window });
+  } catch (error) {
+    deps.logger.warn('hint lookup failed: DescribeTasks did not answer; discovery (TASKHOOK_DISCOVER) finds the task', {
+      regionId: hint.regionId,
+      action: hint.action,
+      ...window,
+      error,
+    });
+    return refused(
+      'unanswered',
+      `ECS did not answer DescribeTasks for the ${hint.action} tasks created around the call, so nothing is watched; discovery (TASKHOOK_DISCOVER) finds the task`,
+    );
+  } finally {
+    ecs.close?.();
+  }
+  const found = listed.filter((task) => task.action === hint.action).map((task): TaskKey => ({ regionId: hint.regionId, taskId: task.id }));
+  const known = await deps.store.getTasks(found);
+  const fresh = found.filter((key) => !known.has(taskKeyString(key)));
+  const keys = fresh.slice(0, LOOKUP_MAX_WATCH);
+  deps.logger.info('hint looked tasks up with DescribeTasks', {
+    regionId: hint.regionId,
+    action: hint.action,
+    ...window,
+    found: found.length,
+    watching: keys.length,
+    left: fresh.length - keys.length,
+  });
+  if (found.length === 0)
+    return refused('not-found', `DescribeTasks shows no ${hint.action} task of the region created around the call, so nothing is watched`);
+  const watchedAt = new Date(deps.now()).toISOString();
+  for (const key of keys) await deps.store.watchTask(key, 'api', watchedAt);
+  const summary = keys.length > 0 ? await pollTasks(deps, keys, { budgetMs: HINT_BUDGET_MS }) : null;
+  const ecsCalls = { ...lookupCalls };
+  for (const [action, n] of Object.entries(summary?.ecsCalls ?? {})) ecsCalls[action] = (ecsCalls[action] ?? 0) + n;
+  return accepted(
+    deps,
+    hint,
+    keys,
+    { polled: summary?.tasks.polled ?? 0, events: summary?.events ?? {}, ecsCalls },
+    { found: found.length, watched: keys.length },
+  );
 }
 
 /** The active ImportImage task of the region that works on the image, found in bounded pages and polled now. */
@@ -110,23 +194,25 @@ async function onImageState(deps: AppDeps, hint: Extract<Acted, { kind: 'image-s
   }
   if (!found) return refused('unmatched', 'no watched ImportImage task of the region works on the image');
   const key: TaskKey = { regionId: found.regionId, taskId: found.taskId };
-  return accepted(deps, hint, [key], await pollTasks(deps, [key], { budgetMs: HINT_BUDGET_MS }));
+  return accepted(deps, hint, [key], polledOf(await pollTasks(deps, [key], { budgetMs: HINT_BUDGET_MS })));
 }
 
 /** ECS answered for the task and nothing stands against it: no verdict waiting for a second answer, no refusal. */
 const shownByEcs = (task: TaskRecord | undefined) => task !== undefined && task.lastPolledAt !== null && task.pendingVerdict === null && task.invalid === null;
 
-function accepted(deps: AppDeps, hint: Acted, keys: TaskKey[], summary: PollSummary): ApiResponse {
+type Polled = { polled: number; events: PollSummary['events']; ecsCalls: PollSummary['ecsCalls'] };
+const polledOf = (summary: PollSummary): Polled => ({ polled: summary.tasks.polled, events: summary.events, ecsCalls: summary.ecsCalls });
+
+function accepted(deps: AppDeps, hint: Acted, keys: TaskKey[], polled: Polled, lookup?: { found: number; watched: number }): ApiResponse {
   const answer = {
     accepted: true,
     kind: hint.kind,
     regionId: hint.regionId,
     taskIds: keys.map((k) => k.taskId),
-    polled: summary.tasks.polled,
-    events: summary.events,
-    ecsCalls: summary.ecsCalls,
+    ...polled,
+    ...(lookup && { lookup: { call: 'DescribeTasks', ...lookup } }),
   };
-  deps.logger.info('hint polled', { kind: hint.kind, regionId: hint.regionId, taskIds: answer.taskIds, events: summary.events });
+  deps.logger.info('hint polled', { kind: hint.kind, regionId: hint.regionId, taskIds: answer.taskIds, events: polled.events, ...(lookup && { lookup }) });
   return json(202, answer);
 }
 
@@ -138,7 +224,13 @@ const RESPONSES = { 202: { description: 'What the hint did (`accepted`), or why 
 
 /** Authentication runs before the body is read, so without the token no byte of it is parsed. */
 function hintRoute<const S extends RouteSchema>(path: string, schema: S): ApiRoute {
-  const route = defineRoute({ method: 'POST', path, schema, handler: async ({ input, deps }) => handle(deps, input.body) });
+  // EventBridge's HTTP push does not document its content type: any label is taken, the body must be JSON.
+  const route = defineRoute({
+    method: 'POST',
+    path,
+    schema: { ...schema, anyContentType: true },
+    handler: async ({ input, deps }) => handle(deps, input.body),
+  });
   return {
     ...route,
     handler: async (event, context) => {
@@ -152,7 +244,7 @@ export const hintRoutes: ApiRoute[] = [
   hintRoute('/v1/hints', {
     operationId: 'hint',
     summary: 'Take an Alibaba Cloud event as a hint',
-    description: `For EventBridge HTTP targets (see docs/hints.md). The hint token goes in the \`${HINT_TOKEN_HEADER}\` header (or use \`POST /v1/hints/{token}\`); a bearer API token works too. An ActionTrail record of ImportImage, ExportImage, ModifyDiskSpec, RedeployInstance or ArchiveSnapshot watches the task it started and polls it now; \`Image:StateChange\` polls the watched ImportImage task of the image. At most ${HINT_POLLS_PER_SECOND} polls a second, the same task once in ${HINT_DEDUPE_MS / 1000} s.`,
+    description: `For EventBridge HTTP targets (see docs/hints.md). The hint token goes in the \`${HINT_TOKEN_HEADER}\` header (or use \`POST /v1/hints/{token}\`); a bearer API token works too. An ActionTrail record (\`ecs:ActionTrail:ApiCall\` or \`actiontrail:ActionTrail:ApiCall\`) of ImportImage, ExportImage, ModifyDiskSpec, RedeployInstance or ModifySnapshotCategory with Category=Archive (task action ArchiveSnapshot) watches the task it started and polls it now; without a TaskId in the record, one DescribeTasks per region, task action and minute finds the tasks created around the call and watches those not watched yet. \`Image:StateChange\` polls the watched ImportImage task of the image. The body is read as JSON whatever its content type. At most ${HINT_POLLS_PER_SECOND} polls a second, the same task once in ${HINT_DEDUPE_MS / 1000} s.`,
     tag: 'Runs',
     body: hintBody,
     responses: RESPONSES,

@@ -39,7 +39,7 @@ export const hintPath = z.strictObject({
 
 export const hintBody = z.record(z.string(), z.unknown()).meta({
   description:
-    'An EventBridge event (CloudEvents 1.0): `ecs:ActionTrail:ApiCall` for ImportImage, ExportImage, ModifyDiskSpec, RedeployInstance and ArchiveSnapshot, or `Image:StateChange`; the bare record or notification is read too. Anything else is answered 202 with `reason: "ignored"`.',
+    'An EventBridge event (CloudEvents 1.0), sent with any content type: an ActionTrail API-call record (`ecs:ActionTrail:ApiCall` or `actiontrail:ActionTrail:ApiCall`) of ImportImage, ExportImage, ModifyDiskSpec, RedeployInstance, or ModifySnapshotCategory with Category=Archive (its task action is ArchiveSnapshot), with or without a TaskId in `responseElements`; or `Image:StateChange`. The bare record or notification is read too. Anything else is answered 202 with `reason: "ignored"`.',
   examples: [EXAMPLE_HINT],
 });
 
@@ -54,13 +54,21 @@ export const hintAnswer = z
       taskIds: z.array(z.string()).meta({ description: 'the watched tasks the hint polled' }),
       polled: count.meta({ description: 'tasks ECS answered for' }),
       events: z.record(z.string(), count).meta({ description: 'events the poll recorded, by type' }),
-      ecsCalls: z.record(z.string(), count).meta({ description: 'ECS calls the poll made, by API' }),
+      ecsCalls: z.record(z.string(), count).meta({ description: 'ECS calls the hint made (the lookup and the poll), by API' }),
+      lookup: z
+        .object({
+          call: z.literal('DescribeTasks'),
+          found: count.meta({ description: 'tasks of the task action DescribeTasks shows created in the minutes around the call' }),
+          watched: count.meta({ description: 'of those, the ones not watched before: watched now and polled (`taskIds`)' }),
+        })
+        .optional()
+        .meta({ description: 'present when the record carried no TaskId: how the task was looked up (once per region, task action and minute)' }),
     }),
     z.object({
       accepted: z.literal(false),
       reason: z.enum(HINT_REASONS).meta({
         description:
-          '`ignored`: not an event taskhook uses; `rate`: over the hint rate, not polled; `duplicate`: the same task was hinted seconds ago; `unmatched`: no watched ImportImage task works on the image; `not-found`: ECS does not show the task, so it is not watched; `unanswered`: ECS did not answer, so nothing changed',
+          '`ignored`: not an event taskhook uses; `rate`: over the hint rate, not polled; `duplicate`: the same task was hinted seconds ago, or the minute of a call without TaskId was already looked up; `unmatched`: no watched ImportImage task works on the image; `not-found`: ECS does not show the task (or DescribeTasks shows none for a call without TaskId), so nothing is watched; `unanswered`: ECS did not answer, so nothing changed',
       }),
       detail: z.string(),
     }),
@@ -70,6 +78,16 @@ export const hintAnswer = z
     description: 'What a hint did. Always 202, so EventBridge never retries a hint.',
     examples: [
       { accepted: true, kind: 'api-call', regionId: 'cn-hangzhou', taskIds: ['t-bp1kg5nqq8r5muhhqb3a'], polled: 1, events: {}, ecsCalls: { DescribeTasks: 1 } },
+      {
+        accepted: true,
+        kind: 'api-call',
+        regionId: 'cn-hangzhou',
+        taskIds: ['t-bp1kg5nqq8r5muhhqb3a'],
+        polled: 1,
+        events: { 'ecs.task.succeeded': 1 },
+        ecsCalls: { DescribeTasks: 2 },
+        lookup: { call: 'DescribeTasks', found: 1, watched: 1 },
+      },
       { accepted: false, reason: 'rate', detail: 'more than 5 hints a second: nothing was done for this one (a watched task is polled by the next sweep)' },
     ],
   });
