@@ -1,7 +1,8 @@
-/** The Invoker on FC: each shard is an asynchronous invocation of the poller function through @alicloud/fc2, loaded at the first shard. */
+/** The Invoker on FC: each shard is an asynchronous invocation of the poller function, signed by @alicloud/fc2 (loaded at the first shard). */
 import type FCClient from '@alicloud/fc2';
 import type { Credentials } from '../config.js';
-import { functionErrorMessage, safeLine } from './function-error.js';
+import { invokeFunction, type InvokeAnswer } from './fc-invoke.js';
+import { fcErrorLine, functionErrorMessage, readFcError, safeLine, type FcCallSite } from './function-error.js';
 import { ShardInvokeError, type Invoker } from '../shards/invoker.js';
 import type { ShardSpec } from '../shards/shard.js';
 
@@ -30,11 +31,11 @@ export interface ShardEvent {
   shard: ShardSpec;
 }
 
-/** FC 3.0 functions live outside services; their invoke path is under the 2023-03-30 API version. */
-const FC3_API_VERSION = '2023-03-30';
 const DEFAULT_TIMEOUT_MS = 10_000;
 /** Enough of an error message to act on; a stack trace pasted into one is not. */
 const MAX_MESSAGE_CHARS = 300;
+/** An async invocation's answer is a receipt or an error: anything longer is cut, never buffered whole. */
+const MAX_ANSWER_BYTES = 64 * 1024;
 
 type Fc2Constructor = typeof FCClient;
 
@@ -67,53 +68,58 @@ export function createFc2Invoker(options: Fc2InvokerOptions): Invoker {
       });
       const body: ShardEvent = { shard };
       const call = `invoking ${target.functionName} (async)`;
-      let response: Awaited<ReturnType<FCClient['post']>>;
+      let answer: InvokeAnswer;
       try {
-        // fc2 checks its options here (an STS key without its token throws), so this is inside the try too.
-        const client = new FCClientClass(target.accountId, {
-          accessKeyID: credentials.accessKeyId,
-          accessKeySecret: credentials.accessKeySecret,
-          securityToken: credentials.securityToken,
+        answer = await invokeFunction(FCClientClass, {
+          accountId: target.accountId,
           region: target.region,
-          secure: true,
-          timeout: timeoutMs,
           ...(target.endpoint ? { endpoint: target.endpoint } : {}),
+          credentials,
+          functionName: target.functionName,
+          ...(target.qualifier ? { qualifier: target.qualifier } : {}),
+          invocationType: 'Async',
+          body: JSON.stringify(body),
+          timeoutMs,
+          maxBodyBytes: MAX_ANSWER_BYTES,
         });
-        client.version = FC3_API_VERSION;
-        response = await client.post(
-          `/functions/${encodeURIComponent(target.functionName)}/invocations`,
-          JSON.stringify(body),
-          { 'x-fc-invocation-type': 'Async' },
-          target.qualifier ? { qualifier: target.qualifier } : undefined,
-        );
       } catch (error) {
-        const { code, status, retryable } = classify(error);
-        throw fail(code, `${call} failed: ${code}: ${messageOf(error)}`, status, retryable);
+        const { code, retryable } = classify(error);
+        throw fail(code, `${call} failed: ${code}: ${messageOf(error)}`, null, retryable);
+      }
+      if (answer.status < 200 || answer.status >= 300) {
+        const e = readFcError(answer.status, answer.headers, answer.body, callSite(target), MAX_MESSAGE_CHARS);
+        throw fail(e.code, `${call} failed: ${fcErrorLine(e)}`, e.status, e.retryable);
       }
       // FC answers a function error with 2xx, its type in this header and the error JSON as the body.
-      const functionError = response.headers['x-fc-error-type'];
+      const functionError = answer.headers['x-fc-error-type'];
       if (functionError) {
         const type = /^[\w.]{1,64}$/.test(functionError) ? functionError : 'FunctionError';
-        throw fail(type, `${call} failed: ${type}: ${functionErrorMessage(response.data, MAX_MESSAGE_CHARS)}`);
+        throw fail(type, `${call} failed: ${type}: ${functionErrorMessage(answer.body, MAX_MESSAGE_CHARS)}`);
       }
+      // Any other 2xx is the receipt: with or without a content type, an empty body, JSON or not.
     },
   };
 }
 
-/**
- * fc2 throws `POST /functions/… failed with 429. requestid: …, message: ….` with FC's ErrorCode as `code` for an
- * HTTP error, and node's or httpx's error (ECONNREFUSED, RequestTimeoutError) when no answer came.
- */
-function classify(error: unknown): { code: string; status: number | null; retryable: boolean } {
-  const e = error as { code?: unknown; name?: unknown; message?: unknown };
-  const status = Number(/ failed with (\d{3})\b/.exec(typeof e?.message === 'string' ? e.message : '')?.[1]) || null;
-  if (status !== null) {
-    const code = typeof e.code === 'string' && /^\w+(\.\w+)*$/.test(e.code) ? e.code : `HTTP${status}`;
-    return { code, status, retryable: status === 429 || status >= 500 };
-  }
-  if (typeof e?.name === 'string' && /Timeout/.test(e.name)) return { code: 'Timeout', status: null, retryable: true };
-  if (typeof e?.code === 'string' && /^E[A-Z]+$/.test(e.code)) return { code: 'NetworkError', status: null, retryable: true };
-  return { code: 'InvokeFailed', status: null, retryable: false };
+/** Who signs a shard's invocation and where its target comes from, for the advice on an FC error. */
+function callSite(target: FcFunctionTarget): FcCallSite {
+  return {
+    functionName: target.functionName,
+    ...(target.qualifier ? { qualifier: target.qualifier } : {}),
+    region: target.region,
+    accountId: target.accountId,
+    caller: "the function's role",
+    targetFrom: 'FC_FUNCTION_NAME, FC_REGION and FC_ACCOUNT_ID (FC sets them), the version or alias the run was invoked as, and TASKHOOK_FC_ENDPOINT if set',
+    credentialsFrom: "the function's role (s.yaml `role`, TASKHOOK_FC_ROLE at deploy)",
+  };
+}
+
+/** No answer came: node's error (ECONNREFUSED, ECONNRESET), our deadline, or fc2 refusing its options. */
+function classify(error: unknown): { code: string; retryable: boolean } {
+  const e = error as { code?: unknown; name?: unknown };
+  if (typeof e?.name === 'string' && /Timeout/.test(e.name)) return { code: 'Timeout', retryable: true };
+  if (typeof e?.code === 'string' && /^E[A-Z]+$/.test(e.code)) return { code: 'NetworkError', retryable: true };
+  return { code: 'InvokeFailed', retryable: false };
 }
 
 function messageOf(error: unknown): string {

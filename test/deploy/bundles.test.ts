@@ -18,6 +18,7 @@ interface FcProps {
   code: string;
   handler: string;
   environmentVariables?: Record<string, string>;
+  asyncInvokeConfig?: Record<string, unknown>;
   triggers?: Trigger[];
 }
 interface Resource {
@@ -82,6 +83,13 @@ describe('s.yaml', () => {
     const timers = resource('taskhook-poller').props.triggers?.filter((t) => t.triggerType === 'timer') ?? [];
     expect(timers).toHaveLength(1);
     expect(timers[0]?.triggerConfig).toMatchObject({ cronExpression: '@every 1m', enable: true, payload: '' });
+  });
+
+  it("turns FC's async retries off on the poller and drops queued events after 5 minutes: the next run re-plans failed shards", () => {
+    // The fc3 component's IAsyncInvokeConfig names; FC's defaults are 3 retries and 86400 s (docs/deploy.md).
+    expect(resource('taskhook-poller').props.asyncInvokeConfig).toEqual({ maxAsyncRetryAttempts: 0, maxAsyncEventAgeInSeconds: 300 });
+    // The API is only invoked synchronously by its HTTP trigger, where FC's async settings never apply.
+    expect(resource('taskhook-api').props.asyncInvokeConfig).toBeUndefined();
   });
 
   it('serves the api from an anonymous HTTP trigger for GET, POST, PATCH and DELETE (bearer tokens are checked in the function)', () => {
