@@ -186,6 +186,7 @@ describe('the FC bundles', () => {
     const sizes = JSON.parse(read('dist/bundle-sizes.json')) as Record<string, number>;
     expect(sizes).toEqual({
       api: statSync(path.join(root, 'dist/api/index.js')).size,
+      'api-redoc': statSync(path.join(root, 'dist/api/redoc-asset.js')).size,
       poller: statSync(path.join(root, 'dist/poller/index.js')).size,
       'poller-fc2': statSync(path.join(root, 'dist/poller/fc2.js')).size,
       tablestore: statSync(path.join(root, 'dist/poller/tablestore.js')).size,

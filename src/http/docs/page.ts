@@ -1,7 +1,11 @@
 /** The /docs page: Redoc, served from this function (no CDN), rendering /openapi.json under a strict Content Security Policy. */
 import { gunzipSync } from 'node:zlib';
 import type { ApiResponse } from '../route.js';
-import { REDOC_GZIP_BASE64, REDOC_LICENSE, REDOC_SHA256, REDOC_VERSION } from './redoc-asset.js';
+
+type Asset = typeof import('./redoc-asset.js');
+let asset: Promise<Asset> | undefined;
+/** The renderer (430 KB) loads at the first /docs request, from a file of its own on FC: no part of the API's start. */
+const loadAsset = () => (asset ??= import('./redoc-asset.js'));
 
 export const DOCS_PATH = '/docs';
 export const RENDERER_PATH = '/docs/redoc.standalone.js';
@@ -32,7 +36,7 @@ const HARDENING = {
   'cross-origin-resource-policy': 'same-origin',
 };
 
-const PAGE = `<!doctype html>
+const page = (version: string) => `<!doctype html>
 <html lang="en">
   <head>
     <meta charset="utf-8" />
@@ -42,20 +46,23 @@ const PAGE = `<!doctype html>
   </head>
   <body>
     <redoc spec-url="/openapi.json" expand-responses="200,201,202" required-props-first="true" path-in-middle-panel="true"></redoc>
-    <script src="${RENDERER_PATH}?v=${REDOC_VERSION}"></script>
+    <script src="${RENDERER_PATH}?v=${version}"></script>
   </body>
 </html>
 `;
 
-export function docsPage(): ApiResponse {
-  return { statusCode: 200, headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache', ...HARDENING }, body: PAGE };
+export async function docsPage(): Promise<ApiResponse> {
+  const { REDOC_VERSION } = await loadAsset();
+  return { statusCode: 200, headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache', ...HARDENING }, body: page(REDOC_VERSION) };
 }
 
-const gzipped = Buffer.from(REDOC_GZIP_BASE64, 'base64');
 let inflated: Buffer | undefined;
 
-/** Bytes the asset adds to the function bundle (base64 of the gzip stream) and what it weighs on the wire. */
-export const RENDERER_SIZES = { bundled: REDOC_GZIP_BASE64.length, gzip: gzipped.length };
+/** Bytes the asset takes on disk (base64 of the gzip stream) and what it weighs on the wire. */
+export async function rendererSizes(): Promise<{ bundled: number; gzip: number }> {
+  const { REDOC_GZIP_BASE64 } = await loadAsset();
+  return { bundled: REDOC_GZIP_BASE64.length, gzip: Buffer.from(REDOC_GZIP_BASE64, 'base64').length };
+}
 
 /** Whether `accept-encoding` takes gzip: named (or `*`) and not at q=0. */
 export function acceptsGzip(header: string | undefined): boolean {
@@ -68,17 +75,19 @@ export function acceptsGzip(header: string | undefined): boolean {
 }
 
 /** The renderer: the stored gzip stream as it is when the client takes gzip, inflated (once per instance) when it does not. */
-export function rendererAsset(acceptEncoding: string | undefined, ifNoneMatch: string | undefined): ApiResponse {
+export async function rendererAsset(acceptEncoding: string | undefined, ifNoneMatch: string | undefined): Promise<ApiResponse> {
+  const { REDOC_GZIP_BASE64, REDOC_SHA256 } = await loadAsset();
   const etag = `"${REDOC_SHA256.slice(0, 32)}"`;
   const headers = { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'public, max-age=86400', etag, vary: 'accept-encoding', ...HARDENING };
   if (ifNoneMatch === etag) return { statusCode: 304, headers, body: '' };
   if (acceptsGzip(acceptEncoding))
     return { statusCode: 200, headers: { ...headers, 'content-encoding': 'gzip' }, body: REDOC_GZIP_BASE64, isBase64Encoded: true };
-  inflated ??= gunzipSync(gzipped);
+  inflated ??= gunzipSync(Buffer.from(REDOC_GZIP_BASE64, 'base64'));
   return { statusCode: 200, headers, body: inflated.toString('base64'), isBase64Encoded: true };
 }
 
-export function rendererLicense(): ApiResponse {
+export async function rendererLicense(): Promise<ApiResponse> {
+  const { REDOC_LICENSE } = await loadAsset();
   return {
     statusCode: 200,
     headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'public, max-age=86400', ...HARDENING },
