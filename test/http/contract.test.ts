@@ -356,6 +356,14 @@ describe('hints', () => {
   });
 });
 
+describe('doctor', () => {
+  it('answers the checks it ran, each with a status', async () => {
+    const res = await call('GET /v1/doctor', '/v1/doctor', {}, 200);
+    expect(res.body.checks.length).toBeGreaterThan(0);
+    for (const check of res.body.checks) expect(['pass', 'warn', 'fail', 'skip']).toContain(check.status);
+  });
+});
+
 describe('authentication and coverage', () => {
   it('answers 401 on every route that needs a token, as documented', async () => {
     const ids: Record<string, string> = { taskId: T1, webhookId: hmacId, eventId: 'evt_nope' };

@@ -49,6 +49,7 @@ describe('taskhook completion', () => {
       'verify',
       'simulate',
       'tables',
+      'doctor',
       'invoke',
       'completion',
     ]);

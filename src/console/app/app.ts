@@ -4,6 +4,7 @@ import { html } from 'htm/preact';
 import { useMemo, useState } from 'preact/hooks';
 import { apiClient } from './api.js';
 import { useAnnouncement } from './live.js';
+import { DoctorPage } from './pages/doctor.js';
 import { EventPage } from './pages/event.js';
 import { EventsPage } from './pages/events.js';
 import { PollerPage } from './pages/poller.js';
@@ -19,6 +20,7 @@ const NAV = [
   { page: 'events', href: '#/events', label: 'Events', also: ['event'] },
   { page: 'webhooks', href: '#/webhooks', label: 'Webhooks', also: [] },
   { page: 'poller', href: '#/poller', label: 'Poller', also: [] },
+  { page: 'doctor', href: '#/doctor', label: 'Doctor', also: [] },
 ] as const;
 
 const TITLES: Record<Route['page'], string> = {
@@ -28,6 +30,7 @@ const TITLES: Record<Route['page'], string> = {
   event: 'Event',
   webhooks: 'Webhooks',
   poller: 'Poller',
+  doctor: 'Doctor',
   missing: 'Not found',
 };
 
@@ -109,6 +112,8 @@ function page(route: Route, api: NonNullable<ReturnType<typeof apiClient>>): VNo
       return html`<${WebhooksPage} api=${api} />`;
     case 'poller':
       return html`<${PollerPage} api=${api} />`;
+    case 'doctor':
+      return html`<${DoctorPage} api=${api} />`;
     case 'missing':
       return html`<section>
         <h1 tabindex="-1">Not found</h1>

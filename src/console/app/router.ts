@@ -8,6 +8,7 @@ export type Route =
   | { page: 'event'; eventId: string }
   | { page: 'webhooks' }
   | { page: 'poller' }
+  | { page: 'doctor' }
   | { page: 'missing'; hash: string };
 
 const decode = (part: string) => {
@@ -28,6 +29,7 @@ export function parseRoute(hash: string): Route {
   if (parts[0] === 'events' && parts.length === 2) return { page: 'event', eventId: parts[1] };
   if (parts[0] === 'webhooks' && parts.length === 1) return { page: 'webhooks' };
   if (parts[0] === 'poller' && parts.length === 1) return { page: 'poller' };
+  if (parts[0] === 'doctor' && parts.length === 1) return { page: 'doctor' };
   return { page: 'missing', hash };
 }
 
