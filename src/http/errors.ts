@@ -1,7 +1,7 @@
 /** Every error the API answers with is shaped here: {"error":{"code","message","field"?,"requestId"}}, never a stack trace. */
 import { scrub } from '../scrub.js';
 import type { MiddlewareObj } from '@middy/core';
-import { ConfigError, ConflictError, EcsError, HttpError, InvalidInputError, NotFoundError, UnavailableError } from '../errors.js';
+import { ConfigError, ConflictError, EcsError, HttpError, InvalidInputError, NotFoundError, StoreError, UnavailableError } from '../errors.js';
 import { createLogger } from '../log.js';
 import type { AppDeps } from '../runtime.js';
 import { json } from './request.js';
@@ -51,6 +51,11 @@ const ANSWERS = [
   on(ConflictError, ({ code, message }) => ({ status: 409, code, message })),
   on(UnavailableError, ({ code, message, retryAfterSeconds }) => ({ status: 503, code, message, headers: retryAfter(retryAfterSeconds) })),
   on(EcsError, ecsAnswer),
+  // A store that cannot serve now (a full disk, a busy file, Tablestore unavailable): say so, and when to try again.
+  (error: unknown) =>
+    error instanceof StoreError && error.retryable
+      ? { status: 503, code: 'StoreUnavailable', message: `the state store failed: ${error.message}`, headers: retryAfter(5) }
+      : undefined,
   on(ConfigError, ({ message }) => ({ status: 500, code: 'ConfigError', message })),
 ];
 

@@ -39,7 +39,9 @@ export function writeInstance(cwd: string, info: InstanceInfo): string {
   chmodSync(dir, 0o700);
   const path = instancePath(cwd);
   const temporary = `${path}.${process.pid}.tmp`;
-  writeFileSync(temporary, JSON.stringify(info, null, 2) + '\n', { mode: 0o600 });
+  // A file left by a crash keeps its modes when rewritten: a fresh one is made 0600 (open's mode; the umask can only narrow it).
+  rmSync(temporary, { force: true });
+  writeFileSync(temporary, JSON.stringify(info, null, 2) + '\n', { mode: 0o600, flag: 'wx' });
   renameSync(temporary, path);
   // The SQLite state next to it (and its -wal/-shm files, which SQLite creates with the database's mode) is the owner's only too.
   for (const entry of readdirSync(dir, { withFileTypes: true })) {

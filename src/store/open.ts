@@ -9,13 +9,19 @@ import type { TablestoreOptions } from './tablestore/client.js';
 /** A store with everything needed to open it resolved. */
 export type StoreSpec = { kind: 'memory' } | { kind: 'sqlite'; path: string } | { kind: 'tablestore'; options: TablestoreOptions };
 
-export async function openStoreFor(spec: StoreSpec): Promise<StateStore> {
+/** How the local runtime opens a SQLite file: where notices go, and whether a damaged file is moved aside (./sqlite.ts). */
+export interface LocalOpenOptions {
+  notice?: (line: string) => void;
+  moveAsideCorrupt?: boolean;
+}
+
+export async function openStoreFor(spec: StoreSpec, local: LocalOpenOptions = {}): Promise<StateStore> {
   switch (spec.kind) {
     case 'memory':
       return createMemoryStore();
     case 'sqlite': {
       const { createSqliteStore } = await import('./sqlite.js');
-      return createSqliteStore(spec.path);
+      return createSqliteStore(spec.path, local);
     }
     case 'tablestore': {
       const { createTablestoreStore } = await import('./tablestore.js');

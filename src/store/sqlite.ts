@@ -3,13 +3,13 @@
  * processes may share one file (the API and a `taskhook poll --once`): every write is a BEGIN IMMEDIATE transaction,
  * so it waits (busy_timeout) for the write lock up front instead of failing on a snapshot another writer made stale.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Lease, PreparedCommit, RangeRequest, StorageBackend } from './backend.js';
 import { attemptSortKey, deliverySortKey, eventSortKey, runSortKey } from './cursor.js';
 import { eventIdConflict, sameEvent } from './event-ids.js';
 import { createStateStore } from './layer.js';
+import { corruptStateError, isFileFault, storeErrorOf } from './sqlite-errors.js';
+import { createInPlace, fileVerdict, moveAside, preparePrivateFolder, privacyNotice, stateFilesOf, tightenFiles } from './sqlite-file.js';
 import {
   taskKeyString,
   type Delivery,
@@ -126,13 +126,88 @@ function useWal(db: Database.Database): void {
   }
 }
 
-export function createSqliteStore(path: string): StateStore {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
-  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-  useWal(db);
-  db.pragma('synchronous = NORMAL');
-  migrate(db);
+export interface SqliteOpenOptions {
+  /** Where a one-line notice goes (modes tightened, a damaged file moved aside); stderr by default. */
+  notice?: (line: string) => void;
+  /** A damaged or non-SQLite file is renamed `<name>.corrupt-<time>` (with its -wal and -shm) and a new store made, instead of refusing to open. */
+  moveAsideCorrupt?: boolean;
+}
+
+/** `PRAGMA quick_check`'s verdict: null when the file is sound, else what is wrong, in words. */
+function quickCheckProblem(db: Database.Database): string | null {
+  try {
+    const rows = (db.pragma('quick_check') as Array<{ quick_check: string }>).map((r) => r.quick_check);
+    if (rows.length === 1 && rows[0] === 'ok') return null;
+    return `fails PRAGMA quick_check (${rows[0]}${rows.length > 1 ? `, and ${rows.length - 1} more problems` : ''})`;
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? '';
+    if (!/^SQLITE_(CORRUPT|NOTADB)/.test(code)) throw error;
+    return `fails PRAGMA quick_check (${code}: ${(error as Error).message})`;
+  }
+}
+
+/** A new file's schema and WAL mode, set up under its temporary name before it is linked into place. */
+function initialize(temporary: string): void {
+  const init = new Database(temporary, { timeout: BUSY_TIMEOUT_MS, fileMustExist: true });
+  try {
+    migrate(init);
+    init.pragma('journal_mode = WAL');
+  } finally {
+    init.close();
+  }
+}
+
+/** The connection to an existing, sound file, or what is wrong with the file. */
+function openSound(path: string): Database.Database | string {
+  const db = new Database(path, { timeout: BUSY_TIMEOUT_MS, fileMustExist: true });
+  try {
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    const problem = quickCheckProblem(db);
+    if (problem) {
+      db.close();
+      return problem;
+    }
+    useWal(db);
+    db.pragma('synchronous = NORMAL');
+    migrate(db);
+    return db;
+  } catch (error) {
+    if (db.open) db.close();
+    throw error;
+  }
+}
+
+/**
+ * The state file opened, or refused: only a missing file makes a new store. An empty, non-SQLite or damaged one
+ * stops the caller with the path and the fix (or, when asked, is moved aside first), so webhooks and deliveries are
+ * never silently replaced by an empty store.
+ */
+function openStateFile(path: string, options: SqliteOpenOptions): Database.Database {
+  const notice = options.notice ?? ((line: string) => void process.stderr.write(line + '\n'));
+  const notes: string[] = [];
+  try {
+    preparePrivateFolder(path, notes);
+    tightenFiles(path, notes);
+    for (let attempt = 0; ; attempt++) {
+      const found = fileVerdict(path);
+      if (found.kind === 'missing') createInPlace(path, initialize);
+      const opened = found.kind === 'bad' ? found.problem : openSound(path);
+      if (typeof opened !== 'string') return opened;
+      if (!options.moveAsideCorrupt || attempt > 0) throw corruptStateError(path, opened, stateFilesOf(path));
+      const moved = moveAside(path);
+      notice(`taskhook: ${path} ${opened}: moved it aside to ${moved.join(', ')}; starting with a new, empty store`);
+    }
+  } catch (error) {
+    throw storeErrorOf(error, path);
+  } finally {
+    const line = privacyNotice(notes);
+    if (line) notice(line);
+  }
+}
+
+export function createSqliteStore(path: string, options: SqliteOpenOptions = {}): StateStore {
+  const db = path === ':memory:' ? new Database(path) : openStateFile(path, options);
+  if (path === ':memory:') migrate(db);
 
   /** Every statement is prepared once, on first use, and reused: preparing costs more than running most of them. */
   const statements = new Map<string, Database.Statement>();
@@ -142,35 +217,46 @@ export function createSqliteStore(path: string): StateStore {
     return statement;
   };
 
-  /** `fn` (synchronous: better-sqlite3 refuses a promise) as a BEGIN IMMEDIATE transaction, for the async port. */
   /**
    * The writes asked for while the event loop turns once are made in one BEGIN IMMEDIATE transaction, each in a
    * savepoint of its own (so one that fails rolls back alone), in the order asked; each caller's promise settles once
-   * the transaction has committed. Concurrent deliveries, claims and batch commits thus share a commit.
+   * the transaction has committed. Concurrent deliveries, claims and batch commits thus share a commit. When BEGIN,
+   * COMMIT or the file fails (full disk, I/O error, corruption, lock), the batch is rolled back whole and every one
+   * of its callers gets the error: nothing is half-written, nobody waits forever, and the connection stays usable.
    */
   const queued: Array<{ run: () => unknown; settle: (ok: boolean, value: unknown) => void }> = [];
-  const flush = db.transaction(() => {
-    const done: Array<() => void> = [];
-    for (const item of queued.splice(0)) {
-      try {
-        const value = item.run();
-        done.push(() => item.settle(true, value));
-      } catch (error) {
-        done.push(() => item.settle(false, error));
-      }
-    }
-    return done;
-  });
+  const begin = db.prepare('BEGIN IMMEDIATE');
+  const commitAll = db.prepare('COMMIT');
+  const rollbackAll = db.prepare('ROLLBACK');
   const flushQueued = () => {
-    let done: Array<() => void>;
+    // Taken off the queue before anything can throw: each item is settled below, whatever fails.
+    const batch = queued.splice(0);
+    if (batch.length === 0) return;
+    const outcomes: Array<{ ok: boolean; value: unknown }> = [];
     try {
-      done = flush.immediate();
+      // A transaction a failed ROLLBACK left open would make every later BEGIN fail.
+      if (db.inTransaction) rollbackAll.run();
+      begin.run();
+      for (const item of batch) {
+        try {
+          outcomes.push({ ok: true, value: item.run() });
+        } catch (error) {
+          // The file failed, or SQLite ended the transaction itself (it does on SQLITE_FULL): the batch cannot commit.
+          if (isFileFault(error) || !db.inTransaction) throw error;
+          outcomes.push({ ok: false, value: error });
+        }
+      }
+      commitAll.run();
     } catch (error) {
-      // The transaction itself failed (the lock could not be had): every write of it fails, none was made.
-      for (const item of queued.splice(0)) item.settle(false, error);
+      try {
+        if (db.open && db.inTransaction) rollbackAll.run();
+      } catch {
+        // Ended at the next flush's start instead.
+      }
+      for (const item of batch) item.settle(false, error);
       return;
     }
-    for (const settle of done) settle();
+    batch.forEach((item, i) => item.settle(outcomes[i].ok, outcomes[i].value));
   };
   const write = <A extends unknown[], R>(fn: (...args: A) => R) => {
     const alone = db.transaction(fn);
@@ -281,6 +367,8 @@ export function createSqliteStore(path: string): StateStore {
       try {
         return commitOneAlone(c);
       } catch (error) {
+        // A failure of the file is the batch's, not this commit's: the whole transaction is rolled back.
+        if (isFileFault(error) || !db.inTransaction) throw error;
         return error instanceof Error ? error : new Error(String(error));
       }
     }),
@@ -438,13 +526,14 @@ export function createSqliteStore(path: string): StateStore {
           sql(`INSERT OR IGNORE INTO leases (name, holder, expires_at) VALUES (?, ?, ?)`).run(name, lease.holder, lease.expiresAtMs).changes === 1,
       ),
       replaceIf: write(
-        (name: string, lease: Lease, when: { heldBy: string; expiredBy: number }) =>
-          sql(`UPDATE leases SET holder = ?, expires_at = ? WHERE name = ? AND (holder = ? OR expires_at <= ?)`).run(
+        (name: string, lease: Lease, when: { heldBy: string; expiredBy: number; insaneAfter: number }) =>
+          sql(`UPDATE leases SET holder = ?, expires_at = ? WHERE name = ? AND (holder = ? OR expires_at <= ? OR expires_at > ?)`).run(
             lease.holder,
             lease.expiresAtMs,
             name,
             when.heldBy,
             when.expiredBy,
+            when.insaneAfter,
           ).changes === 1,
       ),
       delete: write((name: string, holder: string) => {
@@ -453,8 +542,10 @@ export function createSqliteStore(path: string): StateStore {
     },
 
     // The SQL form of ./retention.ts `purgeable`.
-    purge: write((before: string) => ({
-      tasks: sql(`DELETE FROM tasks WHERE active = 0 AND updated_at < ?`).run(before).changes,
+    purge: write((before: string, keep: ReadonlySet<string>) => ({
+      // json_each: the kept keys as one bound parameter, however many there are.
+      tasks: sql(`DELETE FROM tasks WHERE active = 0 AND updated_at < ? AND key NOT IN (SELECT value FROM json_each(?))`).run(before, JSON.stringify([...keep]))
+        .changes,
       events: sql(`DELETE FROM events WHERE recorded_at < ?`).run(before).changes,
       deliveries: sql(`DELETE FROM deliveries WHERE status != 'pending' AND updated_at < ?`).run(before).changes,
       attempts: sql(`DELETE FROM attempts WHERE at < ?`).run(before).changes,
@@ -467,5 +558,28 @@ export function createSqliteStore(path: string): StateStore {
       if (db.open) db.close();
     },
   };
-  return createStateStore(backend);
+  return createStateStore(guarded(backend, path));
+}
+
+/** Every call of the backend with its SQLite failures as StoreErrors that name the file and the fix (./sqlite-errors.ts). */
+function guarded<T extends object>(methods: T, path: string): T {
+  const wrap =
+    (fn: (...args: unknown[]) => unknown) =>
+    (...args: unknown[]): Promise<unknown> => {
+      try {
+        return Promise.resolve(fn(...args)).catch((error: unknown) => Promise.reject(storeErrorOf(error, path)));
+      } catch (error) {
+        return Promise.reject(storeErrorOf(error, path));
+      }
+    };
+  return Object.fromEntries(
+    Object.entries(methods).map(([name, value]) => [
+      name,
+      typeof value === 'function'
+        ? wrap(value as (...args: unknown[]) => unknown)
+        : value && typeof value === 'object'
+          ? guarded(value as object, path)
+          : value,
+    ]),
+  ) as T;
 }
