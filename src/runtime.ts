@@ -2,6 +2,7 @@
 import type { Config, Credentials } from './config.js';
 import type { EcsApi, EcsCallRecord } from './ecs/api.js';
 import { createPacer } from './ecs/pacer.js';
+import { monotonicNow } from './clock.js';
 import { createPopEcsApi, type PopEcsApi } from './ecs/pop-client.js';
 import { sleep } from './retry.js';
 import { EcsError } from './errors.js';
@@ -33,7 +34,7 @@ export interface AppDeps {
 export async function buildDeps(config: Config, credentials: () => Credentials | null, store?: StateStore): Promise<AppDeps> {
   const logger = createLogger(config.logLevel);
   // One pacer for every client of the process: what a run learned of the quota holds for the next run too.
-  const pacer = createPacer({ rate: config.ecsRate, now: Date.now, sleep });
+  const pacer = createPacer({ rate: config.ecsRate, now: monotonicNow, wallNow: Date.now, sleep });
   const ecsFor = (onCall?: (record: EcsCallRecord) => void, options: { rate?: number } = {}) =>
     createPopEcsApi({
       endpoint: config.ecsEndpoint,

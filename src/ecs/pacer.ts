@@ -9,7 +9,10 @@
 export interface PacerOptions {
   /** Calls per second per (API, region) at most; also the rate each pair starts at. */
   rate: number;
+  /** The clock slots are kept on: monotonic in production, so a wall-clock step neither freezes nor floods a pair. */
   now: () => number;
+  /** The wall clock ECS's minute is found on (with the skew its answers showed); default `now`. */
+  wallNow?: () => number;
   sleep: (ms: number) => Promise<void>;
   /** How long a throttled pair waits before its next call; default, until ECS's next minute (or the answer's TimeLeft). */
   pauseMs?: number;
@@ -44,6 +47,7 @@ export function createPacer(options: PacerOptions): Pacer {
   if (!(options.rate > 0)) throw new Error(`the ECS call rate must be above 0 (got ${options.rate})`);
   const pairs = new Map<string, PairState>();
   const random = options.random ?? Math.random;
+  const wallNow = options.wallNow ?? options.now;
   /** ECS's clock minus ours, as the last answer that said so showed it. */
   let skewMs = 0;
   const step = options.rate / Math.max(1, options.rate * CLIMB_CALLS_AT_FULL_RATE_SECONDS);
@@ -69,7 +73,8 @@ export function createPacer(options: PacerOptions): Pacer {
       if (seen.skewMs != null) skewMs = seen.skewMs;
       const now = options.now();
       state.rate = Math.min(PROBE_RATE, options.rate);
-      const pauseMs = options.pauseMs ?? (seen.timeLeftMs != null && seen.timeLeftMs > 0 ? seen.timeLeftMs : untilNextMinute(now + skewMs) + MINUTE_MARGIN_MS);
+      const pauseMs =
+        options.pauseMs ?? (seen.timeLeftMs != null && seen.timeLeftMs > 0 ? seen.timeLeftMs : untilNextMinute(wallNow() + skewMs) + MINUTE_MARGIN_MS);
       // Jittered (up to 1 s), so the callers of a pair that paused together do not all return in the same millisecond.
       state.nextAt = Math.max(state.nextAt, now + pauseMs + Math.round(random() * Math.min(1_000, pauseMs * 0.2)));
     },

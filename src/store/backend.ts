@@ -132,7 +132,11 @@ export interface LeaseRows {
   /** Insert-if-absent: false if the lease exists. */
   insert(name: string, lease: Lease): Promise<boolean>;
   /** Replaces the lease if its holder is `heldBy` or its `expiresAtMs <= expiredBy`: false otherwise. */
-  replaceIf(name: string, lease: Lease, when: { heldBy: string; expiredBy: number }): Promise<boolean>;
+  /**
+   * Replaces the lease if `heldBy` holds it, it expired by `expiredBy`, or it expires after `insaneAfter` (set by a
+   * clock that ran ahead: no sane holder sets an expiry further off than one lease).
+   */
+  replaceIf(name: string, lease: Lease, when: { heldBy: string; expiredBy: number; insaneAfter: number }): Promise<boolean>;
   /** Deletes the lease if `holder` holds it. */
   delete(name: string, holder: string): Promise<void>;
 }
@@ -159,6 +163,6 @@ export interface StorageBackend {
   marks: MarkRows;
   runs: RunRows;
   /** Deletes exactly what ./retention.ts `purgeable` names, every table at once. */
-  purge(before: string): Promise<RetentionResult>;
+  purge(before: string, keep: ReadonlySet<string>): Promise<RetentionResult>;
   close(): Promise<void>;
 }

@@ -22,6 +22,9 @@ import {
   type WatchSource,
 } from './port.js';
 
+/** How far past one lease an expiry may lie before it counts as set by a clock that ran ahead (holders may differ in TASKHOOK_LEASE_SECONDS and clocks a little). */
+const LEASE_CLOCK_MARGIN_MS = 5 * 60_000;
+
 /** Keys read per call when counting: Tablestore answers up to 5,000 rows of keys in one GetRange. */
 const KEY_PAGE = 5_000;
 /** Rounds of read-and-retry before a conditional write that keeps losing to concurrent ones gives up. */
@@ -317,8 +320,12 @@ export function createStateStore(backend: StorageBackend): StateStore {
 
     async acquireLease(name, holder, ttlMs, nowMs) {
       const lease = { holder, expiresAtMs: nowMs + ttlMs };
-      // Free, or else ours to renew, or expired.
-      return (await leases.insert(name, lease)) || leases.replaceIf(name, lease, { heldBy: holder, expiredBy: nowMs });
+      // Free, or else ours to renew, or expired, or set by a clock that ran ahead (it would hold the lease for as long
+      // as that clock was ahead). Five minutes of margin: holders may be set up with other lease lengths.
+      return (
+        (await leases.insert(name, lease)) ||
+        leases.replaceIf(name, lease, { heldBy: holder, expiredBy: nowMs, insaneAfter: nowMs + ttlMs + LEASE_CLOCK_MARGIN_MS })
+      );
     },
     releaseLease: (name, holder) => leases.delete(name, holder),
 
@@ -330,7 +337,7 @@ export function createStateStore(backend: StorageBackend): StateStore {
       return pageOf(await backend.runs.range(rangeFor(page)), page);
     },
 
-    purge: (before) => backend.purge(before),
+    purge: (before, keep = new Set()) => backend.purge(before, keep),
     close: () => backend.close(),
   };
 }

@@ -209,7 +209,7 @@ export function createMemoryStore(): StateStore {
       },
       async replaceIf(name, lease, when) {
         const current = leases.get(name);
-        if (!current || (current.holder !== when.heldBy && current.expiresAtMs > when.expiredBy)) return false;
+        if (!current || (current.holder !== when.heldBy && current.expiresAtMs > when.expiredBy && current.expiresAtMs <= when.insaneAfter)) return false;
         leases.set(name, { ...lease });
         return true;
       },
@@ -218,10 +218,10 @@ export function createMemoryStore(): StateStore {
       },
     },
 
-    async purge(before): Promise<RetentionResult> {
+    async purge(before, keep): Promise<RetentionResult> {
       const result: RetentionResult = { tasks: 0, events: 0, deliveries: 0, attempts: 0, runs: 0 };
       for (const [id, t] of tasks)
-        if (purgeable.task(t, before)) {
+        if (purgeable.task({ ...t, key: id }, before, keep)) {
           tasks.delete(id);
           result.tasks++;
         }

@@ -5,7 +5,8 @@
 import type { TaskSnapshot } from '../tasks/snapshot.js';
 import type { TaskEvent } from '../tasks/events.js';
 
-export type WatchSource = 'config' | 'api' | 'discovery';
+/** Why a task is watched; `hint` is an EventBridge hint's speculative watch, which a user's registration (`api`) outlives. */
+export type WatchSource = 'config' | 'api' | 'discovery' | 'hint';
 
 export interface TaskKey {
   regionId: string;
@@ -295,7 +296,8 @@ export interface MarkStore {
 
 export interface RetentionStore {
   /** Removes inactive tasks, events, deliveries, attempts and runs last touched before `before`. */
-  purge(before: string): Promise<RetentionResult>;
+  /** `keep`: tasks that stay however old (the configured ones), keyed by taskKeyString. */
+  purge(before: string, keep?: ReadonlySet<string>): Promise<RetentionResult>;
 }
 
 /**

@@ -27,6 +27,7 @@ import type { StateStore, WebhookRecord } from './port.js';
 import {
   anyOf,
   applied,
+  above,
   atMost,
   equals,
   long,
@@ -105,7 +106,7 @@ export function createTablestoreStore(options: TablestoreOptions): StateStore {
             t.leases,
             [name],
             { put: { holder: lease.holder, expires_at: long(lease.expiresAtMs) } },
-            mustExist(anyOf(equals('holder', when.heldBy), atMost('expires_at', long(when.expiredBy)))),
+            mustExist(anyOf(equals('holder', when.heldBy), atMost('expires_at', long(when.expiredBy)), above('expires_at', long(when.insaneAfter)))),
           ),
         ),
       async delete(name, holder) {
@@ -124,7 +125,7 @@ export function createTablestoreStore(options: TablestoreOptions): StateStore {
 
     runs: runRows(db, t),
 
-    purge: (before) => purge(db, t, before),
+    purge: (before, keep) => purge(db, t, before, keep),
 
     async close() {
       db.close();

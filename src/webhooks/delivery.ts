@@ -7,7 +7,7 @@ import type { Logger } from '../log.js';
 import type { Delivery, DeliveryAttempt, DeliveryUpdate, StateStore, WebhookRecord } from '../store/port.js';
 import { sleep as realSleep } from '../retry.js';
 import { WebhookSendError, type WebhookClient } from './http-client.js';
-import { DISABLE_AFTER_MS, nextRetryDelay } from './schedule.js';
+import { DISABLE_AFTER_FAILURES, DISABLE_AFTER_MS, nextRetryDelay } from './schedule.js';
 import { OPERATIONAL_REGION, exhaustedEvent, healthEvents, publishOperational, type Health, type OperationalEvent } from './operational.js';
 import { signedHeaders } from './signing.js';
 
@@ -219,6 +219,8 @@ async function trackHealth(deps: DeliveryDeps, webhook: WebhookRecord, success: 
   // Healthy as far as this run knows: nothing to write, and no store read for it.
   if (success && webhook.failingSince === null) return;
   const before: Health = { enabled: webhook.enabled, failingSince: webhook.failingSince, disabledReason: webhook.disabledReason };
+  const failedLongEnough = !success && status !== 410 && webhook.failingSince !== null && deps.now() - Date.parse(webhook.failingSince) >= DISABLE_AFTER_MS;
+  const failedOftenEnough = failedLongEnough && (await failuresSince(deps.store, webhook.id, webhook.failingSince!)) >= DISABLE_AFTER_FAILURES;
   // Changes the record as stored at write time, so a concurrent PATCH or another run's update is not overwritten.
   const stored = await deps.store.updateWebhook(webhook.id, (current) => {
     if (success) {
@@ -228,7 +230,7 @@ async function trackHealth(deps: DeliveryDeps, webhook: WebhookRecord, success: 
       Object.assign(current, { enabled: false, disabledReason: `the endpoint answered 410 Gone at ${nowIso}` });
     } else {
       current.failingSince ??= nowIso;
-      if (deps.now() - Date.parse(current.failingSince) >= DISABLE_AFTER_MS) {
+      if (failedOftenEnough && deps.now() - Date.parse(current.failingSince) >= DISABLE_AFTER_MS) {
         Object.assign(current, { enabled: false, disabledReason: `every delivery failed since ${current.failingSince}` });
       }
     }
@@ -238,6 +240,12 @@ async function trackHealth(deps: DeliveryDeps, webhook: WebhookRecord, success: 
   // The run's cached copy follows the store, so its next deliveries see a disabled webhook.
   if (stored) Object.assign(webhook, stored);
   for (const event of healthEvents(webhook.id, before, webhook, nowIso)) await publish(deps, event); // each logs one warn line
+}
+
+/** The webhook's failed attempts since `since`, counted up to DISABLE_AFTER_FAILURES (newest first, so it stops early). */
+async function failuresSince(store: DeliveryDeps['store'], webhookId: string, since: string): Promise<number> {
+  const { items } = await store.listAttempts({ webhookId, limit: DISABLE_AFTER_FAILURES });
+  return items.filter((a) => !a.success && a.at >= since).length;
 }
 
 /** Operational events are stored and queued, so they go out (and are retried) like every other delivery. */

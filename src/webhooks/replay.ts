@@ -16,8 +16,16 @@ export async function requireEvent(store: StateStore, id: string | undefined): P
   return stored;
 }
 
-/** New deliveries of the event to every matching webhook, or to the one named (even if it did not subscribe). */
-export async function redeliver(store: StateStore, stored: StoredEvent, webhookId: unknown, now: number): Promise<NewDelivery[]> {
+/**
+ * The event delivered again to every matching webhook, or to the one named (even if it did not subscribe): a webhook
+ * with a delivery of it still waiting gets that one, due now, rather than another (a loop of replays queues one).
+ */
+export async function redeliver(
+  store: StateStore,
+  stored: StoredEvent,
+  webhookId: unknown,
+  now: number,
+): Promise<Array<Pick<NewDelivery, 'id' | 'webhookId' | 'dueAt'>>> {
   const webhooks = await store.listWebhooks();
   // An operational event has no task to filter on: it goes to the webhooks that name its type, as when it was published.
   const operational = isOperationalType(stored.event.type) ? (stored.event as unknown as OperationalEvent) : null;
@@ -30,18 +38,25 @@ export async function redeliver(store: StateStore, stored: StoredEvent, webhookI
   }
   if (targets.length === 0) throw new ConflictError('NoMatchingWebhook', 'no enabled webhook subscribes to this event; name one with {"webhookId": "..."}');
   const at = new Date(now).toISOString();
-  const deliveries = targets.map((w) => ({
-    id: deliveryId(stored.event.id, w.id, now),
-    eventId: stored.event.id,
-    webhookId: w.id,
-    regionId: stored.regionId,
-    taskId: stored.taskId,
-    sequence: operational ? operationalSequence(operational) : stored.event.data.sequence,
-    dueAt: at,
-    createdAt: at,
-  }));
+  const waiting = new Map(
+    (await store.listDeliveries({ eventId: stored.event.id, limit: 500 })).items.filter((d) => d.status === 'pending').map((d) => [d.webhookId, d]),
+  );
+  const again = targets.filter((w) => waiting.has(w.id)).map((w) => waiting.get(w.id)!);
+  for (const d of again) await store.rescheduleDelivery(d.id, at);
+  const deliveries = targets
+    .filter((w) => !waiting.has(w.id))
+    .map((w) => ({
+      id: deliveryId(stored.event.id, w.id, now),
+      eventId: stored.event.id,
+      webhookId: w.id,
+      regionId: stored.regionId,
+      taskId: stored.taskId,
+      sequence: operational ? operationalSequence(operational) : stored.event.data.sequence,
+      dueAt: at,
+      createdAt: at,
+    }));
   await store.enqueueDeliveries(deliveries);
-  return deliveries;
+  return [...deliveries, ...again.map((d) => ({ id: d.id, webhookId: d.webhookId, dueAt: at }))];
 }
 
 /** Every failed (still retrying) or dead delivery of the webhook created since `since`: due now, or delivered afresh. */

@@ -5,6 +5,11 @@ export const RETRY_SCHEDULE_MS = [5_000, 5 * 60_000, 30 * 60_000, 2 * 3_600_000,
 export const MAX_ATTEMPTS = RETRY_SCHEDULE_MS.length + 1;
 /** A webhook that has failed without a single success for this long is disabled. */
 export const DISABLE_AFTER_MS = 5 * 24 * 3_600_000;
+/**
+ * …and only after at least this many failed attempts since it began failing (one delivery's whole schedule, and
+ * one more): a wall clock that jumps days ahead makes the span, not the failures.
+ */
+export const DISABLE_AFTER_FAILURES = MAX_ATTEMPTS + 1;
 const JITTER = 0.2;
 
 /** Null when the attempt was the last one. */

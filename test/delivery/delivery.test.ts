@@ -164,6 +164,18 @@ describe('webhook delivery', () => {
     expect(await store.getWebhook(w.id)).toMatchObject({ enabled: false, disabledReason: expect.stringContaining('every delivery failed since') });
   });
 
+  it('does not disable a webhook, nor abandon its delivery, when a clock jump of five days makes the span but not the failures', async () => {
+    const r = await receiver([], () => ({ status: 500 }));
+    const w = await registered(r.url);
+    await emit([w]);
+    await run(3_000);
+    advance(5 * 24 * HOUR + 1);
+    await run(3_000);
+    expect(r.received.length).toBe(2);
+    expect(await store.getWebhook(w.id)).toMatchObject({ enabled: true, disabledReason: null });
+    expect((await store.listDeliveries({ webhookId: w.id, limit: 10 })).items.map((d) => d.status)).toEqual(['pending']);
+  });
+
   it('delivers every event to a receiver that was down for two simulated days (recent ones by retry, older ones by recovery)', async () => {
     const secret = newWebhookSecret();
     const r = await receiver([secret]);

@@ -105,7 +105,7 @@ describe('an ActionTrail hint', () => {
       events: { 'ecs.task.succeeded': 1 },
     });
     // Right away, with no sweep: watched through the API, terminal, its event recorded and delivered.
-    expect(await recordOf(key)).toMatchObject({ sources: ['api'], active: false, snapshot: { outcome: 'succeeded' } });
+    expect(await recordOf(key)).toMatchObject({ sources: ['hint'], active: false, snapshot: { outcome: 'succeeded' } });
     expect(await eventsOf(key)).toContain('ecs.task.succeeded');
     expect(h.receiver.received.map((r) => r.event?.type)).toContain('ecs.task.succeeded');
   });
@@ -115,7 +115,7 @@ describe('an ActionTrail hint', () => {
     const again = await frozenAt(Date.now() + 60_000, () => hint(fixture('actiontrail-export-image.json')));
     expect(again.body).toMatchObject({ accepted: true, taskIds: [EXPORT], polled: 0, events: {} });
     expect(ecsCalls()).toBe(before);
-    expect(await recordOf({ regionId: 'cn-hangzhou', taskId: EXPORT })).toMatchObject({ sources: ['api'] });
+    expect(await recordOf({ regionId: 'cn-hangzhou', taskId: EXPORT })).toMatchObject({ sources: ['hint'] });
   });
 
   it('for a task ECS does not know changes nothing: not watched, no event, at most two ECS calls', async () => {

@@ -104,7 +104,7 @@ describe('records with a TaskId, in every type spelling and source', () => {
     expect(res.status).toBe(202);
     expect(res.body).toMatchObject({ accepted: true, kind: 'api-call', regionId, taskIds: [taskId], polled: 1, events: { 'ecs.task.succeeded': 1 } });
     expect(res.body.lookup).toBeUndefined();
-    expect(await recordOf({ regionId, taskId })).toMatchObject({ sources: ['api'], active: false, snapshot: { action, outcome: 'succeeded' } });
+    expect(await recordOf({ regionId, taskId })).toMatchObject({ sources: ['hint'], active: false, snapshot: { action, outcome: 'succeeded' } });
   });
 });
 
@@ -142,7 +142,7 @@ describe('records without a TaskId', () => {
     // The documented answer holds every field this one has, the lookup among them.
     expect(hintAnswer.parse(res.body)).toEqual(res.body);
     expect(lookups() - before).toBe(1);
-    expect(await recordOf({ regionId, taskId })).toMatchObject({ sources: ['api'], active: false, snapshot: { action, outcome: 'succeeded' } });
+    expect(await recordOf({ regionId, taskId })).toMatchObject({ sources: ['hint'], active: false, snapshot: { action, outcome: 'succeeded' } });
     expect(await eventsOf({ regionId, taskId })).toContain('ecs.task.succeeded');
     expect(await recordOf({ regionId, taskId: otherAction })).toBeUndefined();
     expect(await recordOf({ regionId, taskId: earlier })).toBeUndefined();
@@ -154,7 +154,7 @@ describe('records without a TaskId', () => {
     h.sim.addTask(task(key.taskId, 'ExportImage', key.regionId, minute + 5_000, false));
     const res = await later(() => hint(calledAt(fixture('eventbridge-sample-export-image-actiontrail-type.json'), minute + 4_000)));
     expect(res.body).toMatchObject({ accepted: true, taskIds: [key.taskId], polled: 1, events: {}, lookup: { found: 1, watched: 1 } });
-    expect(await recordOf(key)).toMatchObject({ sources: ['api'], active: true, snapshot: { outcome: 'running' } });
+    expect(await recordOf(key)).toMatchObject({ sources: ['hint'], active: true, snapshot: { outcome: 'running' } });
 
     h.sim.addTask(task(key.taskId, 'ExportImage', key.regionId, minute + 5_000));
     expect((await h.call('POST', '/v1/poll')).status).toBe(200);
@@ -189,7 +189,7 @@ describe('records without a TaskId', () => {
       expect(answers.filter((a) => a.body.accepted === true)).toHaveLength(1);
       expect(answers.filter((a) => a.body.reason === 'duplicate')).toHaveLength(19);
       expect(lookups() - before).toBe(1);
-      expect(await recordOf(key)).toMatchObject({ sources: ['api'] });
+      expect(await recordOf(key)).toMatchObject({ sources: ['hint'] });
 
       // Half a minute later, past the 5 s duplicate window of a single task, the minute counts as looked up still.
       h.deps.now = () => at + 30_000;
@@ -243,7 +243,7 @@ describe('ModifySnapshotCategory', () => {
     h.sim.addTask(task(key.taskId, 'ArchiveSnapshot', key.regionId, Date.now() - 10 * MINUTE, false));
     const res = await later(() => hint(archive));
     expect(res.body).toMatchObject({ accepted: true, taskIds: [key.taskId], polled: 1 });
-    expect(await recordOf(key)).toMatchObject({ sources: ['api'], active: true, snapshot: { action: 'ArchiveSnapshot' } });
+    expect(await recordOf(key)).toMatchObject({ sources: ['hint'], active: true, snapshot: { action: 'ArchiveSnapshot' } });
 
     const standard = fixture('actiontrail-sample-modify-snapshot-category-standard.json');
     h.sim.addTask(task('t-2zehintstandard01', 'ArchiveSnapshot', 'cn-beijing', Date.now() - 10 * MINUTE));

@@ -3,6 +3,7 @@ import { webhookRecord } from '../../src/fakes/records.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StoreError, VersionConflictError } from '../../src/errors.js';
 import type { Delivery, DeliveryQueue, NewDelivery, StateStore, StoredEvent, TaskKey, TransitionCommit, WebhookRecord } from '../../src/store/port.js';
+import { taskKeyString } from '../../src/store/port.js';
 import { eventsForTransition } from '../../src/tasks/events.js';
 import type { TaskSnapshot } from '../../src/tasks/snapshot.js';
 import { operationalEvent, storedOperational, type OperationalEventType } from '../../src/webhooks/operational.js';
@@ -558,6 +559,16 @@ export function defineStoreContract(name: string, open: () => Promise<StoreHarne
       expect(await store.acquireLease('poll', 'run-1', ttl, now + 45_000)).toBe(true);
     });
 
+    it('takes over a lease that a clock running ahead set far beyond one lease, and never one that is merely live', async () => {
+      const now = Date.parse(T0);
+      // A run whose clock was an hour ahead took it for 10 s of its own time, then died.
+      expect(await store.acquireLease('ahead', 'fast-clock-run', 10_000, now + 3_600_000)).toBe(true);
+      expect(await store.acquireLease('ahead', 'next-run', 10_000, now)).toBe(true);
+      // A live lease of the usual length stays with its holder.
+      expect(await store.acquireLease('live', 'first', 10_000, now)).toBe(true);
+      expect(await store.acquireLease('live', 'second', 10_000, now + 1_000)).toBe(false);
+    });
+
     it('grants a contested lease to exactly one of many simultaneous runs', async () => {
       const now = Date.parse(T0);
       const results = await Promise.all(Array.from({ length: 5 }, (_, i) => store.acquireLease('race', `run-${i}`, 60_000, now)));
@@ -594,6 +605,18 @@ export function defineStoreContract(name: string, open: () => Promise<StoreHarne
       expect((await store.getTasks([key, active])).size).toBe(1);
       expect((await store.listActiveTasks({ limit: 10 })).items.map((t) => t.taskId)).toEqual(['t-keep0001']);
       expect((await store.listEvents({ ...key, limit: 10 })).items).toHaveLength(0);
+    });
+
+    it('keeps a terminal task that is still configured, however old, with its sequence', async () => {
+      const configured = { regionId: 'cn-hangzhou', taskId: 't-configured01' };
+      await store.watchTask(configured, 'config', T0);
+      await store.commitTransition(transition(configured, 0, null, snapshot(configured, 'Finished', { observedAt: at(1) }), 0));
+      const before = (await store.getTasks([configured])).get(taskKeyString(configured))!;
+      expect(before.sequence).toBeGreaterThan(0);
+      const result = await store.purge(at(60), new Set([taskKeyString(configured)]));
+      expect(result.tasks).toBe(0);
+      expect((await store.getTasks([configured])).get(taskKeyString(configured))?.sequence).toBe(before.sequence);
+      expect((await store.purge(at(60))).tasks).toBe(1);
     });
 
     it('keeps the run log newest first, page by page, and records a run once however often it is recorded', async () => {

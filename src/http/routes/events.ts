@@ -1,6 +1,7 @@
 /** The event log: list, one event with its deliveries and attempts, and redelivery. */
 import { eventDetail, eventList, eventPath, listEventsQuery, redeliverBody, redelivered } from '../../schema/api/events.js';
 import { redeliver, requireEvent } from '../../webhooks/replay.js';
+import { admitReplay } from '../replay-limit.js';
 import { json } from '../request.js';
 import type { ApiRoute } from '../route.js';
 import { defineRoute } from '../validate.js';
@@ -49,7 +50,8 @@ export const eventRoutes: ApiRoute[] = [
     schema: {
       operationId: 'redeliverEvent',
       summary: 'Deliver an event again',
-      description: 'To every matching webhook, or to `{"webhookId"}` alone; the next poll run sends it, with the same `webhook-id`.',
+      description:
+        'To every matching webhook, or to `{"webhookId"}` alone; the next poll run sends it, with the same `webhook-id`. A webhook that already has a delivery of the event waiting gets that one (due now), not another. At most 30 replays a minute per token.',
       tag: 'Events',
       params: eventPath,
       body: redeliverBody,
@@ -58,9 +60,11 @@ export const eventRoutes: ApiRoute[] = [
       errors: {
         404: 'EventNotFound, or WebhookNotFound for the webhookId named',
         409: 'NoMatchingWebhook (no enabled webhook subscribes to it), or WebhookDisabled for the webhookId named',
+        429: 'TooManyReplays: more than 30 replays a minute with this token (Retry-After)',
       },
     },
-    handler: async ({ input, deps }) => {
+    handler: async ({ input, deps, headers }) => {
+      admitReplay({ headers }, deps.now());
       const stored = await requireEvent(deps.store, input.params.eventId);
       const deliveries = await redeliver(deps.store, stored, input.body.webhookId, deps.now());
       return json(202, { deliveries: deliveries.map((d) => ({ id: d.id, webhookId: d.webhookId, dueAt: d.dueAt })) });

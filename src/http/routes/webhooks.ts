@@ -17,6 +17,7 @@ import {
 } from '../../schema/api/webhooks.js';
 import { createWebhook, publicWebhook, receiverKey, requireWebhook, rotateSecret, updateWebhook } from '../../webhooks/registry.js';
 import { unexpiredPrevious } from '../../webhooks/secrets.js';
+import { admitReplay } from '../replay-limit.js';
 import { recover, sendTestPing } from '../../webhooks/replay.js';
 import { json } from '../request.js';
 import type { ApiRoute } from '../route.js';
@@ -188,9 +189,14 @@ export const webhookRoutes: ApiRoute[] = [
       params: webhookPath,
       query: recoverQuery,
       responses: { 202: { description: 'The deliveries now due', body: recovered } },
-      errors: { 400: 'MissingParameter (since), or since is not a time or more than 14 days back', ...NOT_FOUND },
+      errors: {
+        400: 'MissingParameter (since), or since is not a time or more than 14 days back',
+        ...NOT_FOUND,
+        429: 'TooManyReplays: more than 30 replays a minute with this token (Retry-After)',
+      },
     },
-    handler: async ({ input, deps }) => {
+    handler: async ({ input, deps, headers }) => {
+      admitReplay({ headers }, deps.now());
       const webhook = await requireWebhook(deps.store, input.params.webhookId);
       const deliveries = await recover(deps.store, webhook, input.query.since, deps.now());
       return json(202, { recovered: deliveries.length, deliveries });

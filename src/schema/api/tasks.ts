@@ -23,7 +23,9 @@ export const taskRecord = z
   .object({
     regionId: z.string(),
     taskId: z.string(),
-    sources: z.array(z.enum(['config', 'api', 'discovery'])).meta({ description: 'why it is watched: TASKHOOK_TASKS, the API, discovery' }),
+    sources: z
+      .array(z.enum(['config', 'api', 'discovery', 'hint']))
+      .meta({ description: 'why it is watched: TASKHOOK_TASKS, the API, discovery, an EventBridge hint' }),
     snapshot: taskSnapshot.nullable().meta({ description: 'the last-seen state; null until the first poll commits one' }),
     version: z.int().min(0).meta({ description: '0 before the first commit, then +1 per commit' }),
     sequence: z.int().min(0).meta({ description: 'the `data.sequence` of the task’s last event' }),

@@ -66,6 +66,7 @@ export const mustNotExist = () => new TableStore.Condition(RE.EXPECT_NOT_EXIST, 
 export const equals = (column: string, value: Value, passIfMissing = false) =>
   new TableStore.SingleColumnCondition(column, value, TableStore.ComparatorType.EQUAL, passIfMissing, true);
 export const atMost = (column: string, value: Value) => new TableStore.SingleColumnCondition(column, value, TableStore.ComparatorType.LESS_EQUAL, false, true);
+export const above = (column: string, value: Value) => new TableStore.SingleColumnCondition(column, value, TableStore.ComparatorType.GREATER_THAN, false, true);
 export function allOf(...conditions: ColumnCondition[]): ColumnCondition {
   const c = new TableStore.CompositeCondition(TableStore.LogicalOperator.AND);
   conditions.forEach((sub) => c.addSubCondition(sub));

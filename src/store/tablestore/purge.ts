@@ -10,13 +10,15 @@ import type { Tables } from './schema.js';
 
 const PAGE = 1000;
 
-export async function purge(db: Db, t: Tables, before: string): Promise<RetentionResult> {
+export async function purge(db: Db, t: Tables, before: string, keep: ReadonlySet<string>): Promise<RetentionResult> {
   const result: RetentionResult = { tasks: 0, events: 0, deliveries: 0, attempts: 0, runs: 0 };
   const oldestFirst = { limit: PAGE, backward: true };
 
   // Inactive tasks: the whole table is read (it is only the retained ones plus the active ones).
   await db.scan(t.tasks, [INF_MIN], [INF_MAX], { limit: PAGE, columns: ['active', 'updated_at', 'version', 'active_id'] }, async (rows) => {
-    const old = rows.filter((r) => purgeable.task({ active: r.attrs.active !== false, updatedAt: str(r.attrs.updated_at) ?? '' }, before));
+    const old = rows.filter((r) =>
+      purgeable.task({ key: str(r.key.key) ?? '', active: r.attrs.active !== false, updatedAt: str(r.attrs.updated_at) ?? '' }, before, keep),
+    );
     const outcomes = await db.batchWrite(
       old.map((r): WriteRow => ({
         type: 'DELETE',
