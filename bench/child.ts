@@ -4,11 +4,12 @@ import { runFirstPoll, type FirstPollJob } from './first-poll.js';
 import { runLatencyScenario, type LatencyJob } from './latency.js';
 import { runNaiveScenario, type NaiveJob } from './naive.js';
 import { runPollScenario, type PollJob } from './poll.js';
+import { runReadinessScenario, type ReadinessJob } from './readiness.js';
 import type { ResultRow } from './rows.js';
 import { peakRssMb } from './stats.js';
 
 /** `idle` loads everything and does nothing: the peak RSS of the bench's own process before any work. */
-export type ChildJob = PollJob | NaiveJob | FirstPollJob | DeliveryJob | LatencyJob | { kind: 'idle' };
+export type ChildJob = PollJob | NaiveJob | FirstPollJob | DeliveryJob | LatencyJob | ReadinessJob | { kind: 'idle' };
 
 async function run(job: ChildJob): Promise<ResultRow[]> {
   switch (job.kind) {
@@ -22,6 +23,8 @@ async function run(job: ChildJob): Promise<ResultRow[]> {
       return [await runDelivery(job)];
     case 'latency':
       return [await runLatencyScenario(job)];
+    case 'readiness':
+      return [await runReadinessScenario(job)];
     case 'idle':
       return [];
   }

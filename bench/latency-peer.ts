@@ -9,10 +9,18 @@ import { EcsSimulator } from '../src/ecs/simulator/index.js';
 import { COMPLETION_EVENT_TYPES } from '../src/tasks/events.js';
 import { BENCH_KEYS } from './fleet.js';
 import { latencyFleet, type LatencySpec } from './latency-fleet.js';
+import { readinessFleet, type ReadinessSpec } from './readiness-fleet.js';
+
+/** Every call the scenarios make, each held to the quota per region. */
+const RESOURCE_CALLS = ['DescribeTasks', 'DescribeTaskAttribute', 'DescribeImages', 'DescribeDisks', 'DescribeInstances', 'DescribeSnapshots'];
 import type { EcsSetting } from './rows.js';
 
 export type LatencyRequest =
-  { op: 'latencyStart'; spec: LatencySpec; ecs: EcsSetting; secret: string } | { op: 'latencyArrivals' } | { op: 'latencyCalls' } | { op: 'latencyStop' };
+  | { op: 'latencyStart'; spec: LatencySpec; ecs: EcsSetting; secret: string }
+  | { op: 'readinessStart'; spec: ReadinessSpec; ecs: EcsSetting; secret: string }
+  | { op: 'latencyArrivals' }
+  | { op: 'latencyCalls' }
+  | { op: 'latencyStop' };
 
 /** The first completion event of a task to arrive, at simulated epoch ms. */
 export interface Arrival {
@@ -85,13 +93,15 @@ export async function stopLatency(): Promise<void> {
 
 export async function handleLatency(msg: LatencyRequest, clock: () => number): Promise<unknown> {
   switch (msg.op) {
-    case 'latencyStart': {
+    case 'latencyStart':
+    case 'readinessStart': {
       await stopLatency();
       arrivals = new Map();
       Object.assign(counts, { repeats: 0, unverified: 0, others: 0 });
-      sim = new EcsSimulator({ credentials: [BENCH_KEYS], tasks: latencyFleet(msg.spec).map((t) => t.task), clock });
+      const tasks = msg.op === 'latencyStart' ? latencyFleet(msg.spec).map((t) => t.task) : readinessFleet(msg.spec).map((t) => t.task);
+      sim = new EcsSimulator({ credentials: [BENCH_KEYS], tasks, clock });
       sim.setLatency(msg.ecs.latencyMs);
-      for (const action of ['DescribeTasks', 'DescribeTaskAttribute']) sim.setQuota(action, msg.ecs.quotaPerSecond, 1_000);
+      for (const action of RESOURCE_CALLS) sim.setQuota(action, msg.ecs.quotaPerSecond, 1_000);
       const endpoint = await sim.start();
       return { endpoint, url: await startReceiver(msg.secret, clock) };
     }

@@ -130,6 +130,7 @@ function trackedEcs(scheduler: SimScheduler, make: (onCall?: (record: EcsCallRec
     return {
       describeTasks: (...args: Parameters<EcsApi['describeTasks']>) => scheduler.track(() => api.describeTasks(...args)),
       describeTaskAttribute: (...args: Parameters<EcsApi['describeTaskAttribute']>) => scheduler.track(() => api.describeTaskAttribute(...args)),
+      describeResources: (...args: Parameters<EcsApi['describeResources']>) => scheduler.track(() => api.describeResources(...args)),
       close: () => api.close?.(),
     };
   };

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FleetSpec } from './fleet.js';
 import type { LatencySpec } from './latency-fleet.js';
+import type { ReadinessSpec } from './readiness-fleet.js';
 import type { ArrivalReport } from './latency-peer.js';
 import type { CycleStats, PeerRequest, ReceiverStats } from './peer.js';
 import type { EcsSetting } from './rows.js';
@@ -101,6 +102,10 @@ export class Peer {
   /** The latency scenario's simulator and receiver: the ECS endpoint and the receiver's URL. */
   latencyStart(spec: LatencySpec, ecs: EcsSetting, secret: string) {
     return this.ask<{ endpoint: string; url: string }>({ op: 'latencyStart', spec, ecs, secret });
+  }
+  /** The readiness scenario's simulator and receiver, on the same peer side as the latency scenario's. */
+  readinessStart(spec: ReadinessSpec, ecs: EcsSetting, secret: string) {
+    return this.ask<{ endpoint: string; url: string }>({ op: 'readinessStart', spec, ecs, secret });
   }
   latencyArrivals() {
     return this.ask<ArrivalReport>({ op: 'latencyArrivals' });

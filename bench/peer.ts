@@ -202,6 +202,7 @@ async function handle(msg: PeerRequest): Promise<unknown> {
       await stopAll();
       return {};
     case 'latencyStart':
+    case 'readinessStart':
       // A fresh scenario starts on the wall clock, as startSim does.
       offset = 0;
       return handleLatency(msg, clock);

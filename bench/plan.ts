@@ -4,6 +4,7 @@ import type { FirstPollJob } from './first-poll.js';
 import type { LatencyJob } from './latency.js';
 import type { NaiveJob } from './naive.js';
 import type { PollJob } from './poll.js';
+import type { ReadinessJob } from './readiness.js';
 import type { EcsSetting, StoreKind } from './rows.js';
 
 export const ECS: EcsSetting = { latencyMs: 20, quotaPerSecond: 50 };
@@ -23,6 +24,7 @@ export interface Plan {
   firstPoll: FirstPollJob[];
   delivery: DeliveryJob[];
   latency: LatencyJob[];
+  readiness: ReadinessJob[];
   bundleRuns: number;
   /** Scenarios left out, with the reason printed in the results. */
   skipped: { what: string; reason: string }[];
@@ -59,6 +61,33 @@ const HOT = { intervalSeconds: 5, budgetSeconds: null };
 const latency = (maxWallMs: number): LatencyJob[] =>
   (['plain', 'hot', 'hints'] as const).map((mode) => ({ kind: 'latency', mode, ...LATENCY, ecs: ECS, intervalMs: INTERVAL_MS, hot: HOT, maxWallMs }));
 
+/**
+ * The readiness scenario: 1 % of the tasks finishing per cycle for 10 cycles, their resources usable 20 s to 2 min
+ * later; with and without the checks (timer only, for the calls), and with hot tasks (for the latency).
+ */
+function readiness(sizes: number[], maxWallMs: number): ReadinessJob[] {
+  const job = (tasks: number, mode: ReadinessJob['mode'], mix: ReadinessJob['mix'], on: boolean, hotBudgetSeconds?: number): ReadinessJob => ({
+    kind: 'readiness',
+    mode,
+    readiness: on,
+    tasks,
+    mix,
+    seed: 20_261_207,
+    cycles: 10,
+    intervalMs: INTERVAL_MS,
+    ecs: ECS,
+    maxWallMs,
+    ...(hotBudgetSeconds === undefined ? {} : { hotBudgetSeconds }),
+  });
+  return sizes.flatMap((n) => [
+    ...(['import', 'mixed'] as const).flatMap((mix) => [job(n, 'timer', mix, false), job(n, 'timer', mix, true)]),
+    job(n, 'hot', 'mixed', false),
+    job(n, 'hot', 'mixed', true),
+    // Hot passes for 55 s of each minute: no usable resource waits past the next pass for a timer run.
+    ...(n === sizes[0] ? [job(n, 'hot', 'mixed', false, 55), job(n, 'hot', 'mixed', true, 55)] : []),
+  ]);
+}
+
 const TABLESTORE_100K =
   'Tablestore at 100,000 tasks: the wire-level fake serves every request through the real SDK on the same 2 cores, so registering the ' +
   'watch list and the first poll alone would take tens of minutes; the 10,000-task rows show how the Tablestore store scales';
@@ -75,6 +104,7 @@ export function plan(quick: boolean): Plan {
         { kind: 'delivery', store: 'sqlite', receivers: 100, deliveries: 800 },
       ],
       latency: latency(120_000),
+      readiness: readiness([1_000], 120_000),
       bundleRuns: 3,
       skipped: [{ what: 'N = 10,000 and 100,000, and the 10,000-task first poll', reason: '--quick runs N = 1,000 only (and a 2,000-task first poll)' }],
     };
@@ -93,6 +123,7 @@ export function plan(quick: boolean): Plan {
       { kind: 'delivery', store: 'sqlite', receivers: 100, deliveries: 2_000 },
     ],
     latency: latency(1_800_000),
+    readiness: readiness([1_000, 10_000], 1_800_000),
     bundleRuns: 7,
     skipped: [{ what: 'tablestore, 100,000 tasks', reason: TABLESTORE_100K }],
   };

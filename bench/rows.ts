@@ -235,4 +235,33 @@ export interface LatencyRow {
   peakRssMb: number;
 }
 
-export type ResultRow = PollRow | NaiveRow | FirstPollRow | DeliveryRow | BundleRow | LatencyRow | SkippedRow;
+/** One readiness scenario (bench/readiness.ts). */
+export interface ReadinessRow {
+  kind: 'readiness';
+  mode: 'timer' | 'hot';
+  readiness: boolean;
+  mix: 'import' | 'mixed';
+  tasks: number;
+  /** Tasks that finished during the cycles, and those of them whose resource was checked. */
+  finished: number;
+  checked: number;
+  /** Completion events that arrived, of the finished tasks. */
+  delivered: number;
+  calls: Record<string, number>;
+  callsTotal: number;
+  callsPerTask: number;
+  /** Usable → arrival for the checked tasks (finish → arrival without readiness), seconds. */
+  p50S: number | null;
+  p95S: number | null;
+  maxS: number | null;
+  /** Completions that arrived before their resource was usable. */
+  early: number;
+  timerRuns: number;
+  hotIntervalSeconds: number;
+  hotBudgetSeconds: number;
+  wallMs: number;
+  cutShort: boolean;
+  peakRssMb: number;
+}
+
+export type ResultRow = PollRow | NaiveRow | FirstPollRow | DeliveryRow | BundleRow | LatencyRow | ReadinessRow | SkippedRow;

@@ -26,8 +26,9 @@ import {
   targetLines,
   targetTable,
 } from './report.js';
-import type { BundleRow, DeliveryRow, FirstPollRow, LatencyRow, NaiveRow, PollRow, ResultRow, SkippedRow } from './rows.js';
+import type { BundleRow, DeliveryRow, FirstPollRow, LatencyRow, NaiveRow, PollRow, ReadinessRow, ResultRow, SkippedRow } from './rows.js';
 import { checkTargets } from './targets.js';
+import { readinessTable } from './readiness.js';
 
 const ROOT = join(__dirname, '..');
 const BUILD_DIR = join(ROOT, 'node_modules', '.cache', 'taskhook-bench');
@@ -92,6 +93,8 @@ const label = (job: ChildJob) => {
       return `delivery ${job.deliveries} to ${job.receivers} receivers`;
     case 'latency':
       return `latency ${job.mode}, ${job.tasks} tasks over ${job.windowMs / 60_000} min`;
+    case 'readiness':
+      return `readiness ${job.readiness ? 'on' : 'off'}, ${job.mode}${job.hotBudgetSeconds === undefined ? '' : ` ${job.hotBudgetSeconds} s`}, ${job.mix}, ${job.tasks} tasks`;
     case 'idle':
       return 'idle';
   }
@@ -138,7 +141,7 @@ async function main(): Promise<void> {
 
   const script = await buildChildren();
   const baselineRssMb = (await runChild(script, { kind: 'idle' })).peakRssMb;
-  const jobs: ChildJob[] = [...p.poll, ...p.naive, ...p.firstPoll, ...p.delivery, ...p.latency].filter((job) => wanted(label(job)));
+  const jobs: ChildJob[] = [...p.poll, ...p.naive, ...p.firstPoll, ...p.delivery, ...p.latency, ...p.readiness].filter((job) => wanted(label(job)));
   for (const job of jobs) {
     process.stderr.write(`${label(job)} …\n`);
     try {
@@ -166,7 +169,8 @@ async function main(): Promise<void> {
   const delivery = rows.filter((r): r is DeliveryRow => r.kind === 'delivery');
   const bundles = rows.filter((r): r is BundleRow => r.kind === 'bundle');
   const latency = withCallsVsPlain(rows.filter((r): r is LatencyRow => r.kind === 'latency'));
-  const all: ResultRow[] = [...poll, ...naive, ...firstPoll, ...delivery, ...bundles, ...latency, ...skipped];
+  const readiness = rows.filter((r): r is ReadinessRow => r.kind === 'readiness');
+  const all: ResultRow[] = [...poll, ...naive, ...firstPoll, ...delivery, ...bundles, ...latency, ...readiness, ...skipped];
   const checks = checkTargets(all);
   const totalS = (performance.now() - t0) / 1000;
   const machine = machineLine(started, totalS);
@@ -200,6 +204,11 @@ async function main(): Promise<void> {
       '',
       latencyLead(latency[0], INTERVAL_MS),
       ...latencyNotes(latency),
+    ]),
+    ...section('Readiness: completion once the resource is usable (the simulator’s readiness lag 20–120 s)', readiness.length, [
+      readinessTable(readiness),
+      '',
+      '`× without`: ECS calls against the same scenario with TASKHOOK_READY_WAIT=*:0. Usable → event: from the instant the resource became usable to the arrival of its `ecs.task.succeeded`. Early: completions that arrived before their resource was usable.',
     ]),
     machine,
     ...(skipped.length || notes.length ? ['', ...skippedLines(skipped), ...notes.map((n) => `- ${n}`)] : []),

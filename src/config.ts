@@ -65,6 +65,13 @@ export interface Config {
   hotIntervalSeconds: number;
   /** Seconds from a run's start that its hot-task passes may go on for (below the timer's period). */
   hotBudgetSeconds: number;
+  /**
+   * Per task action, how long after a success taskhook waits for the resource to be usable before the completion
+   * goes out anyway (`ready: false`); 0 sends it at the task's finish, unchecked.
+   */
+  readyWaitSeconds: Record<string, number>;
+  /** A running task whose progress has not moved for less than this is never reported stalled, whatever its history. */
+  stallFloorSeconds: number;
   logLevel: LogLevel;
 }
 
@@ -75,6 +82,19 @@ export type Runtime = 'fc' | 'local';
  * other tools, so the default stays well below them; TASKHOOK_ECS_RATE raises it.
  */
 export const DEFAULT_ECS_RATE = 20;
+/**
+ * How long a finished task's resource is waited for, by action: an imported image can stay `Creating` for a long
+ * while, a resized disk shows `Modifying` for minutes, a redeployed instance restarts, an archive's category flips
+ * late. ExportImage is absent: its OSS object has no ECS describe call.
+ */
+export const DEFAULT_READY_WAIT_SECONDS: Readonly<Record<string, number>> = {
+  ImportImage: 3_600,
+  ModifyDiskSpec: 1_800,
+  RedeployInstance: 900,
+  ArchiveSnapshot: 3_600,
+};
+/** No task counts as stalled for less than this (15 min): ECS moves TaskProcess in coarse steps. */
+export const DEFAULT_STALL_FLOOR_SECONDS = 900;
 /** What one run sweeps comfortably within a minute's budget at the default rate (see the benchmarks). */
 export const DEFAULT_SHARD_TASKS = 100_000;
 
@@ -127,6 +147,8 @@ export function loadConfig(env: Env = process.env, runtime: Runtime = 'local'): 
     ),
     hotIntervalSeconds: parseInteger('TASKHOOK_HOT_INTERVAL', read('TASKHOOK_HOT_INTERVAL'), 5, 0, 300, '5'),
     hotBudgetSeconds: parseInteger('TASKHOOK_HOT_BUDGET', read('TASKHOOK_HOT_BUDGET'), 45, 0, 3_600, '45'),
+    readyWaitSeconds: parseReadyWait(read('TASKHOOK_READY_WAIT')),
+    stallFloorSeconds: parseInteger('TASKHOOK_STALL_FLOOR', read('TASKHOOK_STALL_FLOOR'), DEFAULT_STALL_FLOOR_SECONDS, 1, 7 * 86_400, '900'),
     shardTasks: parseInteger('TASKHOOK_SHARD_TASKS', read('TASKHOOK_SHARD_TASKS'), DEFAULT_SHARD_TASKS, 100, 10_000_000, '100000'),
     logLevel: parseLogLevel(read('TASKHOOK_LOG_LEVEL')),
   };
@@ -231,6 +253,24 @@ function parseWebhooks(value: string | undefined, allowPrivate: string[]): Stati
     }
     return { url: hook.url, secret: hook.secret, events: hook.events, filter: hook.filter, description: hook.description };
   });
+}
+
+/** `ImportImage:3600,ModifyDiskSpec:600` (or `*:600` for all) over the defaults; 0 turns the wait off for that action. */
+function parseReadyWait(value: string | undefined): Record<string, number> {
+  const waits = { ...DEFAULT_READY_WAIT_SECONDS };
+  if (!value) return waits;
+  const example = 'ImportImage:3600,ModifyDiskSpec:1800';
+  for (const entry of splitList(value)) {
+    const [action, seconds, extra] = entry.split(':').map((s) => s.trim());
+    if (extra !== undefined || !action || seconds === undefined) throw new ConfigError('TASKHOOK_READY_WAIT', `"${entry}" is not action:seconds`, example);
+    if (action !== '*' && !Object.hasOwn(DEFAULT_READY_WAIT_SECONDS, action)) {
+      const known = Object.keys(DEFAULT_READY_WAIT_SECONDS).join(', ');
+      throw new ConfigError('TASKHOOK_READY_WAIT', `"${action}" has no resource taskhook can check; use one of ${known} or *`, example);
+    }
+    const n = parseInteger('TASKHOOK_READY_WAIT', seconds, 0, 0, 7 * 86_400, example);
+    for (const key of action === '*' ? Object.keys(waits) : [action]) waits[key] = n;
+  }
+  return waits;
 }
 
 function parseTokens(value: string | undefined, name = 'TASKHOOK_API_TOKENS'): string[] {

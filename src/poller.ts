@@ -12,14 +12,28 @@ import type { TaskSnapshot } from './tasks/snapshot.js';
 import { taskKeyString, type TaskKey } from './store/port.js';
 import { deliverDue } from './webhooks/delivery.js';
 import { syncStaticWebhooks } from './webhooks/registry.js';
-import { emptySummary, inRegion, noteFailure, nowIso, recordCall, stopping, type PollDeps, type PollOptions, type PollSummary, type Run } from './poll/run.js';
+import {
+  ecsNowIso,
+  emptySummary,
+  inRegion,
+  noteFailure,
+  nowIso,
+  recordCall,
+  stopping,
+  type PollDeps,
+  type PollOptions,
+  type PollSummary,
+  type Run,
+} from './poll/run.js';
 import { blocksRegion, isBlocked, settleBlockages } from './poll/blocked.js';
 import { EcsError } from './errors.js';
 import { sweepLane, type Lane } from './poll/sweep.js';
 import { ACTIVE_COUNT_MARK, planShards } from './poll/shards.js';
 import { saveDurations } from './poll/durations.js';
 import { pollHot } from './poll/hot.js';
+import { checkReadiness } from './poll/readiness.js';
 import { sleep } from './retry.js';
+import { monotonicNow, wallStepSince } from './clock.js';
 import { DEFAULT_ECS_RATE } from './config.js';
 import type { EcsCallRecord } from './ecs/api.js';
 import type { ShardSpec } from './shards/shard.js';
@@ -28,6 +42,8 @@ export type { PollDeps, PollOptions, PollSummary } from './poll/run.js';
 export { pollTasks } from './poll/targeted.js';
 
 const LEASE = 'poll';
+/** A wall-clock jump this large within one run is a step (NTP, a hand-set clock), not drift. */
+const CLOCK_STEP_MS = 2_000;
 const PURGE_LEASE = 'purge';
 const DAY_MS = 24 * 3_600_000;
 /** Discovery windows overlap by this much: a task created right at a window's end is not missed. */
@@ -37,6 +53,7 @@ const MAX_DISCOVERY_WINDOW_MS = 7 * 24 * 3_600_000;
 
 export async function pollOnce(deps: PollDeps, options: PollOptions): Promise<PollSummary> {
   const started = deps.now();
+  const anchor = { wall: Date.now(), mono: monotonicNow() };
   const { workUntil, leaseTtlMs, leaseRenewEveryMs } = runDeadlines(started, options.budgetMs, deps.config.leaseSeconds);
   const holder = options.holder ?? randomUUID();
   const summary = emptySummary();
@@ -78,6 +95,8 @@ export async function pollOnce(deps: PollDeps, options: PollOptions): Promise<Po
     if (!options.shard && deps.invoker) await handOffShards(run, onCall);
     const lanes = await lanesOf(run);
     const results = await Promise.all(lanes.map((lane) => sweepLane(run, lane)));
+    // The finished tasks the sweep found waiting for their resource: one describe call per kind and region.
+    await checkReadiness(run);
     const oldest = results.reduce<string | null>(
       (min, r) => (r.oldestUnpolled !== null && (min === null || r.oldestUnpolled < min) ? r.oldestUnpolled : min),
       null,
@@ -94,8 +113,8 @@ export async function pollOnce(deps: PollDeps, options: PollOptions): Promise<Po
         { deadlineMs: workUntil },
       );
     }
-    if (run.hot?.size && !stopping(run)) {
-      summary.tasks.hot = run.hot.size;
+    if (run.hotUntil !== undefined && (run.hot?.size || run.waiting?.size) && !stopping(run)) {
+      summary.tasks.hot = run.hot?.size ?? 0;
       summary.hotPasses = await pollHot(run, hotIntervalMs, deps.sleep ?? sleep);
     }
     await saveDurations(run);
@@ -112,6 +131,7 @@ export async function pollOnce(deps: PollDeps, options: PollOptions): Promise<Po
     await deps.store.releaseLease(lease, holder).catch(() => undefined);
     summary.durationMs = deps.now() - started;
   }
+  noteClockStep(deps, summary, anchor);
   await recordRun(deps, holder, started, summary, options.shard);
   deps.logger.info('poll finished', { summary });
   return summary;
@@ -128,7 +148,10 @@ async function handOffShards(run: Run, onCall: (call: EcsCallRecord) => void): P
   const handed = await Promise.allSettled(others.map((shard) => run.deps.invoker!.invokeShard(shard)));
   run.summary.shards = handed.filter((h) => h.status === 'fulfilled').length;
   handed.forEach((h, i) => {
-    if (h.status === 'rejected') run.deps.logger.warn('a shard could not be handed off; the next run plans it again', { shard: others[i].id, error: h.reason });
+    if (h.status !== 'rejected') return;
+    run.deps.logger.warn('a shard could not be handed off; the next run plans it again', { shard: others[i].id, error: h.reason });
+    const error = h.reason instanceof Error ? h.reason.message : String(h.reason);
+    (run.summary.shardFailures ??= []).push({ shard: others[i].id, error });
   });
   run.options = { ...run.options, shard: own };
   run.listSize = plan.total;
@@ -180,7 +203,8 @@ async function discover(run: Run): Promise<number> {
       if (isBlocked(run, rule.regionId)) break;
       const mark = `discover/${rule.regionId}/${action ?? '*'}`;
       const coveredUntil = await deps.store.getMark(mark);
-      const from = coveredUntil ? Date.parse(coveredUntil) - DISCOVERY_OVERLAP_MS : deps.now() - lookbackMs;
+      // A mark a clock running ahead left in the future would skip the tasks created until then: never past now.
+      const from = coveredUntil ? Math.min(Date.parse(coveredUntil), deps.now()) - DISCOVERY_OVERLAP_MS : deps.now() - lookbackMs;
       const startTime = new Date(Math.max(from, deps.now() - MAX_DISCOVERY_WINDOW_MS)).toISOString();
       let found: TaskSnapshot[];
       try {
@@ -198,10 +222,25 @@ async function discover(run: Run): Promise<number> {
         await deps.store.watchTask({ regionId: rule.regionId, taskId: task.id }, 'discovery', endTime);
         added++;
       }
-      await deps.store.setMark(mark, endTime, endTime);
+      // Covered up to now on ECS's clock (its answer's Date), which a fast local clock cannot push into the future.
+      const coveredTo = new Date(Math.min(Date.parse(endTime), Date.parse(ecsNowIso(run)))).toISOString();
+      await deps.store.setMark(mark, coveredTo, endTime);
     }
   }
   return added;
+}
+
+/** The wall clock moved apart from the monotonic one during the run: said once, and never an event (verdicts use ECS's clock). */
+function noteClockStep(deps: PollDeps, summary: PollSummary, anchor: { wall: number; mono: number }) {
+  const step = wallStepSince(anchor);
+  if (Math.abs(step) < CLOCK_STEP_MS) return;
+  summary.clockStepSeconds = Math.round(step / 1000);
+  deps.logger.warn(
+    `this machine's wall clock stepped ${step > 0 ? 'ahead' : 'back'} by ${Math.abs(summary.clockStepSeconds)} s during the run; verdicts are timed on ECS's clock, so no event came of it`,
+    {
+      clockStepSeconds: summary.clockStepSeconds,
+    },
+  );
 }
 
 /** The run's summary in the run log (`GET /v1/runs`); a failure to keep it costs the history one entry, not the run. */
@@ -224,7 +263,8 @@ async function purgeDaily(deps: PollDeps): Promise<void> {
   if (!(await deps.store.acquireLease(PURGE_LEASE, randomUUID(), DAY_MS, now))) return;
   const before = new Date(now - deps.config.retentionDays * DAY_MS).toISOString();
   try {
-    const removed = await deps.store.purge(before);
+    // Configured tasks stay: purged, the configuration would watch them again from zero and re-announce their end.
+    const removed = await deps.store.purge(before, new Set(deps.config.tasks.map(taskKeyString)));
     deps.logger.info('purged records past retention', { before, removed });
   } catch (error) {
     deps.logger.warn('purge failed; it is tried again tomorrow', { error });

@@ -1,4 +1,5 @@
-/** The EcsApi port: the only two ECS calls the core makes. */
+/** The EcsApi port: the ECS calls the core makes: the task calls, and the describe calls that check a finished task's resource. */
+import type { CheckedType, ResourceState } from '../tasks/resource.js';
 import type { TaskSnapshot } from '../tasks/snapshot.js';
 
 export type { Credentials } from '../config.js';
@@ -16,6 +17,11 @@ export interface EcsApi {
   describeTaskAttribute(regionId: string, taskId: string): Promise<TaskSnapshot>;
   /** Every task matching the query, all pages followed. Unknown ids are simply absent. */
   describeTasks(regionId: string, query: TaskQuery): Promise<TaskSnapshot[]>;
+  /**
+   * The state of resources of one kind (DescribeImages, DescribeDisks, DescribeInstances, DescribeSnapshots), any
+   * number of ids (the adapter asks 100 at a time). Unknown ids are simply absent.
+   */
+  describeResources(regionId: string, type: CheckedType, ids: string[]): Promise<ResourceState[]>;
 }
 
 /** What each ECS call did, for the poll summary and logs. */

@@ -1,5 +1,6 @@
 /** Raw DescribeTaskAttribute / DescribeTasks payloads → TaskSnapshot. Pure: no I/O, no clock (observedAt is passed in). */
 import { EcsError } from '../errors.js';
+import type { CheckedType, ResourceState } from '../tasks/resource.js';
 import type { RelatedItem, TaskCounts, TaskOperation, TaskOutcome, TaskSnapshot } from '../tasks/snapshot.js';
 
 type Raw = Record<string, unknown>;
@@ -312,4 +313,48 @@ function str(value: unknown): string | null {
 function toInt(value: unknown): number {
   const n = Number(value ?? 0);
   return Number.isFinite(n) ? Math.trunc(n) : 0;
+}
+
+/** Where each describe call lists its resources, and the fields read of each: the id and the status (a snapshot's category). */
+const RESOURCE_LAYOUT: Record<CheckedType, { set: string; item: string; id: string; status: string }> = {
+  image: { set: 'Images', item: 'Image', id: 'ImageId', status: 'Status' },
+  disk: { set: 'Disks', item: 'Disk', id: 'DiskId', status: 'Status' },
+  instance: { set: 'Instances', item: 'Instance', id: 'InstanceId', status: 'Status' },
+  snapshot: { set: 'Snapshots', item: 'Snapshot', id: 'SnapshotId', status: 'Category' },
+};
+
+export interface ResourcePage {
+  states: ResourceState[];
+  /** Ids of entries left out because the call did not ask for them. */
+  notAsked: string[];
+  entryCount: number;
+  totalCount: number;
+}
+
+/**
+ * A DescribeImages / DescribeDisks / DescribeInstances / DescribeSnapshots page → the state of each resource asked
+ * for, or a MalformedAnswerError when the page or an entry has an unknown shape (retried, never read as evidence).
+ */
+export function parseResourcePage(raw: unknown, type: CheckedType, asked: ReadonlySet<string>, regionId: string): ResourcePage {
+  const layout = RESOURCE_LAYOUT[type];
+  const answer = answerObject(raw, `the ${layout.set} answer`);
+  const requestId = requestIdOf(answer);
+  checkRegion(answer, regionId, requestId);
+  checkFields(answer, { RequestId: TEXT, TotalCount: COUNT, [layout.set]: SET }, '', requestId);
+  const entries = listOf(asRecord(answer[layout.set])?.[layout.item]);
+  const page: ResourcePage = { states: [], notAsked: [], entryCount: entries.length, totalCount: toInt(answer.TotalCount) };
+  entries.forEach((entry, i) => {
+    const at = `${layout.set}.${layout.item}[${i}]`;
+    const record = asRecord(entry);
+    if (!record) throw new MalformedAnswerError('not-an-object', `${at} is ${describeValue(entry)}, not an object`, requestId);
+    if (!isNonEmptyText(record[layout.id])) throw new MalformedAnswerError('missing-task-id', `${at} has no ${layout.id}`, requestId);
+    checkFields(record, { [layout.status]: TEXT, OperationLocks: SET }, `${at}.`, requestId);
+    const id = record[layout.id] as string;
+    if (!asked.has(id)) return void page.notAsked.push(id);
+    const locks = listOf(asRecord(record.OperationLocks)?.OperationLock)
+      .map((lock) => str(asRecord(lock)?.LockReason))
+      .filter((reason): reason is string => reason !== null);
+    page.states.push({ id, status: str(record[layout.status]), locks });
+  });
+  return page;
 }

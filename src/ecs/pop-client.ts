@@ -9,8 +9,10 @@ import { DEFAULT_RETRY, sleep as realSleep, withRetry, type RetryPolicy } from '
 import { scrub } from '../scrub.js';
 import type { TaskSnapshot } from '../tasks/snapshot.js';
 import type { Credentials, EcsApi, EcsCallRecord, TaskQuery } from './api.js';
-import { MalformedAnswerError, isoSeconds, parseTaskAttribute, parseTaskPage } from './normalize.js';
+import type { CheckedType, ResourceState } from '../tasks/resource.js';
+import { MalformedAnswerError, isoSeconds, parseResourcePage, parseTaskAttribute, parseTaskPage } from './normalize.js';
 import { createPacer, type Pacer } from './pacer.js';
+import { monotonicNow } from '../clock.js';
 
 const API_VERSION = '2014-05-26';
 const PAGE_SIZE = 100;
@@ -74,9 +76,10 @@ export function createPopEcsApi(options: PopEcsOptions): PopEcsApi {
   };
   const clients = new Map<string, RPCClient>();
   /** ECS counts quotas per API and region: each pair is paced alone, and a Throttling answer slows that pair only. */
-  // Quotas count real seconds: the pacer keeps to the wall clock even when a test moves `now` by hand.
+  // Quotas count real seconds: the pacer keeps to the process's monotonic clock, even when a test moves `now` by hand.
   const pacer =
-    options.pacer ?? createPacer({ rate: options.rate ?? DEFAULT_ECS_RATE, now: Date.now, sleep: realSleep, random, pauseMs: options.throttlePauseMs });
+    options.pacer ??
+    createPacer({ rate: options.rate ?? DEFAULT_ECS_RATE, now: monotonicNow, wallNow: Date.now, sleep: realSleep, random, pauseMs: options.throttlePauseMs });
 
   const clientFor = (regionId: string) => {
     const endpoint = options.endpoint ?? regionalEndpoint(regionId);
@@ -97,6 +100,13 @@ export function createPopEcsApi(options: PopEcsOptions): PopEcsApi {
   };
 
   const sequence = (action: string, regionId: string): Sequence => ({ action, regionId, startedAt: now(), deadlineAt: now() + deadlineMs });
+  /** One describe call per resource kind; each is its own (API, region) pair for the pacer and the quota. */
+  const resourceSequence: Record<CheckedType, (regionId: string) => Sequence> = {
+    image: (regionId) => sequence('DescribeImages', regionId),
+    disk: (regionId) => sequence('DescribeDisks', regionId),
+    instance: (regionId) => sequence('DescribeInstances', regionId),
+    snapshot: (regionId) => sequence('DescribeSnapshots', regionId),
+  };
 
   /** A bound of the adapter was hit: one record (the log line) and the error that ends the sequence. */
   const limitHit = (seq: Sequence, error: EcsError): EcsError => {
@@ -127,7 +137,7 @@ export function createPopEcsApi(options: PopEcsOptions): PopEcsApi {
       async () => {
         attempts++;
         // The slot may be at most as far off as the call's time left, measured on the pacer's clock.
-        if (!(await pacer.take(pair, Date.now() + Math.min(seq.deadlineAt, started + callPolicy.budgetMs) - now()))) throw throttledLocally();
+        if (!(await pacer.take(pair, monotonicNow() + Math.min(seq.deadlineAt, started + callPolicy.budgetMs) - now()))) throw throttledLocally();
         const remainingMs = seq.deadlineAt - now();
         if (remainingMs <= 0) throw limitHit(seq, deadlineExceeded(seq, deadlineMs, null));
         const attemptTimeoutMs = Math.min(timeoutMs, remainingMs);
@@ -139,7 +149,7 @@ export function createPopEcsApi(options: PopEcsOptions): PopEcsApi {
             { RegionId: regionId, ...params },
             { method: 'POST', timeout: attemptTimeoutMs, agent },
           );
-          const skew = skewOf(entry, Date.now());
+          const skew = skewOf(entry, now());
           const { value, dropped } = read(body, new Date(now()).toISOString());
           const droppedNote = dropped?.length
             ? { dropped: dropped.length, note: `dropped ${dropped.length} entries naming tasks not asked for: ${dropped.slice(0, 5).join(', ')}` }
@@ -158,7 +168,7 @@ export function createPopEcsApi(options: PopEcsOptions): PopEcsApi {
         } catch (raw) {
           const error = raw instanceof EcsError ? raw : toEcsError(raw, attemptTimeoutMs, maxAnswerBytes);
           const entry = (raw as { entry?: AnswerEntry } | null)?.entry;
-          const skew = skewOf(entry, Date.now());
+          const skew = skewOf(entry, now());
           const flags = {
             ...(skew === null ? {} : { skewMs: skew }),
             ...(error.code === 'MalformedAnswer' ? { malformed: true as const, note: error.message } : {}),
@@ -220,11 +230,47 @@ export function createPopEcsApi(options: PopEcsOptions): PopEcsApi {
       return [...found.values()];
     },
 
+    async describeResources(regionId, type, ids) {
+      const seq = resourceSequence[type](regionId);
+      const found = new Map<string, ResourceState>();
+      for (const chunkIds of chunk([...new Set(ids)], MAX_IDS_PER_CALL)) {
+        const asked = new Set(chunkIds);
+        for (let page = 1; ; page++) {
+          const params: Record<string, string | number> = { PageSize: PAGE_SIZE, PageNumber: page, ...resourceFilter(type, chunkIds) };
+          const answer = await call(seq, params, (body) => {
+            const parsed = parseResourcePage(body, type, asked, regionId);
+            return { value: parsed, dropped: parsed.notAsked };
+          });
+          for (const state of answer.states) if (!found.has(state.id)) found.set(state.id, state);
+          if (chunkIds.every((id) => found.has(id)) || answer.entryCount < PAGE_SIZE || page * PAGE_SIZE >= answer.totalCount) break;
+          if (page >= maxPages) throw limitHit(seq, pageLimitExceeded(maxPages, answer.totalCount, seq.action));
+        }
+      }
+      return [...found.values()];
+    },
+
     close() {
       agents.http.destroy();
       agents.https.destroy();
     },
   };
+}
+
+/**
+ * The id filter of each describe call, as each documents it: DescribeImages takes ids separated by commas and lists
+ * only `Available` images unless `Status` names the others; the other three take a JSON array.
+ */
+export function resourceFilter(type: CheckedType, ids: string[]): Record<string, string> {
+  switch (type) {
+    case 'image':
+      return { ImageId: ids.join(','), Status: 'Creating,Waiting,Available,UnAvailable,CreateFailed,Deprecated' };
+    case 'disk':
+      return { DiskIds: JSON.stringify(ids) };
+    case 'instance':
+      return { InstanceIds: JSON.stringify(ids) };
+    case 'snapshot':
+      return { SnapshotIds: JSON.stringify(ids) };
+  }
 }
 
 /** What pop-core's verbose mode hands back beside the body (and puts on its errors): the answer's status and headers. */
@@ -307,10 +353,10 @@ function capAnswerSize<A extends http.Agent>(agent: A, maxBytes: number): A {
   return agent;
 }
 
-function pageLimitExceeded(maxPages: number, totalCount: number): EcsError {
+function pageLimitExceeded(maxPages: number, totalCount: number, action = 'DescribeTasks'): EcsError {
   return new EcsError({
     code: 'PageLimitExceeded',
-    message: `DescribeTasks still announced more pages after ${maxPages} (${maxPages * PAGE_SIZE} tasks; TotalCount ${totalCount}); stopped, narrow the query's time window or actions`,
+    message: `${action} still announced more pages after ${maxPages} (${maxPages * PAGE_SIZE} tasks; TotalCount ${totalCount}); stopped, narrow the query's time window or actions`,
     requestId: null,
     httpStatus: null,
     retryable: false,

@@ -13,7 +13,7 @@ export const USAGE_LINE = `usage: taskhook <command> [options]`;
 
 const EXIT_CODES = `Exit codes:
   0  done
-  1  the awaited thing failed (a task, a delivery, a signature, a test ping)
+  1  the awaited thing failed (a task, a delivery, a signature, a test ping, a doctor check)
   2  a usage or runtime error (bad option, bad input, nothing reachable)`;
 
 const GLOBAL_NOTES = `
@@ -55,13 +55,18 @@ export function buildProgram(io: Io, done: (code: number) => void): Command {
         'npm start',
         'TASKHOOK_PORT=9100 taskhook start',
         'TASKHOOK_TASKS=cn-hangzhou/t-bp1abc ALIBABA_CLOUD_ACCESS_KEY_ID=… ALIBABA_CLOUD_ACCESS_KEY_SECRET=… taskhook start',
-      ) + '\nWrites .taskhook/instance.json (API URL, token, the demo simulator) for the other commands; removed on exit.\n',
+        'taskhook start --move-aside-corrupt',
+      ) +
+        '\nWrites .taskhook/instance.json (API URL, token, the demo simulator) for the other commands; removed on exit.\n' +
+        'A state file that is empty, not SQLite or damaged stops start-up (exit 2); --move-aside-corrupt renames it\n' +
+        '(and its -wal, -shm) to <name>.corrupt-<time> and starts with a new, empty store.\n',
     )
-    .action(() =>
+    .option('--move-aside-corrupt', 'rename a damaged state file to <name>.corrupt-<time> and start with a new, empty store')
+    .action((options: { moveAsideCorrupt?: boolean }) =>
       act(async (io) => {
         const stopping = untilSignal();
         const { startCommand } = await import('./commands/start.js');
-        return startCommand(io, stopping);
+        return startCommand(io, stopping, options);
       }),
     );
 
@@ -89,21 +94,25 @@ export function buildProgram(io: Io, done: (code: number) => void): Command {
 
   program
     .command('watch')
-    .description('follow a task with a progress line until it ends (exit 0 succeeded, 1 failed, cancelled, not found or timed out)')
+    .description(
+      'follow a task with a progress line until it ends and its resource is usable (exit 0 succeeded and usable, 1 failed, cancelled, not found, unusable or timed out)',
+    )
     .argument('<taskId>', 'the task, e.g. t-bp1abcdefghij')
     .option('--region <region>', 'its region, e.g. cn-hangzhou (required)')
     .option('--interval <seconds>', 'seconds between lookups', '5')
     .option('--timeout <seconds>', 'give up (exit 1) after this many seconds')
     .option('--json', 'one JSON line per change')
+    .option('--until <what>', 'ready: until the image, disk, instance or snapshot is usable; finished: the task alone', 'ready')
     .addHelpText(
       'after',
       examples(
         'taskhook watch t-bp1abcdefghij --region cn-hangzhou',
+        'taskhook watch t-bp1abcdefghij --region cn-hangzhou --until finished',
         'taskhook watch t-bp1abcdefghij --region cn-hangzhou --timeout 600 && echo done',
         'taskhook watch t-bp1abcdefghij --region cn-hangzhou --json',
       ),
     )
-    .action((taskId: string, options: { region?: string; interval?: string; timeout?: string; json?: boolean }) =>
+    .action((taskId: string, options: { region?: string; interval?: string; timeout?: string; json?: boolean; until?: string }) =>
       act(async (io) => (await import('./commands/lookup.js')).watchCommand(io, taskId, options)),
     );
 
@@ -215,7 +224,7 @@ export function buildProgram(io: Io, done: (code: number) => void): Command {
   program
     .command('simulate')
     .description('run the ECS simulator alone, and print its task ids and the environment to use')
-    .option('--scenario <file>', 'tasks and timelines as JSON (default: the six demo tasks)')
+    .option('--scenario <file>', 'tasks and timelines as JSON (default: the nine demo tasks)')
     .option('--port <port>', 'port to listen on (default: a free one)')
     .option('--access-key-id <id>', 'the access key id it accepts (default: a random one)')
     .option('--access-key-secret <secret>', 'its secret (default: a random one)')
@@ -240,6 +249,25 @@ export function buildProgram(io: Io, done: (code: number) => void): Command {
       examples('TASKHOOK_OTS_ENDPOINT=https://my-instance.cn-hangzhou.ots.aliyuncs.com TASKHOOK_OTS_INSTANCE=my-instance taskhook tables init'),
     )
     .action((options: { json?: boolean }) => act(async (io) => (await import('./commands/tables.js')).tablesInitCommand(io, options)));
+
+  program
+    .command('doctor')
+    .description('check credentials, ECS permissions, the clock, the store, webhooks and hints with the real SDKs (exit 1 when a check fails)')
+    .option('--json', 'the checks as one JSON line: {"ok","checks":[{"name","status","detail","fix"}]}')
+    .addHelpText(
+      'after',
+      examples(
+        'taskhook doctor',
+        "TASKHOOK_STORE=tablestore TASKHOOK_OTS_ENDPOINT=https://my-instance.cn-hangzhou.ots.aliyuncs.com TASKHOOK_OTS_INSTANCE=my-instance TASKHOOK_DISCOVER='cn-hangzhou:*' taskhook doctor",
+        'taskhook doctor --json | jq \'.checks[] | select(.status == "fail")\'',
+      ) +
+        '\nRun it with the same settings as the deployment (or in the folder where `npm start` runs). One line per check:\n' +
+        'PASS, WARN (still passing), FAIL with what to do, or SKIP (not checkable from here, or not needed).\n' +
+        'It makes one DescribeTasks and one DescribeTaskAttribute call per polled region, writes and clears one probe mark in the\n' +
+        'store, and resolves each webhook host without sending anything. GET /v1/doctor runs the same checks inside the API.\n' +
+        'Exit 0 when no check failed, 1 when one did, 2 on a usage error.\n',
+    )
+    .action((options: { json?: boolean }) => act(async (io) => (await import('./commands/doctor.js')).doctorCommand(io, options)));
 
   program
     .command('invoke')

@@ -21,9 +21,27 @@ export function describeEvent(event: TaskEvent, verified: boolean): string {
     const failure = task.operations.find((op) => op.errorCode);
     if (failure && task.outcome !== 'succeeded') parts.push(`${failure.errorCode}: ${failure.errorMessage ?? ''}`);
     if (task.counts && task.outcome === 'partially_failed') parts.push(`${task.counts.succeeded}/${task.counts.total} succeeded`);
+    parts.push(...readinessPart(event));
   }
   parts.push(verified ? 'signature verified' : 'SIGNATURE INVALID');
   return parts.join('  ');
+}
+
+/** What the resource waited for and how it ended, or how a stall looks: one part of the line, or none. */
+function readinessPart(event: TaskEvent): string[] {
+  const task = event.data.task;
+  if (event.type === 'ecs.task.stalled' && task.stall)
+    return [`stuck ${formatDuration(task.stall.stuckSeconds)}${task.progress !== null ? ` at ${task.progress}%` : ''}`];
+  if (event.type === 'ecs.task.resumed') return [`moving again${task.progress !== null ? ` at ${task.progress}%` : ''}`];
+  const { readiness, resource } = task;
+  if (event.type !== 'ecs.task.succeeded' || !readiness || !resource) return [];
+  const name = `${resource.type} ${resource.id}`;
+  if (readiness.state === 'ready' && task.readyAt) {
+    const after = (Date.parse(task.readyAt) - Date.parse(readiness.since)) / 1000;
+    return [`${name} ${resource.status ?? 'ready'} ${formatDuration(after)} after the task`];
+  }
+  if (readiness.state === 'not_ready') return [`not ready: ${readiness.reason ?? name}`];
+  return [];
 }
 
 function formatDuration(seconds: number): string {

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { isoSeconds, normalizeTaskAttribute } from '../ecs/normalize.js';
 import { eventsForTransition, TASK_EVENT_TYPES, type TaskEvent, type TaskEventType } from '../tasks/events.js';
 import { notFoundSnapshot } from '../tasks/transition.js';
-import type { TaskSnapshot } from '../tasks/snapshot.js';
+import type { TaskSnapshot, TaskStall } from '../tasks/snapshot.js';
 
 /** The DescribeTaskAttribute example answer from the ECS API documentation (an ExportImage task that finished). */
 export const DOCUMENTED_ANSWER = {
@@ -51,8 +51,20 @@ const failedOperation = (code: string, message: string, object: string) => ({
 });
 const succeededOperation = (object: string) => ({ OperationStatus: 'Success', RelatedItemSet: { RelatedItem: [{ Name: 'OSSObject', Value: object }] } });
 
-/** For each type: the answer seen before and the answer that produces the event (changes to the documented one). */
-const SCENES: Record<TaskEventType, { before: Answer | null; after: Answer | 'not-found' }> = {
+/** A stall as a 10-minute task stuck at 40 % for an hour would show it. */
+const exampleStall = (now: number): TaskStall => ({
+  since: isoSeconds(now - 3_600_000),
+  stuckSeconds: 3_600,
+  expectation: 'step',
+  expectedSeconds: 900,
+  reason: 'progress stuck at 40 % for 1 h; a 10 % step usually takes 1 min',
+});
+
+/**
+ * For each type: the answer seen before and the answer that produces the event (changes to the documented one);
+ * `stall` marks the snapshot after (`stalled`) or before (`resumed`) as stalled, as the poller does.
+ */
+const SCENES: Record<TaskEventType, { before: Answer | null; after: Answer | 'not-found'; stall?: 'after' | 'before' }> = {
   'ecs.task.succeeded': { before: running(80), after: {} },
   'ecs.task.partially_failed': {
     before: running(60),
@@ -90,6 +102,8 @@ const SCENES: Record<TaskEventType, { before: Answer | null; after: Answer | 'no
   'ecs.task.started': { before: { ...running(0), TaskStatus: 'Waiting' }, after: running(0) },
   'ecs.task.progress': { before: running(30), after: running(50) },
   'ecs.task.status_changed': { before: running(50), after: { ...running(50), TaskStatus: 'Paused' } },
+  'ecs.task.stalled': { before: running(40), after: running(40), stall: 'after' },
+  'ecs.task.resumed': { before: running(40), after: running(50), stall: 'before' },
 };
 
 export function isTaskEventType(type: string): type is TaskEventType {
@@ -126,11 +140,13 @@ export function exampleEvent(type: TaskEventType, options: ExampleOptions = {}):
   };
   const earlier = isoSeconds(now - 60_000);
   const observedAt = isoSeconds(now);
-  const previous: TaskSnapshot | null = scene.before ? normalizeTaskAttribute({ ...base, ...scene.before }, earlier) : null;
-  const next =
+  const seenBefore: TaskSnapshot | null = scene.before ? normalizeTaskAttribute({ ...base, ...scene.before }, earlier) : null;
+  const previous = seenBefore && scene.stall === 'before' ? { ...seenBefore, stall: exampleStall(now - 60_000) } : seenBefore;
+  const seenAfter =
     scene.after === 'not-found'
       ? notFoundSnapshot(previous, { regionId, taskId }, base.RequestId, observedAt)
       : normalizeTaskAttribute({ ...base, ...scene.after }, observedAt);
+  const next = scene.stall === 'after' ? { ...seenAfter, stall: exampleStall(now) } : seenAfter;
   const events = eventsForTransition({ previous, next, sequence: 3, accountId: options.accountId ?? '1234567890123456' });
   const event = events.find((e) => e.type === type);
   if (!event) throw new Error(`no ${type} event from its example transition`);

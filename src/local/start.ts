@@ -14,6 +14,7 @@ import { createPollHandler } from '../fc/poll-handler.js';
 import { createApiHandler } from '../http/app.js';
 import type { PollSummary } from '../poller.js';
 import { buildDeps, closeDeps, type AppDeps } from '../runtime.js';
+import { openStoreFor } from '../store/open.js';
 import { COMPLETION_EVENT_TYPES } from '../tasks/events.js';
 import type { AttemptReport } from '../webhooks/delivery.js';
 import { newWebhookSecret } from '../webhooks/signing.js';
@@ -31,6 +32,8 @@ export interface StartOptions {
   cwd?: string;
   /** Seconds between poll runs; the demo default is 5, otherwise TASKHOOK_POLL_INTERVAL. */
   intervalSeconds?: number;
+  /** A damaged or non-SQLite state file is moved aside and a new store made, instead of refusing to start (`--move-aside-corrupt`). */
+  moveAsideCorrupt?: boolean;
 }
 
 export interface RunningLocal {
@@ -42,6 +45,11 @@ export interface RunningLocal {
   stop(): Promise<void>;
 }
 
+/** How much longer than its function timeout a run may go before the timer stops waiting for it and goes on. */
+const HUNG_GRACE_MS = 10_000;
+/** A failure that repeats the last one is shown again after this long, not every interval. */
+const REPEAT_FAILURE_MS = 60_000;
+
 /** A task id no simulator knows: the demo shows what ecs.task.not_found looks like. */
 const DEMO_MISSING_TASK = { regionId: 'cn-hangzhou', taskId: 't-bp1demogone00000000' };
 
@@ -51,6 +59,8 @@ export async function startLocal(options: StartOptions = {}): Promise<RunningLoc
   const warn = options.warn ?? print;
   const cwd = options.cwd ?? process.cwd();
   const initial = loadConfig(env, 'local');
+  // The state file first: a damaged one stops start-up here, before anything listens or says it is running.
+  const store = initial.store.kind === 'sqlite' ? await openStoreFor(initial.store, { notice: warn, moveAsideCorrupt: options.moveAsideCorrupt }) : undefined;
   const demo = !initial.credentials && !initial.ecsEndpoint;
   let simulator: EcsSimulator | null = null;
   let receiver: DemoReceiver | null = null;
@@ -67,7 +77,7 @@ export async function startLocal(options: StartOptions = {}): Promise<RunningLoc
       url: receiver.url,
       secret,
       description: 'demo receiver',
-      events: [...COMPLETION_EVENT_TYPES, 'ecs.task.started', 'ecs.task.progress'],
+      events: [...COMPLETION_EVENT_TYPES, 'ecs.task.started', 'ecs.task.progress', 'ecs.task.stalled', 'ecs.task.resumed'],
     };
     config = {
       ...initial,
@@ -86,6 +96,8 @@ export async function startLocal(options: StartOptions = {}): Promise<RunningLoc
       logLevel: env.TASKHOOK_LOG_LEVEL ? initial.logLevel : 'warn',
       // Demo timelines run in seconds, so a vanished task is confirmed gone within the demo's first minute.
       confirmSeconds: env.TASKHOOK_CONFIRM_SECONDS ? initial.confirmSeconds : 10,
+      // Likewise, a demo task stuck for 20 seconds has stalled (its half-failing import pauses 18 s, which is not one).
+      stallFloorSeconds: env.TASKHOOK_STALL_FLOOR ? initial.stallFloorSeconds : 20,
     };
   }
   let token: string | null = null;
@@ -94,7 +106,7 @@ export async function startLocal(options: StartOptions = {}): Promise<RunningLoc
     config = { ...config, apiTokens: [token] };
   }
   // The same handlers FC runs, given this process's dependencies instead of an FC instance's.
-  const running = buildDeps(config, () => config.credentials).then((deps) => ({
+  const running = buildDeps(config, () => config.credentials, store).then((deps) => ({
     ...deps,
     onDeliveryAttempt: (report: AttemptReport) => failedAttemptLine(report).forEach(print),
   }));
@@ -138,21 +150,46 @@ export async function startLocal(options: StartOptions = {}): Promise<RunningLoc
   let timer: NodeJS.Timeout | null = null;
   let inFlight: Promise<PollSummary> | null = null;
   let stopped = false;
+  const runTimeoutSeconds = Math.max(30, intervalMs / 1000);
   const pollNow = () => {
     const event = Buffer.from(JSON.stringify({ triggerTime: new Date().toISOString(), triggerName: 'local-timer', payload: '' }));
-    const run = pollHandler(event, { requestId: randomUUID(), function: { name: 'poller', timeout: Math.max(30, intervalMs / 1000) } }).finally(() => {
+    const run = pollHandler(event, { requestId: randomUUID(), function: { name: 'poller', timeout: runTimeoutSeconds } }).finally(() => {
       if (inFlight === run) inFlight = null;
     });
     inFlight = run;
     return run;
   };
+  // A failing run says why in one line (again once a minute while it keeps failing), and one line says when runs work again.
+  let failing: { since: string; runs: number; line: string; shownAt: number } | null = null;
+  const failed = (error: unknown) => {
+    const line = `poll failed: ${oneLine(error)} (the next run is in ${intervalMs / 1000} s)`;
+    failing = { since: failing?.since ?? new Date().toISOString(), runs: (failing?.runs ?? 0) + 1, line: failing?.line ?? '', shownAt: failing?.shownAt ?? 0 };
+    if (failing.line === line && Date.now() - failing.shownAt < REPEAT_FAILURE_MS) return;
+    warn(line);
+    Object.assign(failing, { line, shownAt: Date.now() });
+  };
+  const succeeded = () => {
+    if (failing) print(`polling works again: ${failing.runs} run${failing.runs === 1 ? '' : 's'} failed since ${failing.since}`);
+    failing = null;
+  };
+  // A run that neither ends nor fails (a call that hangs) must not stop the timer: past its function's timeout, it is left behind.
+  const hungAfterMs = runTimeoutSeconds * 1000 + HUNG_GRACE_MS;
+  const timedRun = async () => {
+    let watchdog: NodeJS.Timeout | undefined;
+    const hung = new Promise<'hung'>((resolve) => (watchdog = setTimeout(resolve, hungAfterMs, 'hung')));
+    try {
+      if ((await Promise.race([pollNow(), hung])) === 'hung')
+        failed(new Error(`a poll run is still going after ${hungAfterMs / 1000} s; the timer goes on without it`));
+      else succeeded();
+    } catch (error) {
+      failed(error);
+    } finally {
+      clearTimeout(watchdog);
+    }
+  };
   const schedule = () => {
     if (stopped) return;
-    timer = setTimeout(() => {
-      pollNow()
-        .catch((error: unknown) => print(`poll failed: ${(error as Error).message}`))
-        .finally(schedule);
-    }, intervalMs);
+    timer = setTimeout(() => void timedRun().then(schedule, schedule), intervalMs);
   };
 
   const shown = token ?? '<a token from TASKHOOK_API_TOKENS>';
@@ -176,7 +213,7 @@ export async function startLocal(options: StartOptions = {}): Promise<RunningLoc
   print(`taskhook is running: API on ${server.url}, polling every ${intervalMs / 1000} s, state in ${describeStore(config.store)}`);
   print(`console: ${consoleUrl}`);
   if (demo) {
-    print(`demo mode: no Alibaba Cloud credentials are set, so ECS is the built-in simulator (${config.ecsEndpoint}) with six demo tasks.`);
+    print(`demo mode: no Alibaba Cloud credentials are set, so ECS is the built-in simulator (${config.ecsEndpoint}) with nine demo tasks.`);
     print(`the CLI in this folder uses it: its endpoint and access key are in ${infoFile} (readable by you only).`);
     print(`events arrive below within a minute, each verified by a demo webhook receiver:`);
   } else if (config.tasks.length === 0 && config.discover.length === 0) {
@@ -201,9 +238,7 @@ export async function startLocal(options: StartOptions = {}): Promise<RunningLoc
   print(`  npx taskhook --help`);
 
   // First poll right away, so discovery and the first events do not wait a whole interval.
-  pollNow()
-    .catch((error: unknown) => print(`poll failed: ${(error as Error).message}`))
-    .finally(schedule);
+  void timedRun().then(schedule, schedule);
 
   return {
     url: server.url,
@@ -214,8 +249,8 @@ export async function startLocal(options: StartOptions = {}): Promise<RunningLoc
       stopped = true;
       if (timer) clearTimeout(timer);
       removeInstance(cwd);
-      // A run in progress finishes (its commits are atomic); anything it did not reach is polled next start.
-      await inFlight?.catch(() => undefined);
+      // A run in progress finishes (its commits are atomic); anything it did not reach is polled next start. A hung one is not waited for.
+      if (inFlight) await Promise.race([inFlight.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, hungAfterMs).unref())]);
       await shards.idle();
       await server.close();
       await closeDeps(await running);
@@ -224,6 +259,9 @@ export async function startLocal(options: StartOptions = {}): Promise<RunningLoc
     },
   };
 }
+
+/** An error's message on one line. */
+const oneLine = (error: unknown) => String((error as Error)?.message ?? error).replace(/\s*\n\s*/g, ' ');
 
 function describeStore(store: Config['store']): string {
   return store.kind === 'sqlite' ? store.path : store.kind;

@@ -7,12 +7,24 @@ import { chunk, groupBy, runBounded } from '../batching.js';
 import { EcsError } from '../errors.js';
 import { taskKeyString, type TaskKey, type TaskRecord, type TransitionCommit } from '../store/port.js';
 import type { TaskSnapshot } from '../tasks/snapshot.js';
-import { carryDetail, emptySnapshot, needsDetail, notFoundSnapshot, retiredSnapshot, transition, VERDICT, weighVerdict } from '../tasks/transition.js';
-import { deliveriesFor, webhookWants } from '../webhooks/matching.js';
-import { withEstimate } from '../tasks/estimate.js';
-import { loadDurations, noteDuration, typicalFor } from './durations.js';
+import {
+  attributeCovers,
+  carryDetail,
+  emptySnapshot,
+  needsDetail,
+  notFoundSnapshot,
+  retiredSnapshot,
+  transition,
+  VERDICT,
+  weighVerdict,
+} from '../tasks/transition.js';
+import { deliveriesFor } from '../webhooks/matching.js';
+import { loadDurations, noteDuration } from './durations.js';
+import { settle, stillPolled, wantsProgress } from './settle.js';
+import { withListedResource } from '../tasks/resource.js';
 import { noteIfHot } from './hot-candidates.js';
-import { noteFailure, nowIso, stopping, type Run } from './run.js';
+import { ecsNowIso, noteFailure, nowIso, stopping, type Run } from './run.js';
+import { DEFAULT_ECS_RATE } from '../config.js';
 import { blocksRegion, isBlocked } from './blocked.js';
 import { classifyEcsError } from '../ecs/error-class.js';
 
@@ -100,10 +112,9 @@ async function observeListed(run: Run, regionId: string, tasks: TaskRecord[], li
   const detailed: Array<{ task: TaskRecord; entry: TaskSnapshot | undefined }> = [];
   for (const task of tasks) {
     const entry = seen.get(task.taskId);
-    const progressWanted = entry !== undefined && run.webhooks.some((w) => webhookWants(w, 'ecs.task.progress', entry));
-    if (needsDetail(task.snapshot, entry, progressWanted)) detailed.push({ task, entry });
-    // An action DescribeTaskAttribute does not document: missing from the list is the only evidence.
-    else if (!entry) weigh(run, task, VERDICT.missingFromList, null, writes);
+    const progressWanted = entry !== undefined && wantsProgress(run, entry);
+    if (!entry) missing(run, task, writes, detailed);
+    else if (needsDetail(task.snapshot, entry, progressWanted)) detailed.push({ task, entry });
     else {
       summary.tasks.polled++;
       observe(run, task, carryDetail(task.snapshot, entry), writes);
@@ -131,16 +142,37 @@ async function observeListed(run: Run, regionId: string, tasks: TaskRecord[], li
       return;
     }
     summary.tasks.polled++;
-    observe(run, task, detail, writes, true, true);
+    observe(run, task, withListedResource(detail, entry), writes, true, true);
   });
 }
 
 /**
+ * A task DescribeTasks does not list. The miss itself is the first sighting (no call). Once a confirmation is due,
+ * one DescribeTaskAttribute asks again where ECS documents it for the action, within the run's budget for such
+ * calls; past the budget the task waits for a later run, answered by the list. So ids ECS does not know cost a share
+ * of one DescribeTasks each per run, never a call each that would hold up the tasks behind them.
+ */
+function missing(run: Run, task: TaskRecord, writes: Writes, detailed: Array<{ task: TaskRecord; entry: TaskSnapshot | undefined }>) {
+  if (!attributeCovers(task.snapshot?.action)) return weigh(run, task, VERDICT.missingFromList, null, writes);
+  const pending = task.pendingVerdict;
+  const due = pending !== null && Date.parse(ecsNowIso(run)) - Date.parse(pending.firstSeenAt) >= run.deps.config.confirmSeconds * 1000;
+  if (!due) return weigh(run, task, VERDICT.missingFromList, null, writes);
+  run.confirmations = (run.confirmations ?? 0) + 1;
+  if (run.confirmations <= confirmationsPerRun(run)) return void detailed.push({ task, entry: undefined });
+  writes.answered.push(task);
+  run.summary.tasks.unconfirmed++;
+}
+
+/** About ten seconds of the rate per run for confirming that tasks are gone: the rest of the run is for the others. */
+const confirmationsPerRun = (run: Run) => Math.max(20, (run.deps.config.ecsRate ?? DEFAULT_ECS_RATE) * 10);
+
+/**
  * Evidence that a task is gone (or its region unknown) becomes a verdict only when a second answer, far enough
- * from the first, agrees; until then the first sighting is kept on the record and the task stays watched.
+ * from the first, agrees; until then the first sighting is kept on the record and the task stays watched. Both are
+ * timed on ECS's clock, so a step of this machine's clock cannot make (or hold up) a verdict.
  */
 function weigh(run: Run, task: TaskRecord, code: string, error: EcsError | null, writes: Writes) {
-  const observedAt = nowIso(run);
+  const observedAt = ecsNowIso(run);
   const requestId = error?.requestId ?? null;
   writes.answered.push(task);
   const { confirmed, pending } = weighVerdict(task.pendingVerdict, code, requestId, observedAt, run.deps.config.confirmSeconds * 1000);
@@ -167,9 +199,15 @@ function weigh(run: Run, task: TaskRecord, code: string, error: EcsError | null,
 function observe(run: Run, task: TaskRecord, seen: TaskSnapshot, writes: Writes, answered = true, progressObserved = false) {
   const { deps, summary } = run;
   if (answered) writes.answered.push(task);
-  const next = withEstimate(seen, task.snapshot, progressObserved, typicalFor(run, task.regionId, seen.action));
+  const next = settle(run, task, seen, progressObserved);
   noteIfHot(run, task, next);
-  const { events, changed, unknownStatus } = transition({ previous: task.snapshot, next, sequence: task.sequence, accountId: deps.accountId });
+  const { events, changed, unknownStatus } = transition({
+    previous: task.snapshot,
+    next,
+    sequence: task.sequence,
+    accountId: deps.accountId,
+    generation: task.watchedAt,
+  });
   if (unknownStatus) {
     deps.logger.warn('ECS reported a task status taskhook does not know; it keeps polling the task', {
       regionId: task.regionId,
@@ -183,7 +221,7 @@ function observe(run: Run, task: TaskRecord, seen: TaskSnapshot, writes: Writes,
   stage(
     writes,
     task,
-    { snapshot: next, sequence: task.sequence + events.length, active: !next.terminal, invalid: null, events, deliveries, pendingVerdict: null },
+    { snapshot: next, sequence: task.sequence + events.length, active: stillPolled(next), invalid: null, events, deliveries, pendingVerdict: null },
     () => {
       for (const event of events) summary.events[event.type] = (summary.events[event.type] ?? 0) + 1;
       if (next.terminal && !task.snapshot?.terminal) noteDuration(run, next);

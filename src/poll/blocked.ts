@@ -22,7 +22,14 @@ export function blocksRegion(run: Run, regionId: string, action: string, error: 
   const blockage: Blockage = { regionId, action, code: error.code, reason: cause, fix };
   run.blocked.set(regionId, blockage);
   (run.summary.blocked ??= []).push(blockage);
-  run.deps.logger.error(`polling ${regionId} stopped: ${cause}. Fix: ${fix}`, { regionId, action, code: error.code, requestId: error.requestId });
+  // ECS's own message is in the fields, scrubbed where the error was made (a SignatureDoesNotMatch quotes the request).
+  run.deps.logger.error(`polling ${regionId} stopped: ${cause}. Fix: ${fix}`, {
+    regionId,
+    action,
+    code: error.code,
+    message: error.message,
+    requestId: error.requestId,
+  });
   return true;
 }
 

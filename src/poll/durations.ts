@@ -23,6 +23,9 @@ export async function loadDurations(run: Run, regionId: string, actions: Iterabl
 export const typicalFor = (run: Run, regionId: string, action: string): number | null =>
   typicalDuration(run.durations?.byPair.get(markOf(regionId, action)) ?? []);
 
+/** The recent durations of the pair, seconds (empty when the run has not read them or none are kept). */
+export const durationsFor = (run: Run, regionId: string, action: string): number[] => run.durations?.byPair.get(markOf(regionId, action)) ?? [];
+
 /** A task that succeeded adds its duration to its pair's. */
 export function noteDuration(run: Run, snapshot: TaskSnapshot): void {
   if (snapshot.outcome !== 'succeeded' || snapshot.durationSeconds === null || !run.durations) return;

@@ -16,6 +16,7 @@ export function noteIfHot(run: Run, task: TaskRecord, next: TaskSnapshot): void 
   const estimate = next.estimatedFinishAt ? Date.parse(next.estimatedFinishAt) : NaN;
   const created = next.createdAt ? Date.parse(next.createdAt) : NaN;
   const likely = estimate <= run.hotUntil || run.deps.now() - created <= RECENT_MS;
+  // A finished task waiting for its resource is checked by the readiness pass of every hot pass, not polled again.
   if (next.terminal || !likely) hot.delete(id);
   else if (hot.size < MAX_HOT) hot.set(id, { regionId: task.regionId, taskId: task.taskId });
 }

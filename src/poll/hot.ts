@@ -8,23 +8,30 @@ import { taskKeyString } from '../store/port.js';
 import { deliverDue } from '../webhooks/delivery.js';
 import { stopping, type Run } from './run.js';
 import { pollTaskBatch } from './batch.js';
+import { checkReadiness } from './readiness.js';
 
-/** The loop: one pass per interval while hot tasks are left and the window allows another pass. */
+/** The loop: one pass per interval while hot or resource-waiting tasks are left and the window allows another pass. */
 export async function pollHot(run: Run, intervalMs: number, sleep: (ms: number) => Promise<void>): Promise<number> {
   const { store } = run.deps;
   let passes = 0;
   const maxPasses = run.hotUntil === undefined ? 0 : Math.floor((run.hotUntil - run.deps.now()) / intervalMs);
-  while (run.hot && run.hot.size > 0 && passes < maxPasses && run.deps.now() + intervalMs <= run.hotUntil!) {
+  const left = () => (run.hot?.size ?? 0) + (run.waiting?.size ?? 0);
+  while (left() > 0 && passes < maxPasses && run.deps.now() + intervalMs <= run.hotUntil!) {
     await sleep(intervalMs);
     if (stopping(run)) break;
     passes++;
-    const records = [...(await store.getTasks([...run.hot.values()])).values()];
-    for (const id of run.hot.keys()) if (!records.some((r) => taskKeyString(r) === id && r.active)) run.hot.delete(id);
     const before = Object.values(run.summary.events).reduce((a, b) => a + b, 0);
-    await pollTaskBatch(
-      run,
-      records.filter((r) => r.active),
-    );
+    if (run.hot?.size) {
+      const hot = run.hot;
+      const records = [...(await store.getTasks([...hot.values()])).values()];
+      for (const id of hot.keys()) if (!records.some((r) => taskKeyString(r) === id && r.active)) hot.delete(id);
+      await pollTaskBatch(
+        run,
+        records.filter((r) => r.active),
+      );
+    }
+    // Tasks that finished and wait for their resource: one describe call per kind and region, not a task poll.
+    await checkReadiness(run);
     // A completion found here goes out now, not at the next run.
     if (run.deps.webhookClient && Object.values(run.summary.events).reduce((a, b) => a + b, 0) > before) {
       const sent = await deliverDue(

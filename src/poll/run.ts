@@ -17,7 +17,19 @@ export interface PollDeps {
   ecsFor: (onCall: (record: EcsCallRecord) => void, options?: { rate?: number }) => EcsApi & { close?: () => void };
   store: StateStore;
   config: Pick<Config, 'tasks' | 'discover' | 'webhooks' | 'retentionDays' | 'confirmSeconds'> &
-    Partial<Pick<Config, 'leaseSeconds' | 'allowPrivateWebhooks' | 'ecsRate' | 'shardTasks' | 'hotIntervalSeconds' | 'hotBudgetSeconds'>>;
+    Partial<
+      Pick<
+        Config,
+        | 'leaseSeconds'
+        | 'allowPrivateWebhooks'
+        | 'ecsRate'
+        | 'shardTasks'
+        | 'hotIntervalSeconds'
+        | 'hotBudgetSeconds'
+        | 'readyWaitSeconds'
+        | 'stallFloorSeconds'
+      >
+    >;
   logger: Logger;
   now: () => number;
   /** The one SSRF-safe client deliveries go through; without one, due deliveries wait for a run that has it. */
@@ -63,6 +75,8 @@ export interface PollSummary {
   deliveries: DeliverySummary;
   /** Shard runs this run handed off through the invoker (0: it swept everything itself). */
   shards: number;
+  /** Shards the invoker refused (FC's code, message and fix): planned again by the next run. */
+  shardFailures?: Array<{ shard: string; error: string }>;
   /**
    * Regions this run stopped polling because ECS refused the request or the caller (clock, signature, key,
    * permission, parameters): no task of theirs was judged; the next run tries again.
@@ -70,6 +84,10 @@ export interface PollSummary {
   blocked?: Array<{ regionId: string; action: string; code: string; reason: string; fix: string }>;
   /** ECS's clock minus this machine's, in seconds, from the `Date` of its last answer. */
   clockSkewSeconds?: number;
+  /** How far this machine's wall clock stepped during the run (seconds; absent when it did not). */
+  clockStepSeconds?: number;
+  /** The checks of finished tasks' resources (src/poll/readiness.ts); absent when no task waited. */
+  readiness?: ReadinessSummary;
   durationMs: number;
 }
 
@@ -98,6 +116,24 @@ export interface Run {
   answeredRegions?: Set<string>;
   /** Regions this run stopped polling, with why (src/poll/blocked.ts). */
   blocked?: Map<string, Blockage>;
+  /** DescribeTaskAttribute calls this run made to confirm that tasks missing from DescribeTasks are gone. */
+  confirmations?: number;
+  /** Finished tasks whose resource this run checks, until it is usable (src/poll/readiness.ts). */
+  waiting?: Map<string, TaskKey>;
+  /** Resource ids a hint saw in the call that started a task, by task key (src/poll/settle.ts). */
+  resourceHints?: Map<string, string>;
+}
+
+/** The checks of succeeded tasks' resources in one run (src/poll/readiness.ts). */
+export interface ReadinessSummary {
+  /** Resources asked about this run (each pass counts). */
+  checked: number;
+  ready: number;
+  notReady: number;
+  /** Tasks still waiting when the run ended. */
+  waiting: number;
+  /** Describe calls ECS refused as a request (permission, clock, …): nothing was marked. */
+  refused?: Array<{ regionId: string; action: string; code: string; reason: string; fix: string }>;
 }
 
 export interface Blockage {
@@ -108,6 +144,7 @@ export interface Blockage {
   fix: string;
 }
 
+const SKEW_NOISE_MS = 2_000;
 /** From this skew on, a run warns: ECS refuses requests whose timestamp is 15 minutes off its clock. */
 const SKEW_WARN_MS = 120_000;
 
@@ -125,7 +162,8 @@ export function recordCall(run: Pick<Run, 'summary' | 'deps' | 'callMs' | 'skewM
   if (call.ok) (run.answeredRegions ??= new Set()).add(call.regionId);
   if (call.skewMs !== undefined) {
     const first = run.skewMs === undefined;
-    run.skewMs = call.skewMs;
+    // The Date header has whole seconds: a skew below two is its rounding, not a clock that is off.
+    run.skewMs = Math.abs(call.skewMs) < SKEW_NOISE_MS ? 0 : call.skewMs;
     summary.clockSkewSeconds = Math.round(call.skewMs / 1000);
     if (first && Math.abs(call.skewMs) >= SKEW_WARN_MS) {
       run.deps.logger.warn(
@@ -158,6 +196,9 @@ export const inRegion = (run: Run, regionId: string) =>
   (!run.options.regions || run.options.regions.includes(regionId)) && (!run.options.shard || run.options.shard.regions.includes(regionId));
 
 export const nowIso = (run: Run) => new Date(run.deps.now()).toISOString();
+
+/** Now on ECS's clock (ours corrected by the skew its answers showed): what verdicts about ECS's tasks are timed by. */
+export const ecsNowIso = (run: Pick<Run, 'deps' | 'skewMs'>) => new Date(run.deps.now() + (run.skewMs ?? 0)).toISOString();
 
 export function noteFailure(deps: PollDeps, error: unknown, where: Record<string, unknown>) {
   deps.logger.warn('ECS call failed; the affected tasks are polled again next run', { ...where, error });

@@ -9,7 +9,7 @@ export const COMPLETION_EVENT_TYPES = [
   'ecs.task.cancelled',
   'ecs.task.not_found',
 ] as const;
-export const OPT_IN_EVENT_TYPES = ['ecs.task.started', 'ecs.task.progress', 'ecs.task.status_changed'] as const;
+export const OPT_IN_EVENT_TYPES = ['ecs.task.started', 'ecs.task.progress', 'ecs.task.status_changed', 'ecs.task.stalled', 'ecs.task.resumed'] as const;
 export const TASK_EVENT_TYPES = [...COMPLETION_EVENT_TYPES, ...OPT_IN_EVENT_TYPES] as const;
 export type TaskEventType = (typeof TASK_EVENT_TYPES)[number];
 /** About taskhook's own webhooks (src/webhooks/operational.ts); sent only to webhooks that name them. */
@@ -56,9 +56,17 @@ export interface TransitionInput {
   /** Progress events fire each time progress crosses a multiple of this many percent. */
   progressStep?: number;
   accountId?: string;
+  /**
+   * When the task's watch began (its record's `watchedAt`): part of each event id, so a task watched anew after a
+   * purge gets ids that cannot collide with the ones delivered before.
+   */
+  generation?: string;
 }
 
-export function eventsForTransition({ previous, next, sequence, progressStep = 10, accountId = '' }: TransitionInput): TaskEvent[] {
+/** The task ended, or it succeeded and its resource is no longer waited for: its completion event is due. */
+const completionDue = (s: TaskSnapshot) => s.terminal && s.readiness?.state !== 'waiting';
+
+export function eventsForTransition({ previous, next, sequence, progressStep = 10, accountId = '', generation }: TransitionInput): TaskEvent[] {
   const found: { type: TaskEventType; time: string }[] = [];
   const statusChanged = previous?.status !== next.status;
 
@@ -71,14 +79,17 @@ export function eventsForTransition({ previous, next, sequence, progressStep = 1
     const before = previous?.progress == null ? 0 : Math.floor(previous.progress / progressStep) * progressStep;
     if (step > before) found.push({ type: 'ecs.task.progress', time: next.observedAt });
   }
+  if (next.stall && !previous?.stall) found.push({ type: 'ecs.task.stalled', time: next.observedAt });
+  if (previous?.stall && !next.stall && !next.terminal) found.push({ type: 'ecs.task.resumed', time: next.observedAt });
   const completion = COMPLETION_TYPE[next.outcome];
-  if (next.terminal && completion && !previous?.terminal) {
+  // A success whose resource is still waited for is completed later, by the readiness check (src/poll/readiness.ts).
+  if (completion && completionDue(next) && (!previous || !completionDue(previous))) {
     found.push({ type: completion, time: next.finishedAt ?? next.observedAt });
   }
 
   return found.map((f, i) => ({
     specversion: '1.0',
-    id: eventId(next.regionId, next.id, sequence + i + 1),
+    id: eventId(next.regionId, next.id, sequence + i + 1, generation),
     type: f.type,
     source: taskSource(next.regionId, next.id, accountId),
     subject: next.id,
@@ -97,9 +108,9 @@ export function taskSource(regionId: string, taskId: string, accountId = ''): st
  * of the same transition yields the same id, and a task that revisits a status (Processing → Paused → Processing)
  * gets new ids for the new events; two different events can never share one.
  */
-export function eventId(regionId: string, taskId: string, sequence: number): string {
+export function eventId(regionId: string, taskId: string, sequence: number, generation?: string): string {
   const digest = createHash('sha256')
-    .update([regionId, taskId, String(sequence)].join('\u0000'))
+    .update([regionId, taskId, String(sequence), ...(generation ? [generation] : [])].join('\u0000'))
     .digest('hex');
   return `evt_${digest.slice(0, 26)}`;
 }

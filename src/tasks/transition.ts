@@ -34,6 +34,10 @@ export const VERDICT = {
   invalidRegion: 'InvalidRegionId.NotFound',
 } as const;
 
+/** "Missing from DescribeTasks" and "DescribeTaskAttribute: not found" are one claim, seen two ways. */
+const GONE: ReadonlySet<string> = new Set([VERDICT.notFound, VERDICT.missingFromList]);
+const agrees = (first: string, then: string) => first === then || (GONE.has(first) && GONE.has(then));
+
 /**
  * One answer is never a verdict: it stands when an earlier answer with the same code is at least `confirmMs` old.
  * Until then the first sighting is kept, so the clock runs from it.
@@ -45,7 +49,7 @@ export function weighVerdict(
   observedAt: string,
   confirmMs: number,
 ): { confirmed: boolean; pending: PendingVerdict } {
-  if (pending?.code !== code) return { confirmed: false, pending: { code, firstSeenAt: observedAt, requestId } };
+  if (!pending || !agrees(pending.code, code)) return { confirmed: false, pending: { code, firstSeenAt: observedAt, requestId } };
   return { confirmed: Date.parse(observedAt) - Date.parse(pending.firstSeenAt) >= confirmMs, pending };
 }
 
@@ -105,6 +109,11 @@ export interface TransitionInput {
   sequence: number;
   accountId?: string;
   progressStep?: number;
+  /**
+   * When the task's watch began (its record's `watchedAt`): part of each event id, so a task watched anew after a
+   * purge gets ids that cannot collide with the ones delivered before.
+   */
+  generation?: string;
 }
 
 export interface Transition {

@@ -69,6 +69,24 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ TASKHOOK_SHARD_TASKS: '10' })).toThrow(/TASKHOOK_SHARD_TASKS/);
   });
 
+  it('waits for each action’s resource its own bound, overridden per action or for all, 0 turning it off', () => {
+    expect(loadConfig({}).readyWaitSeconds).toEqual({ ImportImage: 3600, ModifyDiskSpec: 1800, RedeployInstance: 900, ArchiveSnapshot: 3600 });
+    expect(loadConfig({ TASKHOOK_READY_WAIT: 'ModifyDiskSpec:600, ImportImage:0' }).readyWaitSeconds).toMatchObject({
+      ModifyDiskSpec: 600,
+      ImportImage: 0,
+      RedeployInstance: 900,
+    });
+    expect(Object.values(loadConfig({ TASKHOOK_READY_WAIT: '*:120' }).readyWaitSeconds)).toEqual([120, 120, 120, 120]);
+    expect(() => loadConfig({ TASKHOOK_READY_WAIT: 'ExportImage:60' })).toThrow(
+      /TASKHOOK_READY_WAIT: "ExportImage" has no resource taskhook can check; use one of ImportImage/,
+    );
+    expect(() => loadConfig({ TASKHOOK_READY_WAIT: 'ImportImage' })).toThrow(/TASKHOOK_READY_WAIT: "ImportImage" is not action:seconds/);
+    expect(() => loadConfig({ TASKHOOK_READY_WAIT: 'ImportImage:soon' })).toThrow(/TASKHOOK_READY_WAIT: "soon" is not a whole number/);
+    expect(loadConfig({}).stallFloorSeconds).toBe(900);
+    expect(loadConfig({ TASKHOOK_STALL_FLOOR: '60' }).stallFloorSeconds).toBe(60);
+    expect(() => loadConfig({ TASKHOOK_STALL_FLOOR: '0' })).toThrow(/TASKHOOK_STALL_FLOOR: 0 is outside/);
+  });
+
   it('splits the deployment’s ECS budget by the function’s share and instances, never below 1 call/s', () => {
     expect(loadConfig({ TASKHOOK_ECS_RATE: '20' })).toMatchObject({ ecsRate: 20, ecsBudget: 20 });
     expect(loadConfig({ TASKHOOK_ECS_RATE: '20', TASKHOOK_ECS_SHARE: '75' })).toMatchObject({ ecsRate: 15, ecsBudget: 20 });

@@ -66,7 +66,7 @@ describe.skipIf(!chromiumAvailable)('the console in Chromium', () => {
     });
     await new Promise<void>((resolve) => failing.listen(0, '127.0.0.1', () => resolve()));
     failingUrl = `http://127.0.0.1:${(failing.address() as AddressInfo).port}/hooks`;
-    // The demo: no credentials, so the ECS simulator with its six tasks, a poll every second.
+    // The demo: no credentials, so the ECS simulator with its nine tasks, a poll every second.
     local = await startLocal({
       env: { TASKHOOK_PORT: '0', TASKHOOK_STORE: `sqlite:${path.join(dir, 'state.db')}`, TASKHOOK_LOG_LEVEL: 'error' },
       print: (line) => lines.push(line),
@@ -157,6 +157,21 @@ describe.skipIf(!chromiumAvailable)('the console in Chromium', () => {
   );
 
   it(
+    'shows a finished task waiting for its resource, and a stalled task, in the list while it happens',
+    async () => {
+      const tbody = page.locator('table.stack tbody');
+      // The demo's image stays Creating 15–35 s, its instance Starting 20–30 s, its disk Modifying 25–40 s after start.
+      await expect
+        .poll(() => tbody.innerText(), { timeout: STEP_MS - 5_000 })
+        .toMatch(/waiting for (image|disk|instance) \S+ \((Creating|Modifying|Starting)\)/);
+      // Its stalled import is stuck at 30 % from 5 to 45 s, reported once 20 s have passed.
+      await expect.poll(() => tbody.innerText(), { timeout: STEP_MS - 5_000 }).toMatch(/stalled: progress stuck at 30 % for \d+ s/);
+      expect(await page.locator('.readiness.warn').count()).toBeGreaterThan(0);
+    },
+    STEP_MS,
+  );
+
+  it(
     'watches and unwatches a task by keyboard alone, with the focus visible',
     async () => {
       const taskId = 't-bp1keyboard00000001';
@@ -198,6 +213,37 @@ describe.skipIf(!chromiumAvailable)('the console in Chromium', () => {
       await expect.poll(() => timeline.innerText()).toContain('ecs.task.failed');
       expect(await timeline.innerText()).toContain('ecs.task.started');
       await checkPage('task');
+    },
+    STEP_MS,
+  );
+
+  it(
+    'opens a task whose image became usable after the task finished: the resource, when it was usable, and the stall of another',
+    async () => {
+      await go('#/tasks', /Tasks/);
+      const row = page.locator('table.stack tbody tr', { hasText: /image m-\S+ Available/ }).first();
+      await row.waitFor({ timeout: STEP_MS - 5_000 });
+      await row.getByRole('link').first().click();
+      const usable = page.locator('dl.facts div', { has: page.locator('dt', { hasText: 'Usable' }) });
+      await expect.poll(() => usable.innerText()).toMatch(/image m-\S+ usable/);
+      await expect.poll(() => page.locator('ol.timeline').innerText()).toMatch(/ecs\.task\.succeeded[\s\S]*image m-\S+ usable/);
+      expect(await page.locator('dl.facts').innerText()).toMatch(/Resource\s+image m-\S+ Available/i);
+      await checkPage('task-ready');
+      await go('#/tasks', /Tasks/);
+      await page
+        .locator('table.stack tbody tr', { hasText: 'ImportImage' })
+        .filter({ hasText: '70' })
+        .first()
+        .waitFor({ timeout: STEP_MS - 5_000 });
+      await go('#/events', /Events/);
+      await page.getByLabel('Type').selectOption('ecs.task.stalled');
+      await page.getByRole('button', { name: 'Apply' }).click();
+      await expect.poll(() => page.locator('table.stack tbody tr').count()).toBe(1);
+      await page.locator('table.stack tbody tr').getByRole('link', { name: /^t-/ }).first().click();
+      await expect
+        .poll(() => page.locator('ol.timeline').innerText(), { timeout: STEP_MS - 10_000 })
+        .toMatch(/ecs\.task\.stalled[\s\S]*progress stuck at 30 %/);
+      await expect.poll(() => page.locator('ol.timeline').innerText(), { timeout: STEP_MS - 10_000 }).toContain('ecs.task.resumed');
     },
     STEP_MS,
   );

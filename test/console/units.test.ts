@@ -10,6 +10,7 @@ import { storedToken, takeTokenFromFragment } from '../../src/console/app/sessio
 import { EVENT_TYPES } from '../../src/console/app/pages/events.js';
 import { errorCodes, timelineOrder } from '../../src/console/app/pages/task.js';
 import { filterTasks, OUTCOMES, sortTasks } from '../../src/console/app/pages/tasks.js';
+import { readinessNote, resourceLabel, stallNote } from '../../src/console/app/readiness.js';
 import { estimatedFinish, type ConsoleEvent, type DeliveryAttempt, type PollRun, type TaskItem, type TaskState } from '../../src/console/app/types.js';
 
 const NOW = Date.parse('2026-11-27T12:00:00Z');
@@ -294,5 +295,37 @@ describe('poll run charts', () => {
       run('r2', '2026-11-27T12:01:00Z', { durationMs: 90 }),
     ]);
     expect(series.time[1]).toEqual({ label: 'staleness (s)', values: [42, null], axis: 'right' });
+  });
+});
+
+describe('a task’s resource and stall', () => {
+  const finished = (readiness: TaskState['readiness'], resource: TaskState['resource'] = { type: 'image', id: 'm-1', status: 'Creating' }) =>
+    ({ terminal: true, resourceId: 'm-1', resource, readiness }) as TaskState;
+  const since = '2026-11-27T12:00:00Z';
+
+  it('names the resource with its last status, or the bare ResourceId of an older snapshot', () => {
+    expect(resourceLabel(finished(null))).toBe('image m-1 Creating');
+    expect(resourceLabel({ resourceId: 'd-1' } as TaskState)).toBe('d-1');
+    expect(resourceLabel({ resourceId: null } as TaskState)).toBeNull();
+  });
+
+  it('says what a finished task waits for, and how the wait ended', () => {
+    expect(readinessNote(finished({ state: 'waiting', since, until: since, checkedAt: null, reason: 'x' }))).toEqual({
+      text: 'waiting for image m-1 (Creating)',
+      tone: 'warn',
+    });
+    expect(readinessNote(finished({ state: 'ready', since, until: since, checkedAt: since, reason: null }))).toEqual({ text: 'image m-1 usable', tone: 'ok' });
+    expect(readinessNote(finished({ state: 'not_ready', since, until: since, checkedAt: since, reason: 'image m-1 is CreateFailed' }))).toEqual({
+      text: 'not usable: image m-1 is CreateFailed',
+      tone: 'warn',
+    });
+    expect(readinessNote(finished({ state: 'unchecked', since, until: null, checkedAt: null, reason: 'no ECS call can check it' }))?.tone).toBe('muted');
+    expect(readinessNote({ terminal: false } as TaskState)).toBeNull();
+  });
+
+  it('shows a stall with the expectation it broke', () => {
+    const stall = { since, stuckSeconds: 3600, expectation: 'step' as const, expectedSeconds: 900, reason: 'progress stuck at 40 % for 1 h' };
+    expect(stallNote({ stall } as TaskState)).toEqual({ text: 'stalled: progress stuck at 40 % for 1 h', tone: 'warn' });
+    expect(stallNote({ stall: null } as TaskState)).toBeNull();
   });
 });

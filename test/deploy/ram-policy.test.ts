@@ -65,10 +65,12 @@ describe("the functions' RAM policy", () => {
     expect(reaching.sort()).toEqual(['src/local/commands/tables.ts', 'src/store/tablestore/client.ts', 'src/store/tablestore/schema.ts']);
   });
 
-  it('grants the two ECS operations the ECS client makes, on all resources as ECS documents them', () => {
+  it('grants exactly the ECS operations the ECS client makes (the task calls and the resources’ describe calls), on all resources', () => {
     const called = [...read('src/ecs/pop-client.ts').matchAll(/sequence\('(\w+)'/g)].map((m) => `ecs:${m[1]}`);
     expect(actions(readmePolicy, 'ecs:')).toEqual([...new Set(called)].sort());
     expect(resourceOf(readmePolicy, 'ecs:DescribeTasks')).toBe('*');
+    expect(called).toEqual(expect.arrayContaining(['ecs:DescribeImages', 'ecs:DescribeDisks', 'ecs:DescribeInstances', 'ecs:DescribeSnapshots']));
+    expect(resourceOf(readmePolicy, 'ecs:DescribeImages')).toBe('*');
   });
 
   it('scopes Tablestore to the prefixed tables of one lower-case instance, never a prefix of instance names', () => {

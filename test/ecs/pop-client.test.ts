@@ -211,3 +211,47 @@ describe('pop-core ECS adapter against the simulator', () => {
     expect(all[0]).toMatchObject({ counts: null, progress: null, resourceId: 'm-bp1export0001' });
   });
 });
+
+describe('the resources’ describe calls', () => {
+  const disk = (i: number) => ({
+    ...finishedExport(`t-bp1resource${String(i).padStart(4, '0')}`, T0, 'cn-hangzhou', 60_000),
+    action: 'ModifyDiskSpec',
+    resourceId: `d-bp1resource${String(i).padStart(4, '0')}`,
+    resource: { readyAfterMs: i % 2 ? 3_600_000 : 0 },
+  });
+
+  it('asks 100 ids a call, reads each state, and leaves out an id ECS does not know', async () => {
+    sim = await startSimulator(
+      Array.from({ length: 150 }, (_, i) => disk(i)),
+      () => T0 + 120_000,
+    );
+    const calls: EcsCallRecord[] = [];
+    const api = client({ onCall: (c) => calls.push(c) });
+    const ids = [...Array.from({ length: 150 }, (_, i) => `d-bp1resource${String(i).padStart(4, '0')}`), 'd-bp1nosuchdisk0000'];
+    const states = await api.describeResources('cn-hangzhou', 'disk', ids);
+    expect(calls.filter((c) => c.action === 'DescribeDisks')).toHaveLength(2);
+    expect(states).toHaveLength(150);
+    expect(states.find((s) => s.id === 'd-bp1resource0000')).toEqual({ id: 'd-bp1resource0000', status: 'In_use', locks: [] });
+    expect(states.find((s) => s.id === 'd-bp1resource0001')).toEqual({ id: 'd-bp1resource0001', status: 'Modifying', locks: [] });
+  });
+
+  it('names every image state in DescribeImages’ Status, or ECS would list only the Available ones', async () => {
+    sim = await startSimulator(
+      [{ ...disk(0), action: 'ImportImage', resourceId: 'm-bp1creating00001', resource: { readyAfterMs: 3_600_000 } }],
+      () => T0 + 120_000,
+    );
+    const states = await client().describeResources('cn-hangzhou', 'image', ['m-bp1creating00001']);
+    expect(states).toEqual([{ id: 'm-bp1creating00001', status: 'Creating', locks: [] }]);
+  });
+
+  it('reads a snapshot’s Category as its status, and gives up on a refused call with ECS’s code', async () => {
+    sim = await startSimulator([{ ...disk(0), action: 'ArchiveSnapshot', resourceId: 's-bp1archive000001' }], () => T0 + 120_000);
+    expect(await client().describeResources('cn-hangzhou', 'snapshot', ['s-bp1archive000001'])).toEqual([
+      { id: 's-bp1archive000001', status: 'archive', locks: [] },
+    ]);
+    sim.injectFault({ kind: 'error', code: 'Forbidden.RAM', httpStatus: 403, action: 'DescribeSnapshots', times: Infinity });
+    const error = await failure(client().describeResources('cn-hangzhou', 'snapshot', ['s-bp1archive000001']));
+    expect(error).toMatchObject({ code: 'Forbidden.RAM', retryable: false });
+    expectNoSecrets(error);
+  });
+});

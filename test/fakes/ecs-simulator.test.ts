@@ -433,7 +433,7 @@ describe('documented errors', () => {
   });
 
   it('answers InvalidAction.NotFound for an action it does not serve and InvalidVersion for another API version', async () => {
-    expect((await failure(call('DescribeInstances', { RegionId: 'cn-hangzhou' }))).code).toBe('InvalidAction.NotFound');
+    expect((await failure(call('DescribeSecurityGroups', { RegionId: 'cn-hangzhou' }))).code).toBe('InvalidAction.NotFound');
     expect((await failure(call('DescribeTasks', { RegionId: 'cn-hangzhou' }, {}, client(KEY, '2016-11-11')))).code).toBe('InvalidVersion');
   });
 });
@@ -661,7 +661,7 @@ describe('call counters', () => {
 });
 
 describe('demo scenario', () => {
-  it('plays out an export, a failed import, a disk resize in Beijing, a cancelled import and a slow export within a minute', async () => {
+  it('plays out an export, a failed import, a disk resize in Beijing, a cancelled import, a slow export, a late image, a redeploy and a stall within a minute', async () => {
     await startSimulator(demoTasks(T0));
     const states = async () => {
       const hz = await call('DescribeTasks', { RegionId: 'cn-hangzhou', PageSize: 100 });
@@ -675,7 +675,10 @@ describe('demo scenario', () => {
       'ImportImage:Waiting',
       'ImportImage:Waiting',
       'ImportImage:Waiting',
+      'ImportImage:Waiting',
+      'ImportImage:Waiting',
       'ModifyDiskSpec:Waiting',
+      'RedeployInstance:Processing',
     ]);
     now = T0 + 60_000;
     expect(await states()).toEqual([
@@ -684,7 +687,10 @@ describe('demo scenario', () => {
       'ImportImage:Deleted',
       'ImportImage:Failed',
       'ImportImage:Finished',
+      'ImportImage:Finished',
+      'ImportImage:Finished',
       'ModifyDiskSpec:Finished',
+      'RedeployInstance:Finished',
     ]);
 
     for (const t of sim.tasks()) expect(t.taskId).toMatch(/^t-[a-z0-9]{20}$/);
@@ -703,6 +709,34 @@ describe('demo scenario', () => {
       progress.push((await call('DescribeTaskAttribute', { RegionId: 'cn-hangzhou', TaskId: slow.taskId })).TaskProcess);
     }
     expect(progress).toEqual(['10%', '20%', '40%', '80%', '100%']);
+  });
+
+  it('shows the late image Creating after its task finished, the disk Modifying, the instance Starting, then each usable', async () => {
+    await startSimulator(demoTasks(T0));
+    const by = (action: string) => sim.tasks().find((t) => t.action === action && t.resource)!;
+    const image = by('ImportImage');
+    const disk = by('ModifyDiskSpec');
+    const instance = by('RedeployInstance');
+    const look = async () => [
+      (await call('DescribeImages', { RegionId: 'cn-hangzhou', ImageId: image.resourceId, Status: 'Creating,Available' })).Images.Image[0]?.Status,
+      (await call('DescribeDisks', { RegionId: 'cn-beijing', DiskIds: JSON.stringify([disk.resourceId]) })).Disks.Disk[0]?.Status,
+      (await call('DescribeInstances', { RegionId: 'cn-hangzhou', InstanceIds: JSON.stringify([instance.resourceId]) })).Instances.Instance[0]?.Status,
+    ];
+    now = T0 + 26_000; // every task finished, no resource usable yet
+    expect(await look()).toEqual(['Creating', 'Modifying', 'Starting']);
+    now = T0 + 41_000;
+    expect(await look()).toEqual(['Available', 'In_use', 'Running']);
+    // Without Status, DescribeImages lists only Available images, as ECS does.
+    now = T0 + 26_000;
+    expect((await call('DescribeImages', { RegionId: 'cn-hangzhou', ImageId: image.resourceId })).Images.Image).toEqual([]);
+  });
+
+  it('refuses more than 100 ids and ids that are not a JSON array, as ECS documents', async () => {
+    await startSimulator([]);
+    const ids = Array.from({ length: 101 }, (_, i) => `d-${i}`);
+    expect((await failure(call('DescribeDisks', { RegionId: 'cn-hangzhou', DiskIds: JSON.stringify(ids) }))).code).toBe('InvalidParameter');
+    expect((await failure(call('DescribeSnapshots', { RegionId: 'cn-hangzhou', SnapshotIds: 's-1,s-2' }))).code).toBe('InvalidParameter');
+    expect((await failure(call('DescribeImages', { RegionId: 'cn-hangzhou', ImageId: ids.join(',') }))).code).toBe('InvalidParameter');
   });
 
   it('gives fresh task ids to each run', () => {
@@ -829,7 +863,7 @@ describe('runSimulator', () => {
 
     const credential = { accessKeyId: env.ALIBABA_CLOUD_ACCESS_KEY_ID, accessKeySecret: env.ALIBABA_CLOUD_ACCESS_KEY_SECRET };
     const res = await call('DescribeTasks', { RegionId: 'cn-hangzhou' }, {}, client(credential));
-    expect(res.TotalCount).toBe(5);
+    expect(res.TotalCount).toBe(8);
   });
 
   it('uses the access key given on the command line', async () => {

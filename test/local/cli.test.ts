@@ -323,9 +323,9 @@ describe('taskhook CLI (run as a process)', () => {
     const sim = background(['simulate', '--port', '0']);
     await sim.waitFor(/ npm start\n/, 10_000);
     const out = sim.stdout();
-    const endpoint = /listening on (http:\/\/127\.0\.0\.1:\d+) with 6 tasks:/.exec(out)![1];
+    const endpoint = /listening on (http:\/\/127\.0\.0\.1:\d+) with 9 tasks:/.exec(out)![1];
     const ids = [...out.matchAll(/^ {2}(cn-[a-z]+) +(t-\w+) +(\w+)$/gm)].map((m) => `${m[1]}/${m[2]}`);
-    expect(ids).toHaveLength(6);
+    expect(ids).toHaveLength(9);
     const line = /^ {2}(ALIBABA_CLOUD_ACCESS_KEY_ID=\S+ .*) npm start$/m.exec(out)![1];
     const env = Object.fromEntries(line.split(' ').map((pair) => pair.split(/=(.*)/s, 2) as [string, string]));
     expect(Object.keys(env)).toEqual(['ALIBABA_CLOUD_ACCESS_KEY_ID', 'ALIBABA_CLOUD_ACCESS_KEY_SECRET', 'TASKHOOK_ECS_ENDPOINT', 'TASKHOOK_TASKS']);

@@ -92,6 +92,45 @@ describe('taskhook watch in a terminal', () => {
   });
 });
 
+/** An import that finishes after `ms`; its image stays Creating `lagMs` longer (or for good, as `readyStatus` says). */
+function lateImage(taskId: string, imageId: string, ms: number, lagMs: number, readyStatus?: string): SimTask {
+  return {
+    ...climbing(taskId, ms),
+    resourceId: imageId,
+    result: { totalCount: 1, successCount: 1, failedCount: 0, operations: [{ status: 'Success', relatedItems: [{ name: 'ImageId', value: imageId }] }] },
+    resource: { readyAfterMs: lagMs, ...(readyStatus ? { readyStatus } : {}) },
+  };
+}
+
+describe('taskhook watch waits for the resource', () => {
+  it('says what it waits for after the task finished, and ends when the image is usable', async () => {
+    sim.addTask(lateImage('t-bp1lateimage0000001', 'm-bp1lateimage0000001', 500, 2_000));
+    const run = await taskhook(['watch', 't-bp1lateimage0000001', '--region', 'cn-hangzhou', '--interval', '0.2'], { env: env() });
+    expect(run.code).toBe(0);
+    const lines = run.stdout.trim().split('\n');
+    const finished = lines.findIndex((l) => /^t-bp1lateimage0000001: succeeded at /.test(l));
+    expect(finished).toBeGreaterThanOrEqual(0);
+    expect(lines[finished + 1]).toMatch(/^task finished \d+ s ago; image m-bp1lateimage0000001 is still Creating$/);
+    expect(lines.at(-1)).toMatch(/^t-bp1lateimage0000001: ready: image m-bp1lateimage0000001 Available, \d+ s after the task finished$/);
+  });
+
+  it('exits 1 when the image ends unusable, and does not wait with --until finished', async () => {
+    sim.addTask(lateImage('t-bp1badimage00000001', 'm-bp1badimage00000001', 300, 300, 'CreateFailed'));
+    const bad = await taskhook(['watch', 't-bp1badimage00000001', '--region', 'cn-hangzhou', '--interval', '0.2'], { env: env() });
+    expect(bad.code).toBe(1);
+    expect(bad.stdout.trim().split('\n').at(-1)).toBe('t-bp1badimage00000001: not ready: image m-bp1badimage00000001 is CreateFailed');
+    sim.addTask(lateImage('t-bp1notwaited0000001', 'm-bp1notwaited0000001', 300, 60_000));
+    const before = sim.calls().DescribeImages ?? 0;
+    const finished = await taskhook(['watch', 't-bp1notwaited0000001', '--region', 'cn-hangzhou', '--interval', '0.2', '--until', 'finished'], { env: env() });
+    expect(finished.code).toBe(0);
+    expect(finished.stdout.trim().split('\n').at(-1)).toMatch(/^t-bp1notwaited0000001: succeeded at /);
+    expect(sim.calls().DescribeImages ?? 0).toBe(before);
+    const wrong = await taskhook(['watch', 't-bp1notwaited0000001', '--region', 'cn-hangzhou', '--until', 'usable'], { env: env() });
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain('--until must be ready');
+  });
+});
+
 describe('taskhook watch without a terminal', () => {
   it('prints one line per change (no redraws) and the outcome', async () => {
     sim.addTask(climbing('t-bp1piped00000000001', 2_000));

@@ -145,6 +145,7 @@ describe('a poison id in a batch', () => {
     // ECS rejecting any DescribeTasks call that names one particular id.
     const rejecting = (api: EcsApi): EcsApi => ({
       describeTaskAttribute: (r, t) => api.describeTaskAttribute(r, t),
+      describeResources: (r, type, ids) => api.describeResources(r, type, ids),
       describeTasks: async (r, q) => {
         if (q.taskIds?.includes(poison))
           throw new EcsError({
@@ -215,6 +216,7 @@ describe('invalid tasks', () => {
     let refuse = true;
     const flaky = (api: EcsApi): EcsApi => ({
       describeTaskAttribute: (r, t) => api.describeTaskAttribute(r, t),
+      describeResources: (r, type, ids) => api.describeResources(r, type, ids),
       describeTasks: async (r, q) => {
         if (refuse)
           throw new EcsError({

@@ -1,5 +1,6 @@
-/** The ECS task APIs: DescribeTaskAttribute, DescribeTasks and CancelTask, answered from simulated tasks. */
+/** The ECS APIs the simulator answers from its tasks: DescribeTaskAttribute, DescribeTasks, CancelTask, and the resources' describe calls. */
 import { errors, repeatedParam } from './protocol';
+import { describeDisks, describeImages, describeInstances, describeSnapshots } from './resources';
 import { answerOrder, type TaskRange } from './task-index';
 import { endTimelineAt, formatTime, parseTime, supportsCancel, taskStateAt, type TaskState } from './timeline';
 import type { SimOperation, SimTask } from './types';
@@ -12,6 +13,8 @@ export interface TaskStore {
   /** The region's tasks (of one action, when given) created in [from, to], both ends inclusive, in answer order. */
   createdBetween(regionId: string, from: number, to: number, action?: string): TaskRange;
   put(task: SimTask): void;
+  /** The task whose resource (`resourceId`) has this id in the region. */
+  byResource(regionId: string, id: string): SimTask | undefined;
 }
 
 export interface ActionContext {
@@ -173,4 +176,8 @@ export const ACTIONS: Readonly<Record<string, Handler>> = {
   DescribeTaskAttribute: describeTaskAttribute,
   DescribeTasks: describeTasks,
   CancelTask: cancelTask,
+  DescribeImages: describeImages,
+  DescribeDisks: describeDisks,
+  DescribeInstances: describeInstances,
+  DescribeSnapshots: describeSnapshots,
 };

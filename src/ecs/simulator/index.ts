@@ -2,4 +2,4 @@ export { EcsSimulator } from './server';
 export { demoTasks, loadScenario, ScenarioError } from './scenarios';
 export { runSimulator } from './main';
 export { REGION_IDS } from './types';
-export type { SimCall, SimCredential, SimFault, SimOperation, SimStep, SimTask, SimulatorOptions } from './types';
+export type { SimCall, SimCredential, SimFault, SimOperation, SimResource, SimStep, SimTask, SimulatorOptions } from './types';

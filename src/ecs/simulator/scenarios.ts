@@ -1,6 +1,6 @@
 /** Ready-made demo tasks, and validation of scenario files that describe tasks as JSON. */
 import { createHash } from 'node:crypto';
-import type { SimOperation, SimStep, SimTask } from './types';
+import type { SimOperation, SimResource, SimStep, SimTask } from './types';
 import { ECS_TASK_STATUSES, REGION_IDS } from './types';
 import { InvalidInputError } from '../../errors';
 
@@ -9,7 +9,7 @@ const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 const ID_PREFIX: Record<string, string> = { 'cn-hangzhou': 'bp1', 'cn-beijing': '2ze' };
 
 /** A stable, real-looking resource id: `t-bp1…` (20 characters after the dash). */
-function resourceId(kind: 't' | 'm' | 'd', regionId: string, seed: string): string {
+function resourceId(kind: 't' | 'm' | 'd' | 'i', regionId: string, seed: string): string {
   const digest = createHash('sha256').update(`${kind}:${seed}`).digest();
   const prefix = ID_PREFIX[regionId] ?? '';
   let body = prefix;
@@ -20,12 +20,14 @@ function resourceId(kind: 't' | 'm' | 'd', regionId: string, seed: string): stri
 const s = (seconds: number) => seconds * 1000;
 
 /**
- * Six tasks created at `now` that play out over the next minute: an export that finishes, an import that fails,
- * a disk resize in another region, an import that is cancelled, a slow export and an import that half fails. Ids derive from `now`, so
- * every run gets fresh tasks.
+ * Nine tasks created at `now` that play out over the next minute: an export that finishes, an import that fails,
+ * a disk resize in another region (its disk `Modifying` for a while after the task finished), an import that is
+ * cancelled, a slow export, an import that half fails, an import whose image stays `Creating` after its task
+ * finished, a redeploy whose instance is still `Starting`, and an import that stalls at 30 % before it moves on.
+ * Ids derive from `now`, so every run gets fresh tasks.
  */
 export function demoTasks(now: number): SimTask[] {
-  const id = (kind: 't' | 'm' | 'd', regionId: string, n: number) => resourceId(kind, regionId, `${now}:${n}`);
+  const id = (kind: 't' | 'm' | 'd' | 'i', regionId: string, n: number) => resourceId(kind, regionId, `${now}:${n}`);
   const hz = 'cn-hangzhou';
 
   const exportImage = id('m', hz, 1);
@@ -103,6 +105,8 @@ export function demoTasks(now: number): SimTask[] {
       { afterMs: s(25), status: 'Finished' },
     ],
     result: { totalCount: 1, successCount: 1, failedCount: 0, operations: [{ status: 'Success', relatedItems: [{ name: 'DiskId', value: disk }] }] },
+    // ECS shows the resized disk as `Modifying` (undocumented) for a while after the task finished.
+    resource: { readyAfterMs: s(15) },
   };
 
   const cancelledImport: SimTask = {
@@ -177,7 +181,58 @@ export function demoTasks(now: number): SimTask[] {
     },
   };
 
-  return [exported, failedImport, resizedDisk, cancelledImport, slowExport, partialImport];
+  // The image of a finished import stays `Creating` a while: CopyImage would answer OperationDenied.ImageCopying.
+  const lateImage = id('m', hz, 7);
+  const creatingImport: SimTask = {
+    taskId: id('t', hz, 7),
+    regionId: hz,
+    action: 'ImportImage',
+    resourceId: lateImage,
+    createdAt: now,
+    timeline: [
+      { afterMs: 0, status: 'Waiting' },
+      { afterMs: s(3), status: 'Processing', progress: 30 },
+      { afterMs: s(10), status: 'Processing', progress: 80 },
+      { afterMs: s(15), status: 'Finished', progress: 100 },
+    ],
+    result: { totalCount: 1, successCount: 1, failedCount: 0, operations: [{ status: 'Success', relatedItems: [{ name: 'ImageId', value: lateImage }] }] },
+    resource: { readyAfterMs: s(20) },
+  };
+
+  const instance = id('i', hz, 8);
+  const redeploy: SimTask = {
+    taskId: id('t', hz, 8),
+    regionId: hz,
+    action: 'RedeployInstance',
+    resourceId: instance,
+    createdAt: now,
+    timeline: [
+      { afterMs: 0, status: 'Processing' },
+      { afterMs: s(20), status: 'Finished' },
+    ],
+    result: { totalCount: 1, successCount: 1, failedCount: 0 },
+    resource: { readyAfterMs: s(10) },
+  };
+
+  // Stuck at 30 % for 40 seconds, then on to the end: one ecs.task.stalled, one ecs.task.resumed.
+  const stalledImage = id('m', hz, 9);
+  const stalledImport: SimTask = {
+    taskId: id('t', hz, 9),
+    regionId: hz,
+    action: 'ImportImage',
+    resourceId: stalledImage,
+    createdAt: now,
+    timeline: [
+      { afterMs: 0, status: 'Waiting' },
+      { afterMs: s(2), status: 'Processing', progress: 10 },
+      { afterMs: s(5), status: 'Processing', progress: 30 },
+      { afterMs: s(45), status: 'Processing', progress: 70 },
+      { afterMs: s(55), status: 'Finished', progress: 100 },
+    ],
+    result: { totalCount: 1, successCount: 1, failedCount: 0, operations: [{ status: 'Success', relatedItems: [{ name: 'ImageId', value: stalledImage }] }] },
+  };
+
+  return [exported, failedImport, resizedDisk, cancelledImport, slowExport, partialImport, creatingImport, redeploy, stalledImport];
 }
 
 /** A scenario file the simulator cannot run; the message names the path to the wrong part. */
@@ -279,7 +334,27 @@ function resultOf(value: unknown, at: string): SimTask['result'] {
   return result;
 }
 
-const TASK_FIELDS = ['taskId', 'regionId', 'action', 'resourceId', 'createdAt', 'afterMs', 'supportCancel', 'timeline', 'result'];
+const TASK_FIELDS = ['taskId', 'regionId', 'action', 'resourceId', 'createdAt', 'afterMs', 'supportCancel', 'timeline', 'result', 'resource'];
+
+function resourceOf(value: unknown, at: string): SimResource {
+  if (!isObject(value)) throw new ScenarioError(`${at} must be an object`);
+  onlyKnownFields(value, at, ['readyAfterMs', 'pendingStatus', 'readyStatus', 'locks']);
+  const resource: SimResource = {};
+  if (value.readyAfterMs !== undefined) {
+    if (typeof value.readyAfterMs !== 'number' || !(value.readyAfterMs >= 0)) throw new ScenarioError(`${at}.readyAfterMs must be a non-negative number`);
+    resource.readyAfterMs = value.readyAfterMs;
+  }
+  const pending = text(value, 'pendingStatus', at, true);
+  const ready = text(value, 'readyStatus', at, true);
+  if (pending) resource.pendingStatus = pending;
+  if (ready) resource.readyStatus = ready;
+  if (value.locks !== undefined) {
+    if (!Array.isArray(value.locks) || value.locks.some((l) => typeof l !== 'string' || l === ''))
+      throw new ScenarioError(`${at}.locks must be a list of lock reasons`);
+    resource.locks = value.locks as string[];
+  }
+  return resource;
+}
 
 /**
  * Validates a scenario `{"tasks":[…]}`. Each task has the SimTask fields; its creation time is `createdAt`
@@ -313,6 +388,7 @@ export function loadScenario(json: unknown, now: number): SimTask[] {
     if (resource) task.resourceId = resource;
     if (raw.supportCancel !== undefined) task.supportCancel = raw.supportCancel;
     if (raw.result !== undefined) task.result = resultOf(raw.result, `${at}.result`);
+    if (raw.resource !== undefined) task.resource = resourceOf(raw.resource, `${at}.resource`);
     return task;
   });
 }

@@ -39,6 +39,8 @@ export class EcsSimulator {
   private readonly opts: SimulatorOptions;
   private readonly clock: () => number;
   private readonly store = new TaskIndex();
+  /** Tasks by `<region>|<resourceId>`: what the resources' describe calls look up. */
+  private readonly resources = new Map<string, SimTask>();
   private readonly faults: { fault: SimFault; left: number }[] = [];
   private readonly quotas = new Map<string, Quota>();
   private readonly quotaUse = new Map<string, { window: number; used: number }>();
@@ -105,10 +107,14 @@ export class EcsSimulator {
   addTask(task: SimTask): void {
     if (!REGION_IDS.includes(task.regionId)) throw new Error(`Unknown region id ${task.regionId} for task ${task.taskId}.`);
     if (task.timeline.length === 0) throw new Error(`Task ${task.taskId} needs at least one timeline step.`);
-    this.store.put(sortedTimeline(structuredClone(task)));
+    const stored = sortedTimeline(structuredClone(task));
+    this.store.put(stored);
+    if (stored.resourceId) this.resources.set(`${stored.regionId}|${stored.resourceId}`, stored);
   }
 
   removeTask(regionId: string, taskId: string): void {
+    const task = this.store.get(regionId, taskId);
+    if (task?.resourceId && this.resources.get(`${regionId}|${task.resourceId}`) === task) this.resources.delete(`${regionId}|${task.resourceId}`);
     this.store.delete(regionId, taskId);
   }
 
@@ -164,7 +170,11 @@ export class EcsSimulator {
     get: (regionId, taskId) => this.store.get(regionId, taskId),
     inRegion: (regionId) => this.store.inRegion(regionId),
     createdBetween: (regionId, from, to, action) => this.store.createdBetween(regionId, from, to, action),
-    put: (task) => this.store.put(task),
+    put: (task) => {
+      this.store.put(task);
+      if (task.resourceId) this.resources.set(`${task.regionId}|${task.resourceId}`, task);
+    },
+    byResource: (regionId, id) => this.resources.get(`${regionId}|${id}`),
   };
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -244,8 +254,8 @@ export class EcsSimulator {
       res.write(bytes.subarray(0, answer.resetAfterBytes), () => req.socket.destroy());
       return;
     }
-    // ECS's gateway dates every answer; a client can read the clock skew from it.
-    const date = new Date(Date.now() + this.wallClockSkewMs).toUTCString();
+    // ECS's gateway dates every answer (on the simulated clock); a client can read the clock skew from it.
+    const date = new Date(this.clock() + this.wallClockSkewMs).toUTCString();
     res.writeHead(answer.status, { 'content-type': answer.contentType, 'x-acs-request-id': requestId, date, ...extraHeaders });
     res.end(answer.body);
   }

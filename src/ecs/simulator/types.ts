@@ -30,6 +30,24 @@ export interface SimTask {
   timeline: SimStep[];
   /** Shown once the task is terminal (Finished, Failed or Deleted). */
   result?: { totalCount?: number; successCount?: number; failedCount?: number; operations?: SimOperation[] };
+  /**
+   * The task's resource (`resourceId`) as its describe call shows it, for ImportImage (an image), ModifyDiskSpec (a
+   * disk), RedeployInstance (an instance) and ArchiveSnapshot (a snapshot). Without it the resource is usable the
+   * moment the task finishes.
+   */
+  resource?: SimResource;
+}
+
+/** The gap between a task's finish and its resource being usable, as ECS shows it. */
+export interface SimResource {
+  /** How long after the task finished the resource becomes usable; default 0. */
+  readyAfterMs?: number;
+  /** Its status until then (while the task runs too): default image `Creating`, disk `Modifying`, instance `Starting`, snapshot `standard`. */
+  pendingStatus?: string;
+  /** Its status once usable: default image `Available`, disk `In_use`, instance `Running`, snapshot `archive`. */
+  readyStatus?: string;
+  /** A disk's `OperationLocks` reasons while it is not usable yet. */
+  locks?: string[];
 }
 
 export interface SimCredential {
@@ -46,8 +64,9 @@ export interface SimulatorOptions {
   host?: string;
   port?: number;
   /**
-   * How far the simulated ECS's wall clock is from this machine's (ms, + when ECS is ahead): answers carry it in
-   * their `Date` header and a request whose Timestamp is more than 15 minutes off it is refused. Default 0.
+   * How far the simulated ECS's wall clock is from this machine's (ms, + when ECS is ahead): answers carry `clock`
+   * plus it in their `Date` header, and a request whose Timestamp (signed with this machine's real time) is more than
+   * 15 minutes off the real time plus it is refused. Default 0.
    */
   wallClockSkewMs?: number;
   /** Told of every call once its answer is decided (before any latency), with the simulated time it arrived at. */

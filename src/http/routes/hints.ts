@@ -12,6 +12,7 @@ import type { EcsCallRecord } from '../../ecs/api.js';
 import { createHintGate, createKeyMemory, type HintGate, type KeyMemory } from '../../hints/gate.js';
 import { hintKey, importsImage, lookupWindow } from '../../hints/match.js';
 import { parseHint, type Hint } from '../../hints/parse.js';
+import { hintedResourceId } from '../../hints/resource.js';
 import { pollTasks, type PollSummary } from '../../poller.js';
 import type { AppDeps } from '../../runtime.js';
 import { HINT_REASONS, hintAnswer, hintBody, hintPath } from '../../schema/api/hints.js';
@@ -103,21 +104,22 @@ async function handle(deps: AppDeps, body: unknown): Promise<ApiResponse> {
     return refused('rate', `more than ${HINT_POLLS_PER_SECOND} hints a second: nothing was done for this one (a watched task is polled by the next sweep)`);
   if (lookup) lookups.claim(key, now);
   if (hint.kind === 'image-state') return onImageState(deps, hint);
-  return hint.taskId === null ? onCallWithoutTaskId(deps, hint) : onApiCall(deps, hint);
+  return hint.taskId === null ? onCallWithoutTaskId(deps, hint) : onApiCall(deps, hint, hintedResourceId(body));
 }
 
 const LOOKED_UP_ALREADY = 'the tasks of this task action, region and minute were already looked up with DescribeTasks; it is not asked again';
 
 /** The task the call started: watched if it was not, polled now; dropped again unless ECS shows it. */
-async function onApiCall(deps: AppDeps, hint: ApiCall & { taskId: string }): Promise<ApiResponse> {
+async function onApiCall(deps: AppDeps, hint: ApiCall & { taskId: string }, resourceId: string | null): Promise<ApiResponse> {
   const key: TaskKey = { regionId: hint.regionId, taskId: hint.taskId };
   const known = (await deps.store.getTasks([key])).has(taskKeyString(key));
-  if (!known) await deps.store.watchTask(key, 'api', new Date(deps.now()).toISOString());
-  const summary = await pollTasks(deps, [key], { budgetMs: HINT_BUDGET_MS });
+  if (!known) await deps.store.watchTask(key, 'hint', new Date(deps.now()).toISOString());
+  const resources = resourceId ? new Map([[taskKeyString(key), resourceId]]) : undefined;
+  const summary = await pollTasks(deps, [key], { budgetMs: HINT_BUDGET_MS, resources });
   if (!known) {
     const after = (await deps.store.getTasks([key])).get(taskKeyString(key));
     if (!shownByEcs(after)) {
-      await deps.store.unwatchTask(key, 'api');
+      await deps.store.unwatchTask(key, 'hint');
       return after?.lastPolledAt
         ? refused('not-found', 'ECS does not show the task, so it is not watched')
         : refused('unanswered', 'ECS did not answer, so the task is not watched; the sweep or discovery finds it');
@@ -169,7 +171,7 @@ async function onCallWithoutTaskId(deps: AppDeps, hint: ApiCall & { taskId: null
   if (found.length === 0)
     return refused('not-found', `DescribeTasks shows no ${hint.action} task of the region created around the call, so nothing is watched`);
   const watchedAt = new Date(deps.now()).toISOString();
-  for (const key of keys) await deps.store.watchTask(key, 'api', watchedAt);
+  for (const key of keys) await deps.store.watchTask(key, 'hint', watchedAt);
   const summary = keys.length > 0 ? await pollTasks(deps, keys, { budgetMs: HINT_BUDGET_MS }) : null;
   const ecsCalls = { ...lookupCalls };
   for (const [action, n] of Object.entries(summary?.ecsCalls ?? {})) ecsCalls[action] = (ecsCalls[action] ?? 0) + n;

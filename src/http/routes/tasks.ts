@@ -3,6 +3,7 @@ import { NotFoundError } from '../../errors.js';
 import { lookupQuery, listTasksQuery, taskList, taskLookup, taskPath, unwatchQuery, watchBody, watchedTask } from '../../schema/api/tasks.js';
 import { taskKeyString } from '../../store/port.js';
 import { durationsMark, parseDurations, typicalDuration, withEstimate } from '../../tasks/estimate.js';
+import { withResource } from '../../tasks/resource.js';
 import { json } from '../request.js';
 import type { ApiRoute } from '../route.js';
 import { defineRoute } from '../validate.js';
@@ -35,7 +36,10 @@ export const taskRoutes: ApiRoute[] = [
           throw new NotFoundError('NotWatched', `taskhook has no last-seen state for ${taskId} in ${regionId}; drop ?cached=1 for a live lookup`);
         return json(200, { task: record.snapshot, source: 'cache', invalid: record.invalid });
       }
-      const live = await deps.ecs.describeTaskAttribute(regionId, taskId);
+      const asked = await deps.ecs.describeTaskAttribute(regionId, taskId);
+      // What a poll saw (DescribeTasks' ResourceId, the resource's status) names the resource the answer alone may not.
+      const known = (await deps.store.getTasks([{ regionId, taskId }])).get(`${regionId}/${taskId}`)?.snapshot ?? null;
+      const live = withResource(asked, known);
       const typical = typicalDuration(parseDurations(await deps.store.getMark(durationsMark(regionId, live.action))));
       return json(200, { task: withEstimate(live, null, true, typical), source: 'live' });
     },

@@ -5,6 +5,8 @@ import type { TaskSnapshot } from '../../tasks/snapshot.js';
 import { EXIT, UsageError, requireOption, secondsOption, withDeps, type Io } from '../cli-context.js';
 import { colorsFor } from '../colors.js';
 import { CLEAR_LINE, elapsedOf, etaOf, formatDuration, percentOf, progressFrame, type WatchedTask } from '../progress.js';
+import { untilOption, waitForResource } from './wait-ready.js';
+import { describeResource, withResource } from '../../tasks/resource.js';
 
 export function checkTaskArgs(taskId: string | undefined, region: string | undefined): { taskId: string; regionId: string } {
   if (!taskId) throw new UsageError('a task id is required (e.g. taskhook lookup t-bp1abcdefghij --region cn-hangzhou)');
@@ -22,6 +24,9 @@ export function describeTask(t: TaskSnapshot): string[] {
     `finished  ${t.finishedAt ?? '-'}${t.durationSeconds !== null ? `  (${t.durationSeconds} s)` : ''}`,
   ];
   if (t.counts) lines.push(`counts    ${t.counts.succeeded} succeeded, ${t.counts.failed} failed of ${t.counts.total}`);
+  if (t.resource) lines.push(`resource  ${describeResource(t.resource)}${t.resource.status ? `  ${t.resource.status}` : ''}`);
+  if (t.readiness) lines.push(`ready     ${t.readiness.state}${t.readyAt ? ` at ${t.readyAt}` : ''}${t.readiness.reason ? `  ${t.readiness.reason}` : ''}`);
+  if (t.stall) lines.push(`stalled   ${t.stall.reason}`);
   for (const op of t.operations) {
     const items = op.relatedItems.map((i) => `${i.name}=${i.value}`).join(' ');
     lines.push(`operation ${op.status ?? '-'}${op.errorCode ? `  ${op.errorCode}: ${op.errorMessage ?? ''}` : ''}${items ? `  ${items}` : ''}`);
@@ -37,7 +42,7 @@ export interface LookupOptions {
 export async function lookupCommand(io: Io, taskIdArg: string | undefined, options: LookupOptions): Promise<number> {
   const { taskId, regionId } = checkTaskArgs(taskIdArg, options.region);
   return withDeps(io, async (deps) => {
-    const task = await deps.ecs.describeTaskAttribute(regionId, taskId);
+    const task = withResource(await deps.ecs.describeTaskAttribute(regionId, taskId), null);
     if (options.json) io.out(JSON.stringify(task, null, 2));
     else for (const line of describeTask(task)) io.out(line);
     return EXIT.ok;
@@ -49,14 +54,20 @@ export interface WatchOptions {
   interval?: string;
   timeout?: string;
   json?: boolean;
+  /** `ready` (default): after a success, until its resource is usable; `finished`: the task alone. */
+  until?: string;
 }
 
 /** How often the elapsed time is redrawn on a terminal between lookups. */
 const REDRAW_MS = 1_000;
 
-/** Like `aws ec2 wait`, with progress: exit 0 when the task succeeded, 1 when it ended otherwise (or --timeout passed), 2 on error. */
+/**
+ * Like `aws ec2 wait`, with progress: exit 0 when the task succeeded and its resource is usable (`--until finished`:
+ * the task alone), 1 when it ended otherwise, its resource ended unusable or --timeout passed, 2 on error.
+ */
 export async function watchCommand(io: Io, taskIdArg: string | undefined, options: WatchOptions): Promise<number> {
   const { taskId, regionId } = checkTaskArgs(taskIdArg, options.region);
+  const until = untilOption(options.until);
   const intervalMs = secondsOption(options.interval, 'interval', 5, 0.1, 3600) * 1000;
   const timeoutMs = options.timeout === undefined ? null : secondsOption(options.timeout, 'timeout', 0, 0.1, 7 * 86_400) * 1000;
   const colors = colorsFor(io);
@@ -123,7 +134,8 @@ export async function watchCommand(io: Io, taskIdArg: string | undefined, option
           const paint = task.outcome === 'succeeded' ? colors.green : colors.red;
           io.out(`${taskId}: ${paint(task.outcome)}${task.finishedAt ? ` at ${task.finishedAt}` : ''}`);
         }
-        return task.outcome === 'succeeded' ? EXIT.ok : EXIT.failed;
+        if (task.outcome !== 'succeeded') return EXIT.failed;
+        return until === 'finished' ? EXIT.ok : waitForResource(io, deps, task, { json: !!options.json, inPlace, intervalMs, deadline, colors });
       }
       // Until the next lookup: redraw the elapsed time each second on a terminal, and stop at the deadline.
       const next = Date.now() + intervalMs;

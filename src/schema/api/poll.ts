@@ -43,6 +43,10 @@ export const pollSummary = z
     deliveries: z.object({ succeeded: count, failed: count, dead: count }),
     shards: count.optional().meta({ description: 'shard runs this run handed off (0: it swept everything itself)' }),
     shard: z.string().optional().meta({ description: 'in the run log: the shard this run swept, when it was one' }),
+    shardFailures: z
+      .array(z.object({ shard: z.string(), error: z.string() }))
+      .optional()
+      .meta({ description: 'shards the invoker refused (FC’s code, message and fix); the next run plans them again' }),
     blocked: z
       .array(z.object({ regionId: z.string(), action: z.string(), code: z.string(), reason: z.string(), fix: z.string() }))
       .optional()
@@ -51,6 +55,23 @@ export const pollSummary = z
           'regions this run stopped polling because ECS refused the request or the caller (clock, signature, key, permission, parameters); no task of theirs was judged, the next run tries again',
       }),
     clockSkewSeconds: z.number().optional().meta({ description: 'ECS’s clock minus this machine’s, from the Date of its last answer' }),
+    readiness: z
+      .object({
+        checked: count.meta({ description: 'resources asked about (every pass counts)' }),
+        ready: count.meta({ description: 'tasks whose resource became usable: their ecs.task.succeeded was committed' }),
+        notReady: count.meta({ description: 'tasks whose completion went out without a usable resource (the wait ended, or it failed)' }),
+        waiting: count.meta({ description: 'tasks still waiting for their resource when the run ended' }),
+        refused: z
+          .array(z.object({ regionId: z.string(), action: z.string(), code: z.string(), reason: z.string(), fix: z.string() }))
+          .optional()
+          .meta({ description: 'describe calls ECS refused as a request (permission, clock, key): nothing was marked; asked again next pass' }),
+      })
+      .optional()
+      .meta({ description: 'the checks of succeeded tasks’ resources (README: Readiness); absent when no task waited' }),
+    clockStepSeconds: z
+      .number()
+      .optional()
+      .meta({ description: 'how far this machine’s wall clock stepped during the run (NTP, a hand-set clock); no event comes of it' }),
     durationMs: z.number().min(0),
   })
   .meta({ id: 'PollSummary', description: 'What one poll run did.', examples: [EXAMPLE_SUMMARY] });

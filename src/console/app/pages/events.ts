@@ -19,6 +19,8 @@ export const EVENT_TYPES = [
   'ecs.task.started',
   'ecs.task.progress',
   'ecs.task.status_changed',
+  'ecs.task.stalled',
+  'ecs.task.resumed',
   'webhook.disabled',
   'webhook.recovered',
   'delivery.exhausted',

@@ -8,6 +8,7 @@ import { absoluteTime, elapsedSeconds } from '../format.js';
 import { announce, useNow, usePoll } from '../live.js';
 import { eventHref, pageHref } from '../router.js';
 import { estimatedFinish, type ConsoleEvent, type TaskState } from '../types.js';
+import { readinessNote, resourceLabel, stallNote } from '../readiness.js';
 
 type Operation = TaskState['operations'][number];
 
@@ -192,8 +193,26 @@ function SnapshotPanel({ snapshot, now, source }: { snapshot: TaskState; now: nu
       </div>
       <div>
         <dt>Resource</dt>
-        <dd class="mono">${snapshot.resourceId ?? '—'}</dd>
+        <dd class="mono">${resourceLabel(snapshot) ?? '—'}</dd>
       </div>
+      ${
+        readinessNote(snapshot)
+          ? html`<div>
+              <dt>Usable</dt>
+              <dd class=${readinessNote(snapshot)!.tone}>
+                ${readinessNote(snapshot)!.text}${snapshot.readyAt ? html` · <${Time} at=${snapshot.readyAt} now=${now} />` : null}
+              </dd>
+            </div>`
+          : null
+      }
+      ${
+        stallNote(snapshot)
+          ? html`<div>
+              <dt>Stalled</dt>
+              <dd class="warn">${snapshot.stall!.reason}</dd>
+            </div>`
+          : null
+      }
       <div>
         <dt>Observed</dt>
         <dd><${Time} at=${snapshot.observedAt} now=${now} /></dd>
@@ -222,6 +241,8 @@ function TimelineItem({ event, now }: { event: ConsoleEvent; now: number }): VNo
           ? html`<div class="small">
               ${event.data.previousStatus ? html`${event.data.previousStatus} → ` : null}<${OutcomeBadge} outcome=${task.outcome} status=${task.status} />
               ${task.progress != null ? html` <span class="muted">${task.progress} %</span>` : null}
+              ${event.type === 'ecs.task.stalled' && task.stall ? html` <span class="warn">${task.stall.reason}</span>` : null}
+              ${event.type === 'ecs.task.succeeded' && readinessNote(task) ? html` <span class=${readinessNote(task)!.tone}>${readinessNote(task)!.text}</span>` : null}
               ${
                 task.operations.some((op) => op.errorCode)
                   ? html` <span class="warn"

@@ -21,6 +21,7 @@ import { elapsedSeconds, outcomeLabel } from '../format.js';
 import { announce, useNow, usePoll } from '../live.js';
 import { navigate, pageHref, taskHref } from '../router.js';
 import { estimatedFinish, type TaskItem } from '../types.js';
+import { readinessNote, resourceLabel, stallNote, type Note } from '../readiness.js';
 
 /** Every outcome a snapshot can have, in the order a list of them reads best. */
 export const OUTCOMES = ['running', 'pending', 'paused', 'succeeded', 'partially_failed', 'failed', 'cancelled', 'not_found', 'unknown'] as const;
@@ -80,7 +81,7 @@ export function TasksPage({ api, query }: { api: ApiClient; query: URLSearchPara
       className: 'nowrap',
       cell: (t) =>
         html`<a href=${taskHref(t.regionId, t.taskId)} class="mono">${t.taskId}</a
-          >${t.snapshot?.resourceId ? html`<div class="muted mono small">${t.snapshot.resourceId}</div>` : null}`,
+          >${t.snapshot && resourceLabel(t.snapshot) ? html`<div class="muted mono small">${resourceLabel(t.snapshot)}</div>` : null}`,
     },
     { label: 'Region', className: 'nowrap', cell: (t) => t.regionId },
     { label: 'Action', cell: (t) => t.snapshot?.action ?? html`<span class="none">—</span>` },
@@ -89,7 +90,10 @@ export function TasksPage({ api, query }: { api: ApiClient; query: URLSearchPara
       cell: (t) =>
         html`<${OutcomeBadge} outcome=${t.snapshot?.outcome} status=${t.snapshot?.status} />
           ${t.invalid ? html`<div class="warn small">invalid: ${t.invalid.code}</div>` : null}
-          ${t.pendingVerdict ? html`<div class="warn small">unconfirmed: ${t.pendingVerdict.code}</div>` : null}`,
+          ${t.pendingVerdict ? html`<div class="warn small">unconfirmed: ${t.pendingVerdict.code}</div>` : null}
+          ${[t.snapshot && stallNote(t.snapshot), t.snapshot && readinessNote(t.snapshot)]
+            .filter((n): n is Note => !!n && n.tone !== 'muted')
+            .map((n) => html`<div class=${`${n.tone} small readiness`}>${n.text}</div>`)}`,
     },
     { label: 'Progress', cell: (t) => html`<${Progress} value=${t.snapshot?.progress} label=${`Progress of ${t.taskId}`} />` },
     { label: 'Elapsed', className: 'nowrap', cell: (t) => html`<${Duration} seconds=${t.snapshot ? elapsedSeconds(t.snapshot, now) : null} />` },
