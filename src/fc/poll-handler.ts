@@ -16,12 +16,18 @@ export function createPollHandler(depsFor: PollerDepsSource) {
   return async (event: unknown, context: InvocationContext): Promise<PollSummary> => {
     const { options } = parseTimerEvent(event);
     const deps = await depsFor(context, { shardInvoker: true });
-    return pollOnce(deps, {
-      budgetMs: runBudgetMs({ kind: 'timer', functionTimeoutSeconds: context?.function?.timeout }, deps.config.pollBudgetSeconds),
-      regions: options.regions,
-      shard: options.shard,
-      hot: true,
-      holder: context?.requestId,
-    });
+    try {
+      return await pollOnce(deps, {
+        budgetMs: runBudgetMs({ kind: 'timer', functionTimeoutSeconds: context?.function?.timeout }, deps.config.pollBudgetSeconds),
+        regions: options.regions,
+        shard: options.shard,
+        hot: true,
+        holder: context?.requestId,
+      });
+    } catch (error) {
+      // One line that says why (a store error names the table, the code and what to do); the next minute's run tries again.
+      deps.logger.error(`poll failed: ${error instanceof Error ? error.message : String(error)}; the next run tries again`, { error });
+      throw error;
+    }
   };
 }
