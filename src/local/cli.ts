@@ -20,11 +20,14 @@ const GLOBAL_NOTES = `
 Configuration comes from the environment (TASKHOOK_*, ALIBABA_CLOUD_*; see the README).
 Run in a folder where \`npm start\` runs, commands talk to that instance (.taskhook/instance.json):
 lookup and watch see its demo simulator, webhooks/listen/trigger use its API and store.
+webhooks and listen reach a deployed API instead with --api <url> or TASKHOOK_API_URL, the token in TASKHOOK_API_TOKEN.
 Human output goes to stdout, logs and errors to stderr; --json prints data for scripts.
 
 ${EXIT_CODES}
 
 Run \`taskhook <command> --help\` for a command's options and examples.`;
+
+const API_OPTION = 'a deployed taskhook API instead of this folder (or TASKHOOK_API_URL; token in TASKHOOK_API_TOKEN)';
 
 /** Help text after a command's options: examples, one per line. */
 const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
@@ -127,6 +130,7 @@ export function buildProgram(io: Io, done: (code: number) => void): Command {
     .option('--url <url>', 'where deliveries are POSTed, https://… (required; a private address only if TASKHOOK_ALLOW_PRIVATE_WEBHOOKS lists it)')
     .option('--events <types>', 'comma-separated event types, or * (default: the completion events)')
     .option('--description <text>', 'a note shown in listings')
+    .option('--api <url>', API_OPTION)
     .option('--json', 'the webhook and its secret as JSON')
     .addHelpText(
       'after',
@@ -135,52 +139,73 @@ export function buildProgram(io: Io, done: (code: number) => void): Command {
         'taskhook webhooks add --url https://example.com/hooks --events ecs.task.succeeded,ecs.task.failed --json',
       ),
     )
-    .action((options: { url?: string; events?: string; description?: string; json?: boolean }) =>
+    .action((options: { url?: string; events?: string; description?: string; api?: string; json?: boolean }) =>
       act(async (io) => (await import('./commands/webhooks.js')).addCommand(io, options)),
     );
   webhooks
     .command('list')
     .description('list the webhooks (never their secrets)')
+    .option('--api <url>', API_OPTION)
     .option('--json', 'as JSON')
-    .addHelpText('after', examples('taskhook webhooks list', 'taskhook webhooks list --json | jq -r ".[].id"'))
-    .action((options: { json?: boolean }) => act(async (io) => (await import('./commands/webhooks.js')).listCommand(io, options)));
+    .addHelpText(
+      'after',
+      examples(
+        'taskhook webhooks list',
+        'taskhook webhooks list --json | jq -r ".[].id"',
+        'TASKHOOK_API_TOKEN=… taskhook webhooks list --api https://taskhook.example.com',
+      ),
+    )
+    .action((options: { json?: boolean; api?: string }) => act(async (io) => (await import('./commands/webhooks.js')).listCommand(io, options)));
   webhooks
     .command('test')
     .description('send a signed webhook.test ping now (exit 1 when it is not answered 2xx)')
     .argument('<id>', 'the webhook id (wh_…)')
+    .option('--api <url>', API_OPTION)
     .option('--json', 'the attempt as JSON')
     .addHelpText('after', examples('taskhook webhooks test wh_0123456789abcdef01234567'))
-    .action((id: string, options: { json?: boolean }) => act(async (io) => (await import('./commands/webhooks.js')).testCommand(io, id, options)));
+    .action((id: string, options: { json?: boolean; api?: string }) =>
+      act(async (io) => (await import('./commands/webhooks.js')).testCommand(io, id, options)),
+    );
   webhooks
     .command('rotate')
     .description('make a new secret; the previous one keeps signing for 24 h')
     .argument('<id>', 'the webhook id (wh_…)')
+    .option('--api <url>', API_OPTION)
     .option('--json', 'the new secret as JSON')
     .addHelpText('after', examples('taskhook webhooks rotate wh_0123456789abcdef01234567'))
-    .action((id: string, options: { json?: boolean }) => act(async (io) => (await import('./commands/webhooks.js')).rotateCommand(io, id, options)));
+    .action((id: string, options: { json?: boolean; api?: string }) =>
+      act(async (io) => (await import('./commands/webhooks.js')).rotateCommand(io, id, options)),
+    );
   webhooks
     .command('remove')
     .description('delete a webhook registered over the API or the CLI')
     .argument('<id>', 'the webhook id (wh_…)')
+    .option('--api <url>', API_OPTION)
     .option('--json', 'confirm as JSON')
     .addHelpText('after', examples('taskhook webhooks remove wh_0123456789abcdef01234567'))
-    .action((id: string, options: { json?: boolean }) => act(async (io) => (await import('./commands/webhooks.js')).removeCommand(io, id, options)));
+    .action((id: string, options: { json?: boolean; api?: string }) =>
+      act(async (io) => (await import('./commands/webhooks.js')).removeCommand(io, id, options)),
+    );
 
   program
     .command('listen')
-    .description("forward the running instance's deliveries to a local URL, unchanged, through a temporary webhook")
+    .description('forward the event feed of the running instance, or of a deployed API (--api), to a local URL, signed as deliveries are')
     .option('--forward-to <url>', 'your receiver, e.g. http://localhost:3000/hooks (required)')
     .option('--events <types>', 'comma-separated event types, or * (default: *)')
-    .option('--port <port>', 'local port deliveries arrive on (default: a free one)')
-    .option('--json', 'one JSON line per delivery (the first line: the webhook and its secret)')
+    .option('--api <url>', 'a deployed taskhook API instead of the one running in this folder (or TASKHOOK_API_URL; token in TASKHOOK_API_TOKEN)')
+    .option('--from <where>', 'where a first listen in this folder starts: now or start (every event kept); later ones resume', 'now')
+    .option('--print-secret', 'print the signing secret your receiver verifies with (kept in .taskhook/listen.json)')
+    .option('--json', 'one JSON line per forward (the first line: where it reads from)')
     .addHelpText(
       'after',
       examples(
-        'taskhook listen --forward-to http://localhost:3000/hooks',
+        'taskhook listen --forward-to http://localhost:3000/hooks --print-secret',
         'taskhook listen --forward-to http://localhost:3000/hooks --events ecs.task.succeeded,ecs.task.failed',
-      ) + "\nThe temporary webhook's secret is printed once: verify with it in your receiver. Ctrl-C removes the webhook.\n",
+        'TASKHOOK_API_TOKEN=… taskhook listen --api https://taskhook.example.com --forward-to http://localhost:3000/hooks',
+      ) +
+        '\nNo webhook is registered: listen pulls GET /v1/events and forwards each event in order, trying one the app refuses\nagain until it takes it. The cursor and secret stay in .taskhook/listen.json: the next listen in this folder resumes.\n',
     )
-    .action((options: { forwardTo?: string; events?: string; port?: string; json?: boolean }) =>
+    .action((options: { forwardTo?: string; events?: string; api?: string; from?: string; printSecret?: boolean; json?: boolean }) =>
       act(async (io) => {
         const stopping = untilSignal();
         return (await import('./commands/listen.js')).listenCommand(io, options, () => stopping);

@@ -84,6 +84,22 @@ export interface EventRows {
   insert(events: StoredEvent[]): Promise<Map<string, StoredEvent>>;
   /** Ordered by `eventSortKey`, only the events the filter names. */
   range(filter: EventFilter, range: RangeRequest): Promise<Array<IndexEntry<StoredEvent>>>;
+  /** Feed entries after `position`, in position order, up to `limit`. */
+  feed(position: number, limit: number): Promise<FeedEntry[]>;
+  /** The highest feed position given so far; 0 when none. */
+  feedHead(): Promise<number>;
+}
+
+/**
+ * The commit-ordered feed: every event gets one position when it is first stored. Positions increase in commit order
+ * and are dense where the store commits atomically (memory, SQLite); Tablestore takes them from a counter before it
+ * writes the entries, so a reader may meet a position not written yet (see layer.ts `readFeed`).
+ */
+export interface FeedEntry {
+  position: number;
+  eventId: string;
+  /** Epoch ms when the entry was written. */
+  at: number;
 }
 
 export interface DeliveryFilter {

@@ -2,7 +2,7 @@
  * The store layer: every rule the StateStore port promises, once, over a StorageBackend's primitives (paging,
  * ordering, watch sources, the commit's stored form, the delivery state machine, leases).
  */
-import { StoreError, VersionConflictError } from '../errors.js';
+import { InvalidInputError, StoreError, VersionConflictError } from '../errors.js';
 import type { IndexEntry, PreparedCommit, RangeRequest, Revised, StorageBackend } from './backend.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { abandoned, afterAttempt, pendingDelivery, rescheduled } from './delivery-records.js';
@@ -29,6 +29,30 @@ const LEASE_CLOCK_MARGIN_MS = 5 * 60_000;
 const KEY_PAGE = 5_000;
 /** Rounds of read-and-retry before a conditional write that keeps losing to concurrent ones gives up. */
 const CONTENDED_ROUNDS = 8;
+
+/**
+ * How long a reader waits on a feed position no entry holds yet before it reads past it: Tablestore hands positions
+ * out before the entries are written, and a writer that lost its answer or crashed leaves one unfilled for good.
+ */
+export const FEED_GAP_MS = 10_000;
+/** Feed entries read per round; a filtered read goes on for a few rounds before it answers with what it has. */
+const FEED_BATCH = 200;
+const FEED_ROUNDS = 10;
+
+const feedCursor = (position: number) => encodeCursor(`feed:${position}`);
+
+function feedPosition(cursor: string): number | undefined {
+  if (cursor === 'now') return undefined;
+  if (cursor === 'start') return 0;
+  const match = /^[A-Za-z0-9_-]+$/.test(cursor) ? /^feed:(\d{1,15})$/.exec(decodeCursor(cursor) ?? '') : null;
+  if (!match)
+    throw new InvalidInputError(
+      'InvalidCursor',
+      'after is not a feed cursor this API returned; start with after=now (or after=start for every event kept)',
+      'after',
+    );
+  return Number(match[1]);
+}
 
 const contention = (what: string) => new StoreError(`${what} kept conflicting with concurrent changes; try again`, 'Contention', true);
 
@@ -89,6 +113,12 @@ function firstOfEach<T extends { id: string }>(list: T[]): T[] {
 
 export function createStateStore(backend: StorageBackend): StateStore {
   const { tasks, events, deliveries, webhooks, leases } = backend;
+
+  /** Readers waiting for this store object's next event commit (the in-process wake-up of a long poll). */
+  const waiters = new Set<() => void>();
+  const committed = () => {
+    for (const wake of [...waiters]) wake();
+  };
 
   const getTask = async (id: string) => (await tasks.get([id])).get(id) ?? null;
   const getDelivery = async (id: string) => (await deliveries.get([id])).get(id) ?? null;
@@ -208,6 +238,7 @@ export function createStateStore(backend: StorageBackend): StateStore {
 
     async commitTransition(c) {
       if (!(await tasks.commit(prepared(c)))) throw new VersionConflictError(taskKeyString(c.key));
+      if (c.events.length > 0) committed();
     },
 
     async commitTransitions(list) {
@@ -216,6 +247,7 @@ export function createStateStore(backend: StorageBackend): StateStore {
       const outcomes = tasks.commitMany
         ? await tasks.commitMany(commits)
         : await Promise.all(commits.map((c) => tasks.commit(c).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))))));
+      if (outcomes.some((o, i) => o === true && list[i].events.length > 0)) committed();
       const failed = outcomes.find((o): o is Error => o instanceof Error);
       if (failed) throw failed;
       return outcomes.map((o) => (o === true ? 'committed' : 'conflict'));
@@ -243,6 +275,7 @@ export function createStateStore(backend: StorageBackend): StateStore {
       if (stored) throw eventIdConflict(stored);
       // Present ones go to the backend too, so one a crash left unindexed gets its index rows; a racing writer is caught after.
       const raced = clashWith(await events.insert(fresh));
+      committed();
       if (raced) throw eventIdConflict(raced);
     },
 
@@ -253,6 +286,52 @@ export function createStateStore(backend: StorageBackend): StateStore {
     async listEvents(query) {
       const { regionId, taskId, type } = query;
       return pageOf(await events.range({ regionId, taskId, type }, rangeFor(query)), query, (ids) => events.get(ids));
+    },
+
+    async readFeed(query) {
+      const asked = feedPosition(query.after);
+      let position = asked ?? (await events.feedHead());
+      const items: StoredEvent[] = [];
+      const seen = new Set<string>();
+      for (let round = 0; round < FEED_ROUNDS && items.length < query.limit; round++) {
+        const entries = await events.feed(position, Math.max(query.limit, FEED_BATCH));
+        const taken = [];
+        for (const entry of entries) {
+          // A position not filled yet may be a commit still being written: wait for it, unless it has been missing long.
+          if (entry.position !== position + 1 && Date.now() - entry.at < FEED_GAP_MS) break;
+          position = entry.position;
+          taken.push(entry);
+        }
+        const stored = await events.get([...new Set(taken.map((e) => e.eventId))]);
+        for (const entry of taken) {
+          const s = stored.get(entry.eventId);
+          // Gone (purged), listed twice (a retried Tablestore write), or not wanted: passed over, the cursor moves on.
+          if (!s || seen.has(entry.eventId) || (query.wants && !query.wants(s))) continue;
+          seen.add(entry.eventId);
+          items.push(s);
+          if (items.length === query.limit) {
+            position = entry.position;
+            break;
+          }
+        }
+        if (taken.length < entries.length || entries.length < Math.max(query.limit, FEED_BATCH)) break;
+      }
+      return { items, cursor: feedCursor(position) };
+    },
+
+    eventsCommitted(ms, signal) {
+      return new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          waiters.delete(done);
+          signal?.removeEventListener('abort', done);
+          resolve();
+        };
+        const timer = setTimeout(done, ms);
+        waiters.add(done);
+        signal?.addEventListener('abort', done, { once: true });
+        if (signal?.aborted) done();
+      });
     },
 
     async enqueueDeliveries(list) {

@@ -1,5 +1,5 @@
 /** In-memory StateStore: for unit tests and TASKHOOK_STORE=memory. Everything is lost when the process ends. */
-import type { Lease, RangeRequest, StorageBackend } from './backend.js';
+import type { FeedEntry, Lease, RangeRequest, StorageBackend } from './backend.js';
 import { attemptSortKey, deliverySortKey, eventSortKey, orderSortKey, runSortKey } from './cursor.js';
 import { eventIdConflict, sameEvent } from './event-ids.js';
 import { createStateStore } from './layer.js';
@@ -34,6 +34,14 @@ function pick<T>(map: Map<string, T>, ids: string[]): Map<string, T> {
 export function createMemoryStore(): StateStore {
   const tasks = new Map<string, TaskRecord>();
   const events = new Map<string, StoredEvent>();
+  /** The feed in position order; a purged event's entry goes with it. */
+  let feed: FeedEntry[] = [];
+  let feedHead = 0;
+  const storeEvent = (stored: StoredEvent) => {
+    if (events.has(stored.event.id)) return;
+    events.set(stored.event.id, clone(stored));
+    feed.push({ position: ++feedHead, eventId: stored.event.id, at: Date.now() });
+  };
   /** Each delivery with a revision that moves on every change. */
   const deliveries = new Map<string, { value: Delivery; revision: string }>();
   const attempts: DeliveryAttempt[] = [];
@@ -77,7 +85,7 @@ export function createMemoryStore(): StateStore {
         // Checked before anything is written, so a conflict leaves the commit wholly unapplied.
         const clash = c.events.find((s) => events.has(s.event.id) && !sameEvent(events.get(s.event.id)!.event, s.event));
         if (clash) throw eventIdConflict(clash);
-        for (const stored of c.events) if (!events.has(stored.event.id)) events.set(stored.event.id, clone(stored));
+        for (const stored of c.events) storeEvent(stored);
         for (const d of c.deliveries) if (!deliveries.has(d.id)) deliveries.set(d.id, revise(d));
         const { snapshot, sequence, active, invalid, pendingVerdict, updatedAt } = clone(c);
         Object.assign(record, { snapshot, version: record.version + 1, sequence, active, invalid, pendingVerdict, updatedAt });
@@ -118,9 +126,11 @@ export function createMemoryStore(): StateStore {
           events,
           list.map((s) => s.event.id),
         );
-        for (const stored of list) if (!events.has(stored.event.id)) events.set(stored.event.id, clone(stored));
+        for (const stored of list) storeEvent(stored);
         return present;
       },
+      feed: async (position, limit) => feed.filter((e) => e.position > position).slice(0, limit),
+      feedHead: async () => feedHead,
       async range(filter, range) {
         const matching = [...events.values()].filter(
           (e) =>
@@ -230,6 +240,7 @@ export function createMemoryStore(): StateStore {
           events.delete(id);
           result.events++;
         }
+      feed = feed.filter((e) => events.has(e.eventId));
       for (const [id, d] of deliveries)
         if (purgeable.delivery(d.value, before)) {
           deliveries.delete(id);

@@ -230,6 +230,27 @@ export interface EventLog {
   getEvent(id: string): Promise<StoredEvent | null>;
   /** Newest first. */
   listEvents(query: EventQuery): Promise<Page<StoredEvent>>;
+  /**
+   * The events committed after a feed cursor, in commit order, only those the filter wants (see FeedQuery). The
+   * answer's cursor resumes after the last event looked at, on any instance and after a restart.
+   */
+  readFeed(query: FeedQuery): Promise<FeedPage>;
+  /** Settles when this store object commits an event, after `ms`, or when `signal` aborts, whichever comes first. */
+  eventsCommitted(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+export interface FeedQuery {
+  /** A cursor from an earlier FeedPage; `now` for only what is committed from now on; `start` for every event kept. */
+  after: string;
+  limit: number;
+  /** Which events the reader wants (src/webhooks/matching.ts decides, as for a webhook); absent: every one. */
+  wants?: (stored: StoredEvent) => boolean;
+}
+
+export interface FeedPage {
+  items: StoredEvent[];
+  /** Where the next read starts; the same as the one asked with when nothing new was looked at. */
+  cursor: string;
 }
 
 export interface DeliveryQuery extends PageRequest {

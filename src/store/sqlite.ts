@@ -59,6 +59,10 @@ const MIGRATIONS: string[] = [
   // The run log: one row per poll run, listed newest first by sort_key, purged by finished_at.
   `CREATE TABLE runs (sort_key TEXT PRIMARY KEY, id TEXT NOT NULL, finished_at TEXT NOT NULL, body TEXT NOT NULL);
    CREATE INDEX runs_by_finish ON runs (finished_at);`,
+  // The commit-ordered feed: AUTOINCREMENT never hands out a position again, even after the newest rows are purged.
+  // Events stored before it get positions in the order they were recorded.
+  `CREATE TABLE feed (position INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL, at INTEGER NOT NULL);
+   INSERT INTO feed (event_id, at) SELECT id, CAST(strftime('%s', recorded_at) AS INTEGER) * 1000 FROM events ORDER BY sort_key DESC;`,
 ];
 
 interface TaskRow {
@@ -294,7 +298,18 @@ export function createSqliteStore(path: string, options: SqliteOpenOptions = {})
     `INSERT INTO marks (name, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
   );
   const selectEvent = sql(`SELECT body FROM events WHERE id = ?`);
-  const insertEvent = sql(`INSERT OR IGNORE INTO events (id, region_id, task_id, type, sort_key, recorded_at, body) VALUES (?, ?, ?, ?, ?, ?, ?)`);
+  const insertEventRow = sql(`INSERT OR IGNORE INTO events (id, region_id, task_id, type, sort_key, recorded_at, body) VALUES (?, ?, ?, ?, ?, ?, ?)`);
+  const insertFeed = sql(`INSERT INTO feed (event_id, at) VALUES (?, ?)`);
+  /** The event and its feed entry in the caller's transaction: its position is taken in commit order. */
+  const insertEvent = {
+    run(id: string, regionId: string, taskId: string, type: string, sortKey: string, recordedAt: string, body: string) {
+      const inserted = insertEventRow.run(id, regionId, taskId, type, sortKey, recordedAt, body);
+      if (inserted.changes === 1) insertFeed.run(id, Date.now());
+      return inserted;
+    },
+  };
+  const readFeed = sql(`SELECT position, event_id, at FROM feed WHERE position > ? ORDER BY position LIMIT ?`);
+  const readFeedHead = sql(`SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'feed'), 0) AS head`);
   const insertDelivery = sql(
     `INSERT OR IGNORE INTO deliveries (id, event_id, webhook_id, sort_key, region_id, task_id, sequence, status, next_attempt_at, updated_at, body)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -466,6 +481,13 @@ export function createSqliteStore(path: string, options: SqliteOpenOptions = {})
         return present;
       }),
       range: async (filter, range) => rangeOf<StoredEvent>('events', present({ region_id: filter.regionId, task_id: filter.taskId, type: filter.type }), range),
+      feed: async (position, limit) =>
+        (readFeed.all(position, limit) as Array<{ position: number; event_id: string; at: number }>).map((r) => ({
+          position: r.position,
+          eventId: r.event_id,
+          at: r.at,
+        })),
+      feedHead: async () => (readFeedHead.get() as { head: number }).head,
     },
 
     deliveries: {
@@ -542,15 +564,22 @@ export function createSqliteStore(path: string, options: SqliteOpenOptions = {})
     },
 
     // The SQL form of ./retention.ts `purgeable`.
-    purge: write((before: string, keep: ReadonlySet<string>) => ({
-      // json_each: the kept keys as one bound parameter, however many there are.
-      tasks: sql(`DELETE FROM tasks WHERE active = 0 AND updated_at < ? AND key NOT IN (SELECT value FROM json_each(?))`).run(before, JSON.stringify([...keep]))
-        .changes,
-      events: sql(`DELETE FROM events WHERE recorded_at < ?`).run(before).changes,
-      deliveries: sql(`DELETE FROM deliveries WHERE status != 'pending' AND updated_at < ?`).run(before).changes,
-      attempts: sql(`DELETE FROM attempts WHERE at < ?`).run(before).changes,
-      runs: sql(`DELETE FROM runs WHERE finished_at < ?`).run(before).changes,
-    })),
+    purge: write((before: string, keep: ReadonlySet<string>) => {
+      const result = {
+        // json_each: the kept keys as one bound parameter, however many there are.
+        tasks: sql(`DELETE FROM tasks WHERE active = 0 AND updated_at < ? AND key NOT IN (SELECT value FROM json_each(?))`).run(
+          before,
+          JSON.stringify([...keep]),
+        ).changes,
+        events: sql(`DELETE FROM events WHERE recorded_at < ?`).run(before).changes,
+        deliveries: sql(`DELETE FROM deliveries WHERE status != 'pending' AND updated_at < ?`).run(before).changes,
+        attempts: sql(`DELETE FROM attempts WHERE at < ?`).run(before).changes,
+        runs: sql(`DELETE FROM runs WHERE finished_at < ?`).run(before).changes,
+      };
+      // A purged event leaves the feed too; the positions after it stay as they are.
+      sql(`DELETE FROM feed WHERE event_id NOT IN (SELECT id FROM events)`).run();
+      return result;
+    }),
 
     async close() {
       // Writes asked for just before closing are made, not dropped.

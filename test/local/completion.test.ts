@@ -55,7 +55,7 @@ describe('taskhook completion', () => {
     ]);
     expect(complete(['taskhook', 'we'])).toEqual(['webhooks']);
     expect(complete(['taskhook', 'webhooks', ''])).toEqual(['add', 'list', 'test', 'rotate', 'remove']);
-    expect(complete(['taskhook', 'webhooks', 'add', '--'])).toEqual(['--url', '--events', '--description', '--json', '--help']);
+    expect(complete(['taskhook', 'webhooks', 'add', '--'])).toEqual(['--url', '--events', '--description', '--api', '--json', '--help']);
     expect(complete(['taskhook', 'trigger', 'ecs.task.p'])).toEqual(['ecs.task.partially_failed', 'ecs.task.progress']);
     expect(complete(['taskhook', 'watch', 't-bp1abc', '--t'])).toEqual(['--timeout']);
     expect(complete(['taskhook', 'tables', ''])).toEqual(['init']);
@@ -79,6 +79,6 @@ describe('taskhook completion', () => {
         .map((item) => item.split(/(?<!\\):/)[0].replace(/\\:/g, ':'));
     expect(offered(['taskhook', ''])).toContain('listen');
     expect(offered(['taskhook', 'webhooks', ''])).toEqual(['add', 'list', 'test', 'rotate', 'remove']);
-    expect(offered(['taskhook', 'listen', ''])).toEqual(['--forward-to', '--events', '--port', '--json', '--help']);
+    expect(offered(['taskhook', 'listen', ''])).toEqual(['--forward-to', '--events', '--api', '--from', '--print-secret', '--json', '--help']);
   });
 });

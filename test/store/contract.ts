@@ -645,6 +645,97 @@ export function defineStoreContract(name: string, open: () => Promise<StoreHarne
       expect((await store.purge(at(31.5))).runs).toBe(0);
     });
 
+    describe('event feed', () => {
+      const other = { regionId: 'cn-shanghai', taskId: 't-contract0002' };
+      const ids = (page: { items: StoredEvent[] }) => page.items.map((s) => s.event.id);
+      /** Every event from `after` on, one at a time: each page's cursor is where the next starts. */
+      const drain = async (after: string, limit = 1) => {
+        const seen: string[] = [];
+        for (let cursor = after, round = 0; round < 50; round++) {
+          const page = await store.readFeed({ after: cursor, limit });
+          if (page.items.length === 0) return { seen, cursor };
+          seen.push(...ids(page));
+          cursor = page.cursor;
+        }
+        throw new Error('the feed did not end');
+      };
+
+      it('lists events in commit order, not by their recorded time, and a resumed cursor neither skips nor repeats one', async () => {
+        await store.watchTask(key, 'api', T0);
+        await store.watchTask(other, 'api', T0);
+        const later = transition(other, 0, null, snapshot(other, 'Finished', { observedAt: at(5) }), 0);
+        await store.commitTransition(later);
+        const middle = await drain('start');
+        expect(middle.seen).toEqual(later.events.map((e) => e.id));
+        // Committed after, though recorded earlier: a newest-first key would sort it before the cursor and skip it.
+        const earlier = transition(key, 0, null, snapshot(key, 'Finished', { observedAt: at(1) }), 0);
+        await store.commitTransition(earlier);
+        expect((await drain(middle.cursor)).seen).toEqual(earlier.events.map((e) => e.id));
+        expect((await store.readFeed({ after: middle.cursor, limit: 10 })).items.map((s) => s.event)).toEqual(earlier.events);
+      });
+
+      it('gives each of the events that concurrent runs commit in the same millisecond exactly once, each task’s in sequence order', async () => {
+        const keys = Array.from({ length: 6 }, (_, i) => ({ regionId: 'cn-hangzhou', taskId: `t-feedrace000${i}` }));
+        for (const k of keys) await store.watchTask(k, 'api', T0);
+        const commits = keys.map((k) => transition(k, 0, null, snapshot(k, 'Finished', { observedAt: at(1) }), 0));
+        const operational = [opEvent('webhook.disabled', 'wh_a', at(1)), opEvent('webhook.disabled', 'wh_b', at(1))];
+        // Two runs at once: one commits half the tasks as a batch, the other the rest one by one, beside an append.
+        await Promise.all([
+          store.commitTransitions(commits.slice(0, 3)),
+          ...commits.slice(3).map((c) => store.commitTransition(c)),
+          store.appendEvents(operational),
+        ]);
+        const everyId = [...commits.flatMap((c) => c.events.map((e) => e.id)), ...operational.map((s) => s.event.id)];
+        const { seen } = await drain('start', 2);
+        expect([...seen].sort()).toEqual([...everyId].sort());
+        for (const c of commits) {
+          const positions = c.events.map((e) => seen.indexOf(e.id));
+          expect(positions).toEqual([...positions].sort((a, b) => a - b));
+        }
+        // The same answer from every point: a cursor taken halfway reads the rest once.
+        const half = await store.readFeed({ after: 'start', limit: 5 });
+        expect([...ids(half), ...(await drain(half.cursor, 3)).seen]).toEqual(seen);
+      });
+
+      it('starts after what is stored with `now`, keeps the cursor when nothing is new, and filters without losing its place', async () => {
+        await store.watchTask(key, 'api', T0);
+        await store.watchTask(other, 'api', T0);
+        await store.commitTransition(transition(key, 0, null, snapshot(key, 'Processing'), 0));
+        const empty = await store.readFeed({ after: 'now', limit: 10 });
+        expect(empty.items).toEqual([]);
+        expect((await store.readFeed({ after: empty.cursor, limit: 10 })).cursor).toBe(empty.cursor);
+        const finished = transition(other, 0, null, snapshot(other, 'Finished', { observedAt: at(3) }), 0);
+        await store.commitTransition(finished);
+        const wanted = await store.readFeed({ after: empty.cursor, limit: 10, wants: (s) => s.event.type === 'ecs.task.succeeded' });
+        expect(wanted.items.map((s) => s.event.type)).toEqual(['ecs.task.succeeded']);
+        expect((await store.readFeed({ after: wanted.cursor, limit: 10 })).items).toEqual([]);
+        const none = await store.readFeed({ after: empty.cursor, limit: 10, wants: () => false });
+        expect(none.items).toEqual([]);
+        expect(none.cursor).toBe(wanted.cursor);
+      });
+
+      it('refuses a cursor it did not give out, naming the way to start', async () => {
+        await expect(store.readFeed({ after: 'bm90LWEtY3Vyc29y', limit: 1 })).rejects.toMatchObject({ code: 'InvalidCursor' });
+        await expect(store.readFeed({ after: 'not a cursor', limit: 1 })).rejects.toThrow(/after=now/);
+      });
+
+      it('wakes a waiting reader when this store commits an event, and otherwise after the wait', async () => {
+        await store.watchTask(key, 'api', T0);
+        let started = Date.now();
+        await store.eventsCommitted(50);
+        expect(Date.now() - started).toBeGreaterThanOrEqual(45);
+        started = Date.now();
+        const woken = store.eventsCommitted(5_000);
+        await store.commitTransition(transition(key, 0, null, snapshot(key, 'Finished'), 0));
+        await woken;
+        expect(Date.now() - started).toBeLessThan(2_000);
+        const controller = new AbortController();
+        const aborted = store.eventsCommitted(5_000, controller.signal);
+        controller.abort();
+        await aborted;
+      });
+    });
+
     it.runIf(faults)('retries through a transient storage fault on a write', async () => {
       await store.watchTask(key, 'api', T0);
       h.injectTransientFault!();

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { createSqliteStore, migrate } from '../../src/store/sqlite.js';
-import { defineStoreContract } from './contract.js';
+import { defineStoreContract, snapshot, transition } from './contract.js';
 
 defineStoreContract('sqlite', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'taskhook-sqlite-'));
@@ -27,6 +27,38 @@ describe('SQLite store', () => {
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(raw.pragma('user_version', { simple: true })).toBe(migrate(raw));
     raw.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('gives the events of a store made before the feed their positions in recorded order, once, when it opens', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'taskhook-sqlite-'));
+    const path = join(dir, 'state.db');
+    const old = createSqliteStore(path);
+    const keys = ['t-feedold00002', 't-feedold00001'].map((taskId) => ({ regionId: 'cn-hangzhou', taskId }));
+    const committed: string[][] = [];
+    // Committed newest first: a store before the feed had only the recorded time to order by.
+    for (const [i, key] of keys.entries()) {
+      await old.watchTask(key, 'api', '2026-11-27T10:00:00Z');
+      const commit = transition(key, 0, null, snapshot(key, 'Finished', { observedAt: `2026-11-27T10:0${5 - i}:00Z` }), 0);
+      await old.commitTransition(commit);
+      committed.push(commit.events.map((e) => e.id));
+    }
+    await old.close();
+    const raw = new Database(path);
+    const version = raw.pragma('user_version', { simple: true }) as number;
+    raw.exec('DROP TABLE feed');
+    raw.pragma(`user_version = ${version - 1}`);
+    raw.close();
+
+    const reopened = createSqliteStore(path);
+    const page = await reopened.readFeed({ after: 'start', limit: 10 });
+    expect(page.items.map((s) => s.event.id)).toEqual([...committed[1], ...committed[0]]);
+    const next = { regionId: 'cn-hangzhou', taskId: 't-feednew00001' };
+    await reopened.watchTask(next, 'api', '2026-11-27T10:00:00Z');
+    const later = transition(next, 0, null, snapshot(next, 'Finished', { observedAt: '2026-11-27T09:00:00Z' }), 0);
+    await reopened.commitTransition(later);
+    expect((await reopened.readFeed({ after: page.cursor, limit: 10 })).items.map((s) => s.event.id)).toEqual(later.events.map((e) => e.id));
+    await reopened.close();
     rmSync(dir, { recursive: true, force: true });
   });
 

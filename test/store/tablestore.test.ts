@@ -145,8 +145,9 @@ describe('Tablestore store', () => {
 
     expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
     expect((results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason).toBeInstanceOf(VersionConflictError);
-    // One commit write each, the event rows, then their index and delivery rows, one outbox clear.
-    expect(callsSince(fake, before)).toEqual({ GetRow: 2, UpdateRow: 3, BatchWriteRow: 2 });
+    // One commit write each, the event rows, the feed counter (read and created on a fresh store), then their index,
+    // feed and delivery rows, one outbox clear.
+    expect(callsSince(fake, before)).toEqual({ GetRow: 3, PutRow: 1, UpdateRow: 3, BatchWriteRow: 2 });
     expect((await store.listEvents({ type: 'ecs.task.succeeded', limit: 10 })).items).toHaveLength(1);
     expect((await store.listDeliveries({ webhookId: 'wh_a', limit: 10 })).items).toHaveLength(commit.events.length);
   });
@@ -219,8 +220,9 @@ describe('Tablestore store', () => {
       const commit = transition(key, 0, null, snapshot(key, 'Finished'), 0, ['wh_a']);
       const before = fake.requests();
       await slow.commitTransition(commit);
-      // The lost answer, the retry failing its condition, then the outbox clear; the second GetRow checks whose write it was.
-      expect(callsSince(fake, before)).toEqual({ GetRow: 2, UpdateRow: 3, BatchWriteRow: 2 });
+      // The lost answer, the retry failing its condition, then the outbox clear; the second GetRow checks whose write it
+      // was, the third reads the feed counter, which a fresh store creates (PutRow).
+      expect(callsSince(fake, before)).toEqual({ GetRow: 3, PutRow: 1, UpdateRow: 3, BatchWriteRow: 2 });
       expect((await store.getTasks([key])).get(id)).toMatchObject({ version: 1, active: false });
       expect((await store.listEvents({ ...key, limit: 10 })).items).toHaveLength(commit.events.length);
       await expect(store.commitTransition(commit)).rejects.toBeInstanceOf(VersionConflictError);
@@ -450,7 +452,8 @@ describe('Tablestore store', () => {
     expect(large).toEqual({ count: 5_000, calls: { GetRange: 5, BatchGetRow: 50 } });
     expect(pending).toEqual({ GetRange: 2, BatchGetRow: 50 });
     // The event rows go alone before their index and delivery rows, so a colliding id is caught before anything lists it.
-    expect(withEvents).toEqual({ GetRow: 1, UpdateRow: 2, BatchWriteRow: 2 });
+    // The feed counter is read and created by a fresh store's first commit with events; later ones only move it on.
+    expect(withEvents).toEqual({ GetRow: 2, PutRow: 1, UpdateRow: 2, BatchWriteRow: 2 });
     expect(withoutEvents).toEqual({ GetRow: 1, UpdateRow: 1 });
   }, 60_000);
 });
@@ -737,7 +740,8 @@ describe('Tablestore rows of a batch that fail with a retryable code', () => {
       fake.injectRowFault({ operation: 'BatchWriteRow', code: 'OTSServerUnavailable', table: 'th_deliveries', rows: [0, 2], times: 2 });
       await store.commitTransition(finish);
       // The event rows' call: both, then the second alone; the index and delivery rows' call: all, two, one.
-      expect(callsSince(fake, {})).toEqual({ GetRow: 1, UpdateRow: 2, BatchWriteRow: 2 + 3 });
+      // The commit, the feed counter moved on, the outbox clear.
+      expect(callsSince(fake, {})).toEqual({ GetRow: 1, UpdateRow: 3, BatchWriteRow: 2 + 3 });
       // Only the failed rows went again: one event row, then two and one delivery rows.
       expect(fake.batchRows().BatchWriteRow).toBe(cleanRows + 1 + 2 + 1);
 

@@ -1,37 +1,42 @@
 /**
- * `taskhook listen --forward-to URL`: a temporary webhook on the running instance whose deliveries are forwarded,
- * byte for byte with their headers, to a local URL; the receiver's answer goes back to taskhook.
+ * `taskhook listen --forward-to URL`: pulls the event feed (GET /v1/events?after=&wait=) of the running instance or of
+ * a deployed API (--api), and forwards each event, in order and signed as a delivery is, to a local URL. It registers
+ * no webhook, so a listen that stops or loses its API leaves nothing behind; its cursor and signing secret stay in
+ * `.taskhook/listen.json`, so the next listen in this folder goes on where this one stopped, with the same secret.
  */
+import { randomUUID } from 'node:crypto';
+import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { EXIT, UsageError, portOption, requireOption, type Io } from '../cli-context.js';
+import { join } from 'node:path';
+import type { TaskEvent } from '../../tasks/events.js';
+import { newWebhookSecret, signedHeaders } from '../../webhooks/signing.js';
+import { EXIT, UsageError, requireOption, type Io } from '../cli-context.js';
 import { colorsFor } from '../colors.js';
-import { InstanceApiError, requireInstance } from '../instance-api.js';
+import { ApiUnreachableError, InstanceApiError, requireApi } from '../instance-api.js';
+import { STATE_DIR } from '../instance-file.js';
 
 export interface ListenOptions {
   forwardTo?: string;
   events?: string;
-  port?: string;
   json?: boolean;
+  api?: string;
+  printSecret?: boolean;
+  from?: string;
 }
 
-/** Headers that describe one connection, not the message: never forwarded. */
-const HOP_BY_HOP = new Set([
-  'host',
-  'connection',
-  'keep-alive',
-  'transfer-encoding',
-  'content-length',
-  'expect',
-  'upgrade',
-  'te',
-  'trailer',
-  'proxy-connection',
-]);
-const MAX_BODY_BYTES = 5 * 1024 * 1024;
+export const LISTEN_FILE = 'listen.json';
+/** The long poll's wait: the API answers at most this late (it caps `wait` at 25 s). */
+const WAIT_SECONDS = 25;
 const FORWARD_TIMEOUT_MS = 30_000;
-/** What goes back to taskhook of the receiver's answer (taskhook keeps the first 4 KB). */
-const MAX_ANSWER_BYTES = 64 * 1024;
+/** Backoff of a refused forward or an unreachable API: doubling from 1 s up to 30 s. */
+const FIRST_BACKOFF_MS = 1_000;
+const MAX_BACKOFF_MS = 30_000;
+
+/** `.taskhook/listen.json`: the forwarding secret and, per API and filter, where the feed was left. */
+interface ListenState {
+  secret: string;
+  cursors: Record<string, string>;
+}
 
 function checkForwardUrl(value: string): URL {
   let url: URL;
@@ -44,128 +49,205 @@ function checkForwardUrl(value: string): URL {
   return url;
 }
 
+export function listenStatePath(cwd: string): string {
+  return join(cwd, STATE_DIR, LISTEN_FILE);
+}
+
+/** The folder's listen state; a new secret the first time (written at once, so every later run signs with it). */
+function loadState(cwd: string): ListenState {
+  const path = listenStatePath(cwd);
+  let text: string | null = null;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new UsageError(`${path} cannot be read (${(error as NodeJS.ErrnoException).code}); fix its permissions or delete it`);
+  }
+  if (text !== null) {
+    try {
+      const parsed = JSON.parse(text) as Partial<ListenState>;
+      if (typeof parsed.secret === 'string' && parsed.secret.startsWith('whsec_'))
+        return { secret: parsed.secret, cursors: parsed.cursors && typeof parsed.cursors === 'object' ? parsed.cursors : {} };
+    } catch {
+      // Reported below, the same as a file of another shape.
+    }
+    throw new UsageError(`${path} is not a listen state file; delete it (listen then makes a new secret and starts from now)`);
+  }
+  const state = { secret: newWebhookSecret(), cursors: {} };
+  saveState(cwd, state);
+  return state;
+}
+
+/** Written atomically, the directory 0700 and the file 0600: it holds the signing secret. */
+function saveState(cwd: string, state: ListenState): void {
+  const dir = join(cwd, STATE_DIR);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const path = listenStatePath(cwd);
+  const temporary = `${path}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`;
+  rmSync(temporary, { force: true });
+  writeFileSync(temporary, JSON.stringify(state, null, 2) + '\n', { mode: 0o600, flag: 'wx' });
+  chmodSync(temporary, 0o600);
+  renameSync(temporary, path);
+}
+
 interface Forwarded {
   status: number | null;
   durationMs: number;
   error: string | null;
 }
 
+/** Waits `ms`, or less if the command is stopped meanwhile. */
+const pause = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+
 export async function listenCommand(io: Io, options: ListenOptions, untilStopped: () => Promise<unknown>): Promise<number> {
   const forwardTo = checkForwardUrl(requireOption(options.forwardTo, 'forward-to', 'http://localhost:3000/hooks'));
-  const port = portOption(options.port);
   const events = (options.events ?? '*')
     .split(',')
     .map((e) => e.trim())
     .filter(Boolean);
-  const api = requireInstance(io, 'listen');
+  if (events.length === 0) throw new UsageError('--events must name at least one event type, or * (e.g. --events ecs.task.succeeded,ecs.task.failed)');
+  const from = options.from ?? 'now';
+  if (from !== 'now' && from !== 'start') throw new UsageError(`--from must be now or start, not "${from}"`);
+  const api = requireApi(io, 'listen', options.api);
   const colors = colorsFor(io);
+  const state = loadState(io.cwd);
+  // A local instance is known by its store, which outlives the port it listened on; a deployed API by its URL.
+  const feedKey = `${api.local ? `local:${api.local.store}` : api.apiUrl}|${events.join(',')}`;
+  let cursor = state.cursors[feedKey] ?? from;
+  const resumed = feedKey in state.cursors;
 
-  const report = (type: string, eventId: string, result: Forwarded) => {
+  const save = (next: string) => {
+    cursor = next;
+    state.cursors[feedKey] = next;
+    saveState(io.cwd, state);
+  };
+
+  const stop = new AbortController();
+  let stoppedBy: unknown;
+  void untilStopped().then((signal) => {
+    stoppedBy = signal;
+    stop.abort();
+  });
+
+  const report = (event: TaskEvent, result: Forwarded, attempt: number) => {
     const at = new Date().toISOString();
     if (options.json) {
-      io.out(JSON.stringify({ at, eventId, type, status: result.status, durationMs: result.durationMs, error: result.error }));
+      io.out(JSON.stringify({ at, eventId: event.id, type: event.type, attempt, status: result.status, durationMs: result.durationMs, error: result.error }));
       return;
     }
     const answer =
       result.status === null
         ? colors.red(`could not reach ${forwardTo.host} (${result.error})`)
         : (result.status < 300 ? colors.green : colors.red)(`${result.status} ${http.STATUS_CODES[result.status] ?? ''}`.trim());
-    io.out(`${at.slice(11, 19)}  ${type.padEnd(26)} ${eventId}  → ${answer}  ${result.durationMs} ms`);
+    io.out(`${at.slice(11, 19)}  ${event.type.padEnd(26)} ${event.id}  → ${answer}  ${result.durationMs} ms`);
   };
 
-  const forward = async (req: http.IncomingMessage, body: Buffer): Promise<{ result: Forwarded; answer: { status: number; type: string; body: Buffer } }> => {
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(req.headers))
-      if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  const forward = async (event: TaskEvent): Promise<Forwarded> => {
+    const body = JSON.stringify(event);
     const started = Date.now();
     try {
       const res = await fetch(forwardTo, {
-        method: req.method,
-        headers,
-        body: body.length ? new Uint8Array(body) : undefined,
+        method: 'POST',
+        headers: signedHeaders(event.id, body, { current: state.secret }, Date.now()),
+        body,
         redirect: 'manual',
-        signal: AbortSignal.timeout(FORWARD_TIMEOUT_MS),
+        signal: AbortSignal.any([AbortSignal.timeout(FORWARD_TIMEOUT_MS), stop.signal]),
       });
-      const answer = Buffer.from(await res.arrayBuffer()).subarray(0, MAX_ANSWER_BYTES);
-      return {
-        result: { status: res.status, durationMs: Date.now() - started, error: null },
-        answer: { status: res.status, type: res.headers.get('content-type') ?? 'text/plain', body: answer },
-      };
+      await res.arrayBuffer().catch(() => undefined);
+      return { status: res.status, durationMs: Date.now() - started, error: res.ok ? null : `HTTP ${res.status}` };
     } catch (error) {
       const code = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
-      const message = `taskhook listen could not reach ${forwardTo.href} (${code})`;
-      return {
-        result: { status: null, durationMs: Date.now() - started, error: code },
-        answer: { status: 502, type: 'text/plain', body: Buffer.from(message) },
-      };
+      return { status: null, durationMs: Date.now() - started, error: code };
     }
   };
 
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) req.destroy();
-      else chunks.push(chunk);
-    });
-    req.on('error', () => res.destroy());
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      let type = '?';
-      try {
-        const parsed = (JSON.parse(body.toString('utf8')) as { type?: unknown }).type;
-        if (typeof parsed === 'string') type = parsed;
-      } catch {
-        // Not an event: forwarded all the same, the receiver decides.
-      }
-      void forward(req, body).then(({ result, answer }) => {
-        report(type, String(req.headers['webhook-id'] ?? '-'), result);
-        res.writeHead(answer.status, { 'content-type': answer.type }).end(answer.body);
-      });
-    });
-  });
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 60_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(error.code === 'EADDRINUSE' ? new UsageError(`port ${port} is already in use: choose another with --port (0 takes a free one)`) : error),
-    );
-    server.listen(port, '127.0.0.1', () => resolve());
-  });
-  const listenUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/taskhook-listen`;
-  const close = () => new Promise<void>((resolve) => server.close(() => resolve()).closeAllConnections());
+  /** Forwards until the app accepts (2xx) or listen stops: false when it stopped first. */
+  const deliver = async (event: TaskEvent): Promise<boolean> => {
+    for (let attempt = 1, backoff = FIRST_BACKOFF_MS; ; attempt++, backoff = Math.min(backoff * 2, MAX_BACKOFF_MS)) {
+      const result = await forward(event);
+      if (stop.signal.aborted && result.status === null) return false;
+      report(event, result, attempt);
+      if (result.status !== null && result.status >= 200 && result.status < 300) return true;
+      if (!options.json) io.err(`taskhook: ${forwardTo.host} did not accept ${event.id}; trying it again in ${backoff / 1000} s (events after it wait)`);
+      await pause(backoff, stop.signal);
+      if (stop.signal.aborted) return false;
+    }
+  };
 
-  let created: { webhook: { id: string; events: string[] }; secret: string };
-  try {
-    created = await api.call('POST', '/v1/webhooks', { url: listenUrl, events, description: `taskhook listen → ${forwardTo.href} (temporary)` });
-  } catch (error) {
-    await close();
-    if (error instanceof InstanceApiError && error.code.startsWith('InvalidWebhookUrl'))
-      throw new UsageError(
-        `the running taskhook refuses a webhook on ${listenUrl} (${error.code}); start it with TASKHOOK_ALLOW_PRIVATE_WEBHOOKS=127.0.0.1/32 (demo mode allows it already)`,
-      );
-    throw error;
-  }
-  const { webhook, secret } = created;
+  const where = api.local ? `the running taskhook (${api.apiUrl})` : `the taskhook API at ${api.apiUrl}`;
+  // `now` is pinned to a feed position before listen says it is ready: an event committed after that line is forwarded.
+  if (cursor === 'now') save((await api.call<{ cursor: string }>('GET', `/v1/events?after=now&limit=1`, undefined, { signal: stop.signal })).cursor);
   if (options.json)
-    io.out(JSON.stringify({ ready: true, webhookId: webhook.id, secret, events: webhook.events, listening: listenUrl, forwardTo: forwardTo.href }));
+    io.out(
+      JSON.stringify({
+        ready: true,
+        api: api.apiUrl,
+        events,
+        forwardTo: forwardTo.href,
+        resumed,
+        stateFile: listenStatePath(io.cwd),
+        ...(options.printSecret ? { secret: state.secret } : {}),
+      }),
+    );
   else {
-    io.out(`forwarding ${webhook.events.join(', ')} from ${api.info.apiUrl} to ${forwardTo.href}`);
-    io.out(`temporary webhook ${webhook.id}, removed when you stop (Ctrl-C); its secret, shown once, for your receiver:`);
-    io.out(`  ${secret}`);
+    io.out(`forwarding ${events.join(', ')} from ${where} to ${forwardTo.href}`);
+    io.out(
+      resumed
+        ? 'resuming where the last listen in this folder stopped; no webhook is registered (listen pulls the event feed)'
+        : `starting from ${from === 'now' ? 'now' : 'the oldest event kept'}; no webhook is registered (listen pulls the event feed)`,
+    );
+    if (options.printSecret) {
+      io.out(`signing secret (the same for every listen in this folder; verify with it in your receiver):`);
+      io.out(`  ${state.secret}`);
+    } else io.out(`signing secret: in ${join(STATE_DIR, LISTEN_FILE)} (print it with --print-secret)`);
   }
 
-  const signal = await untilStopped();
-  await close();
-  try {
-    await api.call('DELETE', `/v1/webhooks/${encodeURIComponent(webhook.id)}`);
-    if (!options.json) io.out(`removed temporary webhook ${webhook.id}${typeof signal === 'string' ? ` (${signal})` : ''}`);
-  } catch (error) {
-    io.err(
-      `taskhook: could not remove the temporary webhook ${webhook.id} (${(error as Error).message}); remove it with taskhook webhooks remove ${webhook.id}`,
-    );
-    return EXIT.error;
+  const query = (after: string) => `/v1/events?after=${encodeURIComponent(after)}&wait=${WAIT_SECONDS}&limit=1&events=${encodeURIComponent(events.join(','))}`;
+  let lost = false;
+  for (let backoff = FIRST_BACKOFF_MS; !stop.signal.aborted;) {
+    let page: { events: TaskEvent[]; cursor: string };
+    try {
+      page = await api.call(`GET`, query(cursor), undefined, { timeoutMs: (WAIT_SECONDS + 15) * 1000, signal: stop.signal });
+    } catch (error) {
+      if (stop.signal.aborted) break;
+      const transient = error instanceof ApiUnreachableError || (error instanceof InstanceApiError && (error.status >= 500 || error.status === 429));
+      if (!transient) {
+        if (error instanceof InstanceApiError && error.code === 'InvalidCursor')
+          throw new UsageError(
+            `${where} does not know the position saved in ${join(STATE_DIR, LISTEN_FILE)} (InvalidCursor); delete the file to start from now`,
+          );
+        throw error;
+      }
+      // Lost the API (stopped, redeployed, network): nothing to clean up, so wait and go on from the same cursor.
+      lost = true;
+      io.err(`taskhook: ${error.message}; trying again in ${backoff / 1000} s (Ctrl-C stops)`);
+      await pause(backoff, stop.signal);
+      backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+      continue;
+    }
+    if (lost && !options.json) io.err(`taskhook: reached ${where} again`);
+    lost = false;
+    backoff = FIRST_BACKOFF_MS;
+    let delivered = true;
+    for (const event of page.events) {
+      delivered = await deliver(event);
+      if (!delivered) break;
+    }
+    // The cursor moves past an event only once the app took it: a restart forwards it again.
+    if (!delivered) break;
+    if (page.cursor !== cursor) save(page.cursor);
   }
+
+  if (!options.json)
+    io.out(`stopped${typeof stoppedBy === 'string' ? ` (${stoppedBy})` : ''}; the next listen in this folder goes on from here with the same secret`);
   return EXIT.ok;
 }

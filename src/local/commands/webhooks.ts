@@ -6,7 +6,7 @@ import { sendTestPing } from '../../webhooks/replay.js';
 import { createWebhook, publicWebhook, requireWebhook, rotateSecret } from '../../webhooks/registry.js';
 import { EXIT, UsageError, instanceOf, requireOption, withDeps, type Io } from '../cli-context.js';
 import { colorsFor } from '../colors.js';
-import { instanceApi } from '../instance-api.js';
+import { instanceApi, namedApi } from '../instance-api.js';
 import { table } from '../table.js';
 
 type PublicWebhook = ReturnType<typeof publicWebhook>;
@@ -35,13 +35,14 @@ interface Registry {
   remove(id: string): Promise<void>;
 }
 
-async function withRegistry<T>(io: Io, work: (registry: Registry) => Promise<T>): Promise<T> {
+/** `api`: the --api option; a deployed API it (or TASKHOOK_API_URL) names comes before this folder's instance and store. */
+async function withRegistry<T>(io: Io, work: (registry: Registry) => Promise<T>, apiOption?: string): Promise<T> {
   const live = instanceOf(io).live;
-  if (live) {
-    const api = instanceApi(live);
+  const api = namedApi(io, 'webhooks', apiOption) ?? (live ? instanceApi(live) : null);
+  if (api) {
     const path = (id: string) => `/v1/webhooks/${encodeURIComponent(id)}`;
     return work({
-      where: `the running taskhook (${live.apiUrl})`,
+      where: api.local ? `the running taskhook (${api.apiUrl})` : `the taskhook API at ${api.apiUrl}`,
       add: (input) => api.call('POST', '/v1/webhooks', input),
       list: async () => (await api.call<{ webhooks: PublicWebhook[] }>('GET', '/v1/webhooks')).webhooks,
       test: (id) => api.call('POST', `${path(id)}/test`),
@@ -85,6 +86,7 @@ async function withRegistry<T>(io: Io, work: (registry: Registry) => Promise<T>)
 }
 
 export interface AddOptions {
+  api?: string;
   url?: string;
   events?: string;
   description?: string;
@@ -97,60 +99,80 @@ export function addCommand(io: Io, options: AddOptions): Promise<number> {
     ?.split(',')
     .map((e) => e.trim())
     .filter(Boolean);
-  return withRegistry(io, async (registry) => {
-    const { webhook, secret } = await registry.add({ url, events, ...(options.description ? { description: options.description } : {}) });
-    if (options.json) io.out(JSON.stringify({ webhook, secret }, null, 2));
-    else {
-      io.out(`added ${webhook.id} → ${webhook.url} (${webhook.events.join(', ')}) in ${registry.where}`);
-      io.out(`secret (shown once; give it to the receiver): ${secret}`);
-    }
-    return EXIT.ok;
-  });
+  return withRegistry(
+    io,
+    async (registry) => {
+      const { webhook, secret } = await registry.add({ url, events, ...(options.description ? { description: options.description } : {}) });
+      if (options.json) io.out(JSON.stringify({ webhook, secret }, null, 2));
+      else {
+        io.out(`added ${webhook.id} → ${webhook.url} (${webhook.events.join(', ')}) in ${registry.where}`);
+        io.out(`secret (shown once; give it to the receiver): ${secret}`);
+      }
+      return EXIT.ok;
+    },
+    options.api,
+  );
 }
 
-export function listCommand(io: Io, options: { json?: boolean }): Promise<number> {
-  return withRegistry(io, async (registry) => {
-    const list = await registry.list();
-    if (options.json) io.out(JSON.stringify(list, null, 2));
-    else if (list.length === 0) io.out('no webhooks; add one with: taskhook webhooks add --url https://…');
-    else {
-      const colors = colorsFor(io);
-      // Event types without their common prefix: `succeeded,failed` reads as ecs.task.succeeded, ecs.task.failed.
-      const events = (w: PublicWebhook) => w.events.map((e) => e.replace(/^ecs\.task\./, '')).join(',');
-      const rows = list.map((w) => [w.id, w.enabled ? 'enabled' : 'DISABLED', w.source, w.url, events(w), w.disabledReason ?? w.description ?? '']);
-      const lines = table(['ID', 'STATE', 'SOURCE', 'URL', 'EVENTS (ecs.task.*)', 'NOTE'], rows);
-      io.out(colors.bold(lines[0]));
-      for (const line of lines.slice(1)) io.out(line);
-    }
-    return EXIT.ok;
-  });
+export function listCommand(io: Io, options: { json?: boolean; api?: string }): Promise<number> {
+  return withRegistry(
+    io,
+    async (registry) => {
+      const list = await registry.list();
+      if (options.json) io.out(JSON.stringify(list, null, 2));
+      else if (list.length === 0) io.out('no webhooks; add one with: taskhook webhooks add --url https://…');
+      else {
+        const colors = colorsFor(io);
+        // Event types without their common prefix: `succeeded,failed` reads as ecs.task.succeeded, ecs.task.failed.
+        const events = (w: PublicWebhook) => w.events.map((e) => e.replace(/^ecs\.task\./, '')).join(',');
+        const rows = list.map((w) => [w.id, w.enabled ? 'enabled' : 'DISABLED', w.source, w.url, events(w), w.disabledReason ?? w.description ?? '']);
+        const lines = table(['ID', 'STATE', 'SOURCE', 'URL', 'EVENTS (ecs.task.*)', 'NOTE'], rows);
+        io.out(colors.bold(lines[0]));
+        for (const line of lines.slice(1)) io.out(line);
+      }
+      return EXIT.ok;
+    },
+    options.api,
+  );
 }
 
-export function testCommand(io: Io, id: string, options: { json?: boolean }): Promise<number> {
-  return withRegistry(io, async (registry) => {
-    const attempt = await registry.test(id);
-    if (options.json) io.out(JSON.stringify(attempt, null, 2));
-    else io.out(attempt.success ? `ok: HTTP ${attempt.status} in ${attempt.durationMs} ms` : `failed: ${attempt.error}`);
-    return attempt.success ? EXIT.ok : EXIT.failed;
-  });
+export function testCommand(io: Io, id: string, options: { json?: boolean; api?: string }): Promise<number> {
+  return withRegistry(
+    io,
+    async (registry) => {
+      const attempt = await registry.test(id);
+      if (options.json) io.out(JSON.stringify(attempt, null, 2));
+      else io.out(attempt.success ? `ok: HTTP ${attempt.status} in ${attempt.durationMs} ms` : `failed: ${attempt.error}`);
+      return attempt.success ? EXIT.ok : EXIT.failed;
+    },
+    options.api,
+  );
 }
 
-export function rotateCommand(io: Io, id: string, options: { json?: boolean }): Promise<number> {
-  return withRegistry(io, async (registry) => {
-    const rotation = await registry.rotate(id);
-    if (options.json) io.out(JSON.stringify(rotation, null, 2));
-    else {
-      io.out(rotation.publicKey ? `new public key for ${id}: ${rotation.publicKey}` : `new secret for ${id} (shown once): ${rotation.secret}`);
-      io.out(`the previous ${rotation.publicKey ? 'key' : 'secret'} keeps signing until ${rotation.previousExpiresAt}`);
-    }
-    return EXIT.ok;
-  });
+export function rotateCommand(io: Io, id: string, options: { json?: boolean; api?: string }): Promise<number> {
+  return withRegistry(
+    io,
+    async (registry) => {
+      const rotation = await registry.rotate(id);
+      if (options.json) io.out(JSON.stringify(rotation, null, 2));
+      else {
+        io.out(rotation.publicKey ? `new public key for ${id}: ${rotation.publicKey}` : `new secret for ${id} (shown once): ${rotation.secret}`);
+        io.out(`the previous ${rotation.publicKey ? 'key' : 'secret'} keeps signing until ${rotation.previousExpiresAt}`);
+      }
+      return EXIT.ok;
+    },
+    options.api,
+  );
 }
 
-export function removeCommand(io: Io, id: string, options: { json?: boolean }): Promise<number> {
-  return withRegistry(io, async (registry) => {
-    await registry.remove(id);
-    io.out(options.json ? JSON.stringify({ removed: id }) : `removed ${id}`);
-    return EXIT.ok;
-  });
+export function removeCommand(io: Io, id: string, options: { json?: boolean; api?: string }): Promise<number> {
+  return withRegistry(
+    io,
+    async (registry) => {
+      await registry.remove(id);
+      io.out(options.json ? JSON.stringify({ removed: id }) : `removed ${id}`);
+      return EXIT.ok;
+    },
+    options.api,
+  );
 }

@@ -6,6 +6,7 @@ import { SUBSCRIBABLE_EVENT_TYPES } from '../../tasks/events.js';
 import { EXAMPLE_TASK_EVENT, loggedEvent } from '../event.js';
 import { withRule, shown } from '../rules.js';
 import { isoTime } from '../snapshot.js';
+import { documentedAs } from '../json-schema.js';
 import { cursorField, cursorOf, eventId, limit, WEBHOOK_ID, webhookId } from './common.js';
 
 export const EXAMPLE_DELIVERY: Delivery = {
@@ -97,21 +98,84 @@ const eventType = withRule(z.enum(SUBSCRIBABLE_EVENT_TYPES), {
   message: () => `type must be one of ${SUBSCRIBABLE_EVENT_TYPES.join(', ')}`,
 });
 
+/** The longest `wait` of a long poll: well below the API function's 60 s timeout (s.yaml), with room for the answer. */
+export const MAX_FEED_WAIT_SECONDS = 25;
+
+/** A feed cursor as the store writes it (src/store/layer.ts), base64url of `feed:<position>`. */
+const FEED_CURSOR = /^feed:\d{1,15}$/;
+const isFeedCursor = (value: string) =>
+  value === 'now' || value === 'start' || (/^[A-Za-z0-9_-]+$/.test(value) && FEED_CURSOR.test(Buffer.from(value, 'base64url').toString('utf8')));
+
+const feedAfter = withRule(z.string().refine(isFeedCursor), {
+  code: 'InvalidCursor',
+  message: () => 'after must be now, start, or the cursor of an earlier feed answer; start again with after=now',
+});
+const feedWait = withRule(
+  z
+    .string()
+    .regex(/^\d+(\.\d+)?$/)
+    .transform(Number)
+    .pipe(z.number().min(0).max(MAX_FEED_WAIT_SECONDS)),
+  { code: 'InvalidParameter', message: (v) => `wait must be seconds from 0 to ${MAX_FEED_WAIT_SECONDS}, got ${shown(v)}` },
+);
+const FEED_EVENT_CHOICES: readonly string[] = ['*', ...SUBSCRIBABLE_EVENT_TYPES];
+const feedEvents = withRule(
+  z
+    .string()
+    .transform((v) => v.split(',').map((e) => e.trim()))
+    .refine((list) => list.length > 0 && list.every((e) => FEED_EVENT_CHOICES.includes(e))),
+  { code: 'InvalidEvents', message: () => `events must be a comma-separated list of: ${FEED_EVENT_CHOICES.join(', ')}` },
+);
+const feedRegions = withRule(
+  z
+    .string()
+    .transform((v) => v.split(',').map((r) => r.trim()))
+    .refine((list) => list.every((r) => r === 'taskhook' || REGION_ID.test(r))),
+  { code: 'InvalidRegionId.Malformed', message: (v) => `regions must be comma-separated region ids (e.g. cn-hangzhou,cn-shanghai), got ${shown(v)}` },
+);
+
 export const listEventsQuery = z.strictObject({
   limit,
   cursor: cursorOf('events'),
   taskId: logSubject.optional(),
   regionId: logRegion.optional(),
   type: eventType.optional(),
+  after: documentedAs(feedAfter.optional(), {
+    type: 'string',
+    description:
+      'read the feed instead of the newest-first listing: the events committed after this cursor, oldest first. `now`: from now on; `start`: every event kept; else the `cursor` of the previous answer (valid across restarts and instances)',
+    examples: ['now'],
+  }),
+  wait: documentedAs(feedWait.optional(), {
+    type: 'number',
+    minimum: 0,
+    maximum: MAX_FEED_WAIT_SECONDS,
+    default: 0,
+    description: `with \`after\`: seconds to wait for an event when none is there yet (a long poll); the answer comes as soon as one is committed, else empty after this long. At most ${MAX_FEED_WAIT_SECONDS}`,
+  }),
+  events: documentedAs(feedEvents.optional(), {
+    type: 'string',
+    description:
+      'with `after`: comma-separated event types, as a webhook subscribes to them; default `*` (every task event); operational events only when named',
+    examples: ['ecs.task.succeeded,ecs.task.failed'],
+  }),
+  regions: documentedAs(feedRegions.optional(), {
+    type: 'string',
+    description: 'with `after`: only the events of these regions (comma-separated), as a webhook’s `filter.regions`',
+    examples: ['cn-hangzhou'],
+  }),
 });
 export const eventPath = z.strictObject({ eventId });
 export const redeliverBody = z.strictObject({
   webhookId: webhookId.optional().meta({ description: 'send to this webhook only (even if it did not subscribe)' }),
 });
 
-export const eventList = z
-  .object({ events: z.array(loggedEvent), cursor: cursorField })
-  .meta({ id: 'EventList', description: 'The event log, newest first.', examples: [{ events: [EXAMPLE_TASK_EVENT], cursor: null }] });
+export const eventList = z.object({ events: z.array(loggedEvent), cursor: cursorField }).meta({
+  id: 'EventList',
+  description:
+    'The event log, newest first; with `after`, the feed: oldest first, and `cursor` is always there, to pass as `after` next (the same one when nothing new came).',
+  examples: [{ events: [EXAMPLE_TASK_EVENT], cursor: null }],
+});
 export const eventDetail = z.object({ event: loggedEvent, deliveries: z.array(delivery), attempts: z.array(deliveryAttempt) }).meta({
   id: 'EventDetail',
   description: 'One event with its deliveries and their attempts (newest first, at most 100 each).',

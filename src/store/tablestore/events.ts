@@ -1,9 +1,10 @@
 /** Events: the row by id, written only if absent, and its index rows (all, task, type) that list it newest first. */
-import type { EventRows } from '../backend.js';
+import { StoreError } from '../../errors.js';
+import type { EventRows, FeedEntry } from '../backend.js';
 import { sameEvent } from '../event-ids.js';
 import type { StoredEvent } from '../port.js';
-import { str, type Db, type Row } from './client.js';
-import { eventIndexRows, eventRow, rowsById, listingRange, uniqueRows } from './rows.js';
+import { applied, equals, ignore, long, mustExist, mustNotExist, num, str, type Db, type Row, type WriteRow } from './client.js';
+import { eventIndexRows, eventRow, rowsById, listingRange, scopeRange, uniqueRows } from './rows.js';
 import type { Tables } from './schema.js';
 
 const parseEvent = (row: Row) => JSON.parse(str(row.attrs.body)!) as StoredEvent;
@@ -25,15 +26,65 @@ export async function writeEventRows(db: Db, t: Tables, stored: StoredEvent[]): 
   return { present, toIndex };
 }
 
+/** The feed's entries live in event_index under scope `feed`, by zero-padded position; its counter in one row beside them. */
+const FEED_SCOPE = 'feed';
+const FEED_HEAD: [string, string] = ['feed-head', 'next'];
+const FEED_ROUNDS = 32;
+const lastHead = new WeakMap<Db, number>();
+const feedKey = (position: number) => String(position).padStart(16, '0');
+
+async function feedHead(db: Db, t: Tables): Promise<{ next: number; exists: boolean }> {
+  const row = await db.getRow(t.event_index, FEED_HEAD);
+  return row ? { next: num(row.attrs.next), exists: true } : { next: 0, exists: false };
+}
+
+/**
+ * Takes `count` positions from the counter (a conditional write: racing writers each get their own) and returns the
+ * feed rows for `stored` at them. A lost answer may cost positions no entry fills; readers skip such gaps after a wait.
+ */
+export async function feedRows(db: Db, t: Tables, stored: StoredEvent[]): Promise<WriteRow[]> {
+  if (stored.length === 0) return [];
+  for (let round = 0; round < FEED_ROUNDS; round++) {
+    // The counter as this process last left it saves a read; a conditional write that fails reads it afresh.
+    const known = lastHead.get(db);
+    const head = known !== undefined && round === 0 ? { next: known, exists: true } : await feedHead(db, t);
+    const next = long(head.next + stored.length);
+    const taken = head.exists
+      ? await applied(db.updateRow(t.event_index, FEED_HEAD, { put: { next } }, mustExist(equals('next', long(head.next)))))
+      : await applied(db.putRow(t.event_index, FEED_HEAD, { next }, mustNotExist()));
+    if (!taken) {
+      lastHead.delete(db);
+      continue;
+    }
+    lastHead.set(db, head.next + stored.length);
+    const at = long(Date.now());
+    return stored.map((s, i) => ({
+      type: 'PUT',
+      table: t.event_index,
+      key: [FEED_SCOPE, feedKey(head.next + i + 1)],
+      attrs: { event_id: s.event.id, at },
+      condition: ignore(),
+    }));
+  }
+  throw new StoreError('the event feed counter kept conflicting with concurrent commits; try again', 'Contention', true);
+}
+
 export function eventRows(db: Db, t: Tables): EventRows {
   return {
     get: (ids) => rowsById(db, t.events, ids, parseEvent),
 
     async insert(list) {
       const { present, toIndex } = await writeEventRows(db, t, list);
-      await db.batchWrite(uniqueRows(toIndex.flatMap((s) => eventIndexRows(t, s))));
+      await db.batchWrite(uniqueRows([...toIndex.flatMap((s) => eventIndexRows(t, s)), ...(await feedRows(db, t, toIndex))]));
       return present;
     },
+
+    async feed(position, limit): Promise<FeedEntry[]> {
+      const rows = await scopeRange(db, t.event_index, FEED_SCOPE, { after: feedKey(position), limit });
+      return rows.map((r) => ({ position: Number(str(r.key.sort_key)), eventId: str(r.attrs.event_id)!, at: num(r.attrs.at) }));
+    },
+
+    feedHead: async () => (await feedHead(db, t)).next,
 
     async range(filter, range) {
       // The narrowest scope the filter names; its other conditions filter the scope's index rows.

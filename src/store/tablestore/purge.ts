@@ -139,6 +139,14 @@ export async function purge(db: Db, t: Tables, before: string, keep: ReadonlySet
 
   result.runs = await purgeRuns(db, t, before);
 
+  // Feed entries older than the cut-off (their events went above); positions ascend, so the oldest come first.
+  const cutoffMs = Date.parse(before);
+  await db.scan(t.event_index, ['feed', INF_MIN], ['feed', INF_MAX], { limit: PAGE }, async (rows) => {
+    const old = takeWhile(rows, (r) => num(r.attrs.at) < cutoffMs);
+    await db.batchWrite(old.map((r): WriteRow => ({ type: 'DELETE', table: t.event_index, key: ['feed', str(r.key.sort_key)!], condition: ignore() })));
+    return old.length === rows.length;
+  });
+
   return result;
 }
 

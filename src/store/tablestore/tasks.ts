@@ -42,7 +42,7 @@ import {
   type OutboxEvent,
   type TaskRow,
 } from './rows.js';
-import { writeEventRows } from './events.js';
+import { feedRows, writeEventRows } from './events.js';
 import type { Tables } from './schema.js';
 
 /** active_tasks keys read per GetRange while looking for leftover outboxes. */
@@ -64,7 +64,8 @@ export function taskRows(db: Db, t: Tables): TaskRows {
       const event: TaskEvent = { ...e, data: { ...e.data, task: e.data.task ?? snapshot! } };
       return { event, regionId, taskId, recordedAt: outbox.recordedAt };
     });
-    const rows: WriteRow[] = (await writeEvents(stored)).flatMap((s) => eventIndexRows(t, s));
+    const toIndex = await writeEvents(stored);
+    const rows: WriteRow[] = [...toIndex.flatMap((s) => eventIndexRows(t, s)), ...(await feedRows(db, t, toIndex))];
     for (const d of outbox.deliveries) rows.push(deliveryRow(t, 'status' in d ? d : pendingDelivery(d)), ...deliverySideRows(t, d));
     if (outbox.deactivate) rows.push({ type: 'DELETE', table: t.active_tasks, key: [id], condition: ignore(equals('active_id', row.activeId)) });
     await db.batchWrite(uniqueRows(rows));
