@@ -6,11 +6,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createPopEcsApi } from '../../src/ecs/pop-client.js';
 import type { EcsSimulator, SimTask } from '../../src/ecs/simulator/index.js';
-import { silentLogger } from '../../src/log.js';
 import { pollOnce, type PollDeps } from '../../src/poller.js';
 import { createMemoryStore } from '../../src/store/memory.js';
 import type { StateStore, TaskKey } from '../../src/store/port.js';
-import { KEYS, finishedExport, startSimulator } from '../support/helpers.js';
+import { KEYS, finishedExport, simPollDeps, startSimulator } from '../support/helpers.js';
 
 const T0 = Date.parse('2026-11-27T02:00:00Z');
 const HOUR = 3_600_000;
@@ -26,22 +25,7 @@ afterEach(async () => {
   ecsNow = localNow = T0;
 });
 
-function deps(store: StateStore, config: Partial<PollDeps['config']> = {}): PollDeps {
-  return {
-    ecsFor: (onCall) =>
-      createPopEcsApi({
-        endpoint: sim!.endpoint,
-        credentials: () => KEYS,
-        onCall,
-        now: () => localNow,
-        retry: { baseDelayMs: 1, maxDelayMs: 5, budgetMs: 2_000 },
-      }),
-    store,
-    config: { tasks: [], discover: [], webhooks: [], retentionDays: 30, confirmSeconds: 120, ...config },
-    logger: silentLogger,
-    now: () => localNow,
-  };
-}
+const deps = (store: StateStore, config: Partial<PollDeps['config']> = {}) => simPollDeps(sim!, store, { now: () => localNow, config });
 
 /** Both clocks move on together by `ms`. */
 const tick = (ms: number) => {

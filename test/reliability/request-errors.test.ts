@@ -5,15 +5,14 @@
  * with real deliveries to a local receiver.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createPopEcsApi } from '../../src/ecs/pop-client.js';
 import type { EcsSimulator, SimFault, SimTask } from '../../src/ecs/simulator/index.js';
 import { createLogger, silentLogger } from '../../src/log.js';
-import { pollOnce, type PollDeps } from '../../src/poller.js';
+import { pollOnce } from '../../src/poller.js';
 import { createMemoryStore } from '../../src/store/memory.js';
 import type { StateStore } from '../../src/store/port.js';
 import { createWebhookClient, type WebhookClient } from '../../src/webhooks/http-client.js';
 import { webhookRecord } from '../../src/fakes/records.js';
-import { captureLogs, KEYS, startSimulator } from '../support/helpers.js';
+import { captureLogs, keysOf, simPollDeps, startSimulator } from '../support/helpers.js';
 import { startReceiver, type Receiver } from '../support/receiver.js';
 
 const T0 = Date.parse('2026-11-27T02:00:00Z');
@@ -87,17 +86,8 @@ async function setUp(tasks: SimTask[]) {
   return store;
 }
 
-function deps(store: StateStore, tasks: SimTask[], logger = silentLogger): PollDeps {
-  return {
-    ecsFor: (onCall) =>
-      createPopEcsApi({ endpoint: sim!.endpoint, credentials: () => KEYS, onCall, now: () => now, retry: { baseDelayMs: 1, maxDelayMs: 5, budgetMs: 2_000 } }),
-    store,
-    config: { tasks: tasks.map((t) => ({ regionId: t.regionId, taskId: t.taskId })), discover: [], webhooks: [], retentionDays: 30, confirmSeconds: 120 },
-    logger,
-    now: () => now,
-    webhookClient: client,
-  };
-}
+const deps = (store: StateStore, tasks: SimTask[], logger = silentLogger) =>
+  simPollDeps(sim!, store, { now: () => now, config: { tasks: keysOf(tasks) }, logger, webhookClient: client });
 
 const types = () => receiver!.received.map((r) => (r.event as { type: string } | null)?.type);
 

@@ -4,13 +4,11 @@
  * delivered before. Through pollOnce, the real pop-core client and the simulator.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createPopEcsApi } from '../../src/ecs/pop-client.js';
 import type { EcsSimulator } from '../../src/ecs/simulator/index.js';
-import { silentLogger } from '../../src/log.js';
-import { pollOnce, type PollDeps } from '../../src/poller.js';
+import { pollOnce } from '../../src/poller.js';
 import { createMemoryStore } from '../../src/store/memory.js';
 import type { StateStore, TaskKey } from '../../src/store/port.js';
-import { KEYS, finishedExport, startSimulator } from '../support/helpers.js';
+import { finishedExport, simPollDeps, startSimulator } from '../support/helpers.js';
 
 const T0 = Date.parse('2026-11-01T02:00:00Z');
 const DAY = 24 * 3_600_000;
@@ -24,16 +22,7 @@ afterEach(async () => {
   now = T0;
 });
 
-function deps(store: StateStore, tasks: TaskKey[]): PollDeps {
-  return {
-    ecsFor: (onCall) =>
-      createPopEcsApi({ endpoint: sim!.endpoint, credentials: () => KEYS, onCall, now: () => now, retry: { baseDelayMs: 1, maxDelayMs: 5, budgetMs: 2_000 } }),
-    store,
-    config: { tasks, discover: [], webhooks: [], retentionDays: RETENTION_DAYS, confirmSeconds: 120 },
-    logger: silentLogger,
-    now: () => now,
-  };
-}
+const deps = (store: StateStore, tasks: TaskKey[]) => simPollDeps(sim!, store, { now: () => now, config: { tasks, retentionDays: RETENTION_DAYS } });
 
 const eventsOf = async (store: StateStore, key: TaskKey) => (await store.listEvents({ ...key, limit: 100 })).items.map((e) => e.event);
 

@@ -4,13 +4,11 @@
  * arrive on the first run after they finish. Through pollOnce, the real pop-core client and the simulator.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createPopEcsApi } from '../../src/ecs/pop-client.js';
 import type { EcsSimulator } from '../../src/ecs/simulator/index.js';
-import { silentLogger } from '../../src/log.js';
-import { pollOnce, type PollDeps } from '../../src/poller.js';
+import { pollOnce } from '../../src/poller.js';
 import { createMemoryStore } from '../../src/store/memory.js';
 import type { StateStore, TaskKey } from '../../src/store/port.js';
-import { KEYS, finishedExport, startSimulator } from '../support/helpers.js';
+import { finishedExport, simPollDeps, startSimulator } from '../support/helpers.js';
 
 const T0 = Date.parse('2026-11-27T02:00:00Z');
 const REGION = 'cn-hangzhou';
@@ -27,23 +25,12 @@ afterEach(async () => {
   now = T0;
 });
 
-function deps(store: StateStore, tasks: TaskKey[]): PollDeps {
-  return {
-    ecsFor: (onCall) =>
-      createPopEcsApi({
-        endpoint: sim!.endpoint,
-        credentials: () => KEYS,
-        onCall,
-        now: () => now,
-        rate: 1_000,
-        retry: { baseDelayMs: 1, maxDelayMs: 5, budgetMs: 5_000 },
-      }),
-    store,
-    config: { tasks, discover: [], webhooks: [], retentionDays: 30, confirmSeconds: 120, ecsRate: CONFIGURED_RATE },
-    logger: silentLogger,
+const deps = (store: StateStore, tasks: TaskKey[]) =>
+  simPollDeps(sim!, store, {
     now: () => now,
-  };
-}
+    config: { tasks, ecsRate: CONFIGURED_RATE },
+    client: { rate: 1_000, retry: { baseDelayMs: 1, maxDelayMs: 5, budgetMs: 5_000 } },
+  });
 
 describe('ids ECS does not know', () => {
   it('never hold up the real tasks behind them, and are confirmed gone a bounded number per run', async () => {

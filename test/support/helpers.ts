@@ -1,7 +1,9 @@
 /** Shared test fixtures: a simulator with known keys, a clock, and log capture. */
 import { EcsSimulator, type SimTask } from '../../src/ecs/simulator/index.js';
 import type { StateStore, TaskRecord } from '../../src/store/port.js';
-import { setLogSink } from '../../src/log.js';
+import { setLogSink, silentLogger, type Logger } from '../../src/log.js';
+import { createPopEcsApi, type PopEcsOptions } from '../../src/ecs/pop-client.js';
+import type { PollDeps } from '../../src/poller.js';
 
 export const KEYS = { accessKeyId: 'LTAItestkey000001', accessKeySecret: 'test-secret-do-not-leak-0001' };
 export const STS = { accessKeyId: 'STS.testkey000002', accessKeySecret: 'sts-secret-do-not-leak-0002', securityToken: 'CAIS-sts-token-do-not-leak-0003' };
@@ -56,3 +58,37 @@ export async function everyTask(store: StateStore): Promise<TaskRecord[]> {
   } while (cursor);
   return all;
 }
+
+export interface SimPollOptions {
+  /** The poller's clock (this machine's); ECS's is the simulator's. */
+  now: () => number;
+  config?: Partial<PollDeps['config']>;
+  logger?: Logger;
+  /** Overrides of the pop-core client (its rate, retries). */
+  client?: Partial<PopEcsOptions>;
+  webhookClient?: PollDeps['webhookClient'];
+}
+
+/** Poll-run dependencies over the simulator through the real pop-core client: the watched tasks, fast retries, no log. */
+export function simPollDeps(sim: EcsSimulator, store: StateStore, options: SimPollOptions): PollDeps {
+  return {
+    ecsFor: (onCall, paced) =>
+      createPopEcsApi({
+        endpoint: sim.endpoint,
+        credentials: () => KEYS,
+        onCall,
+        now: options.now,
+        retry: { baseDelayMs: 1, maxDelayMs: 5, budgetMs: 2_000 },
+        ...(paced?.rate ? { rate: paced.rate } : {}),
+        ...options.client,
+      }),
+    store,
+    config: { tasks: [], discover: [], webhooks: [], retentionDays: 30, confirmSeconds: 120, ...options.config },
+    logger: options.logger ?? silentLogger,
+    now: options.now,
+    ...(options.webhookClient ? { webhookClient: options.webhookClient } : {}),
+  };
+}
+
+/** The keys of simulated tasks, as TASKHOOK_TASKS would name them. */
+export const keysOf = (tasks: SimTask[]) => tasks.map((t) => ({ regionId: t.regionId, taskId: t.taskId }));
