@@ -5,14 +5,13 @@
  * unusable for a while after its task finished.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createPopEcsApi } from '../../src/ecs/pop-client.js';
 import type { EcsSimulator, SimResource, SimTask } from '../../src/ecs/simulator/index.js';
 import { createLogger, silentLogger } from '../../src/log.js';
 import { pollOnce, pollTasks, type PollDeps } from '../../src/poller.js';
 import { createMemoryStore } from '../../src/store/memory.js';
 import type { StateStore } from '../../src/store/port.js';
 import type { TaskEvent } from '../../src/tasks/events.js';
-import { captureLogs, KEYS, startSimulator } from '../support/helpers.js';
+import { captureLogs, keysOf, simPollDeps, startSimulator } from '../support/helpers.js';
 
 const T0 = Date.parse('2026-11-27T02:00:00Z');
 const REGION = 'cn-hangzhou';
@@ -51,30 +50,13 @@ function taskOf(action: string, taskId: string, resourceId: string, resource: Si
   };
 }
 
-function deps(store: StateStore, tasks: SimTask[], config: Partial<PollDeps['config']> = {}, logger = silentLogger): PollDeps {
-  return {
-    ecsFor: (onCall) =>
-      createPopEcsApi({
-        endpoint: sim!.endpoint,
-        credentials: () => KEYS,
-        onCall,
-        now: () => now,
-        rate: 100,
-        retry: { baseDelayMs: 5, maxDelayMs: 20, budgetMs: 300 },
-      }),
-    store,
-    config: {
-      tasks: tasks.map((t) => ({ regionId: t.regionId, taskId: t.taskId })),
-      discover: [],
-      webhooks: [],
-      retentionDays: 30,
-      confirmSeconds: 120,
-      ...config,
-    },
-    logger,
+const deps = (store: StateStore, tasks: SimTask[], config: Partial<PollDeps['config']> = {}, logger = silentLogger) =>
+  simPollDeps(sim!, store, {
     now: () => now,
-  };
-}
+    config: { tasks: keysOf(tasks), ...config },
+    logger,
+    client: { rate: 100, retry: { baseDelayMs: 5, maxDelayMs: 20, budgetMs: 300 } },
+  });
 
 const eventsOf = async (store: StateStore, taskId: string): Promise<TaskEvent[]> =>
   (await store.listEvents({ taskId, regionId: REGION, limit: 100 })).items.map((e) => e.event).reverse();

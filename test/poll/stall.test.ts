@@ -4,15 +4,13 @@
  * `ecs.task.stalled`, and one `ecs.task.resumed` (or the completion) when it moves again. Opt-in per webhook.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createPopEcsApi } from '../../src/ecs/pop-client.js';
 import type { EcsSimulator, SimTask } from '../../src/ecs/simulator/index.js';
 import { webhookRecord } from '../../src/fakes/records.js';
-import { silentLogger } from '../../src/log.js';
-import { pollOnce, type PollDeps } from '../../src/poller.js';
+import { pollOnce } from '../../src/poller.js';
 import { createMemoryStore } from '../../src/store/memory.js';
 import type { StateStore } from '../../src/store/port.js';
 import type { TaskEvent } from '../../src/tasks/events.js';
-import { KEYS, startSimulator } from '../support/helpers.js';
+import { keysOf, simPollDeps, startSimulator } from '../support/helpers.js';
 
 const T0 = Date.parse('2026-11-27T02:00:00Z');
 const REGION = 'cn-hangzhou';
@@ -43,22 +41,8 @@ function frozen(taskId: string, createdAt = T0): SimTask {
   };
 }
 
-function deps(store: StateStore, tasks: SimTask[], stallFloorSeconds = 600): PollDeps {
-  return {
-    ecsFor: (onCall) => createPopEcsApi({ endpoint: sim!.endpoint, credentials: () => KEYS, onCall, now: () => now, rate: 100 }),
-    store,
-    config: {
-      tasks: tasks.map((t) => ({ regionId: t.regionId, taskId: t.taskId })),
-      discover: [],
-      webhooks: [],
-      retentionDays: 30,
-      confirmSeconds: 120,
-      stallFloorSeconds,
-    },
-    logger: silentLogger,
-    now: () => now,
-  };
-}
+const deps = (store: StateStore, tasks: SimTask[], stallFloorSeconds = 600) =>
+  simPollDeps(sim!, store, { now: () => now, config: { tasks: keysOf(tasks), stallFloorSeconds }, client: { rate: 100 } });
 
 const eventsOf = async (store: StateStore, taskId: string): Promise<TaskEvent[]> =>
   (await store.listEvents({ taskId, regionId: REGION, limit: 200 })).items.map((e) => e.event).reverse();
