@@ -17,6 +17,12 @@ export interface LatencySpec {
   windowMs: number;
   /** Timer runs start this long before the window; at least the longest task, so every measured task is created after. */
   warmupMs: number;
+  /**
+   * `finishing` (default): tasks created during the scenario, progress in uneven whole-percent steps. `running`: every
+   * measured task already runs when taskhook starts (created 2 to 30 minutes before), runs 2 to 30 minutes, and ECS
+   * moves its progress in 10 % steps; no warm-up and no history, so taskhook starts knowing nothing.
+   */
+  shape?: 'finishing' | 'running';
 }
 
 export interface LatencyTask {
@@ -72,8 +78,21 @@ function progressSteps(random: () => number, waitMs: number, durationMs: number)
   return steps;
 }
 
+/** A task of the `running` shape: its age at the start, its duration and its 10 % steps. */
+const RUNNING = { minAgeMs: 2 * 60_000, maxDurationMs: 30 * 60_000 };
+
+/** The Processing steps at each 10 % (f^gamma of the elapsed share, as the finishing shape's). */
+function tenPercentSteps(random: () => number, waitMs: number, durationMs: number): SimStep[] {
+  const gamma = between(random, GAMMA);
+  const steps: SimStep[] = [{ afterMs: waitMs, status: 'Processing', progress: 0 }];
+  for (let p = 10; p < 100; p += 10)
+    steps.push({ afterMs: Math.round(waitMs + (durationMs - waitMs) * (p / 100) ** (1 / gamma)), status: 'Processing', progress: p });
+  return steps;
+}
+
 function latencyTask(spec: LatencySpec, i: number, random: () => number): LatencyTask {
   const measured = i < spec.count;
+  if (spec.shape === 'running') return runningTask(spec, i, random);
   const action = random() < 0.5 ? 'ImportImage' : 'ExportImage';
   const [from, span] = measured ? [spec.startAt, spec.windowMs] : [spec.startAt - spec.warmupMs, spec.warmupMs];
   const finishAt = from + Math.max(1_000, Math.round(random() * span));
@@ -107,13 +126,48 @@ function latencyTask(spec: LatencySpec, i: number, random: () => number): Latenc
   };
 }
 
+/** A task already running at `startAt`, finishing within the window: created 2 to 30 minutes before, 2 to 30 minutes long. */
+function runningTask(spec: LatencySpec, i: number, random: () => number): LatencyTask {
+  const action = random() < 0.5 ? 'ImportImage' : 'ExportImage';
+  const finishAt = spec.startAt + Math.max(1_000, Math.round(random() * spec.windowMs));
+  const lower = finishAt - spec.startAt + RUNNING.minAgeMs;
+  const durationMs = Math.round(lower + random() * Math.max(0, RUNNING.maxDurationMs - lower));
+  const createdAt = finishAt - durationMs;
+  const waitMs = Math.round(between(random, WAITING_MS));
+  const failed = random() < FAILED_SHARE;
+  const id = `r${String(i).padStart(7, '0')}`;
+  const timeline: SimStep[] = [
+    { afterMs: 0, status: 'Waiting', progress: 0 },
+    ...tenPercentSteps(random, waitMs, durationMs),
+    failed ? { afterMs: durationMs, status: 'Failed' } : { afterMs: durationMs, status: 'Finished', progress: 100 },
+  ];
+  const item = action === 'ImportImage' ? { name: 'ImageId', value: `m-lat${id}` } : { name: 'OSSObject', value: `bench/m-lat${id}.vhd` };
+  const operation = failed
+    ? { status: 'Failed', errorCode: 'InvalidOSSObject.NotFound', errorMessage: 'The specified OSS object does not exist.', relatedItems: [item] }
+    : { status: 'Success', relatedItems: [item] };
+  return {
+    task: {
+      taskId: `t-bplat${id}`,
+      regionId: spec.regionId,
+      action,
+      resourceId: `m-lat${id}`,
+      createdAt,
+      timeline,
+      result: { totalCount: 1, successCount: failed ? 0 : 1, failedCount: failed ? 1 : 0, operations: [operation] },
+    },
+    finishAt,
+    outcome: failed ? 'failed' : 'succeeded',
+    measured: true,
+  };
+}
+
 /** Every task of the scenario, the measured ones first; the same spec always gives the same tasks. */
 export function latencyFleet(spec: LatencySpec): LatencyTask[] {
   if (!(Number.isInteger(spec.count) && spec.count > 0)) throw new Error(`a latency fleet needs a whole number of tasks > 0, not ${spec.count}`);
   if (!(Number.isInteger(spec.historyCount) && spec.historyCount >= 0))
     throw new Error(`a latency fleet needs a whole number of history tasks, not ${spec.historyCount}`);
   if (!(spec.windowMs >= 1_000)) throw new Error(`a latency fleet needs a window of at least 1 s, not ${spec.windowMs} ms`);
-  if (!(spec.warmupMs >= LONGEST_TASK_MS))
+  if (spec.shape !== 'running' && !(spec.warmupMs >= LONGEST_TASK_MS))
     throw new Error(`a latency fleet needs a warm-up of at least ${LONGEST_TASK_MS / 60_000} min, not ${spec.warmupMs} ms`);
   const random = seededRandom(spec.seed);
   return Array.from({ length: spec.count + spec.historyCount }, (_, i) => latencyTask(spec, i, random));

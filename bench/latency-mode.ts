@@ -8,7 +8,9 @@ export function modeName(r: LatencyRow): string {
     case 'hot':
       if (!r.hotSupported) return 'hot tasks (not in this poller: timer only)';
       return `hot tasks, every ${r.hotIntervalSeconds ?? '?'} s${r.hotBudgetSeconds === null ? '' : ` for ${r.hotBudgetSeconds} s`}`;
+    case 'cover':
+      return `continuous coverage, every ${r.hotIntervalSeconds ?? '?'} s, ${r.coverPercent ?? '?'} % of the rate`;
     case 'hints':
-      return `timer + hints (ImportImage, finish + ${r.hintDelayS ?? '?'} s)`;
+      return `${r.coverPercent ? 'continuous coverage' : 'timer'} + hints (ImportImage, finish + ${r.hintDelayS ?? '?'} s)`;
   }
 }

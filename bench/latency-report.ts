@@ -8,8 +8,12 @@ const int = (n: number) => Math.round(n).toLocaleString('en-US');
 
 /** Adds callsVsPlain to every row of a run that also measured the plain mode. */
 export function withCallsVsPlain(rows: LatencyRow[]): LatencyRow[] {
-  const plain = rows.find((r) => r.mode === 'plain');
-  return rows.map((r) => ({ ...r, callsVsPlain: plain && plain.callsPerTask > 0 ? r.callsPerTask / plain.callsPerTask : null }));
+  // Against the plain row of the same fleet: shape and size.
+  const plainOf = (r: LatencyRow) => rows.find((p) => p.mode === 'plain' && (p.shape ?? 'finishing') === (r.shape ?? 'finishing') && p.tasks === r.tasks);
+  return rows.map((r) => {
+    const plain = plainOf(r);
+    return { ...r, callsVsPlain: plain && plain.callsPerTask > 0 ? r.callsPerTask / plain.callsPerTask : null };
+  });
 }
 
 const estimate = (r: LatencyRow) => {
@@ -22,6 +26,7 @@ export function latencyTable(rows: LatencyRow[]): string {
   return table(
     [
       'Mode',
+      'Fleet',
       'Tasks',
       'Delivered',
       'p50',
@@ -31,6 +36,8 @@ export function latencyTable(rows: LatencyRow[]): string {
       'Calls/task',
       '× plain',
       'Timer runs (polled)',
+      'FC GB-s/min',
+      'Throttled',
       'Hints',
       'Hint → arrival p50 / p95 / max',
       'Estimate error median / p90',
@@ -39,6 +46,7 @@ export function latencyTable(rows: LatencyRow[]): string {
     ],
     rows.map((r) => [
       modeName(r),
+      r.shape === 'running' ? 'already running, 10 % steps' : 'created during the run',
       int(r.tasks),
       int(r.delivered),
       s(r.p50S),
@@ -48,6 +56,8 @@ export function latencyTable(rows: LatencyRow[]): string {
       r.callsPerTask.toFixed(2),
       r.callsVsPlain === null ? '–' : `${r.callsVsPlain.toFixed(2)}×`,
       `${int(r.timerRuns)} (${int(r.timerRunsLeased)})`,
+      r.gbSecondsPerMinute === undefined ? '–' : r.gbSecondsPerMinute.toFixed(1),
+      r.throttled === undefined ? '–' : int(r.throttled),
       int(r.hints),
       r.mode === 'hints' ? `${s(r.hintToArrivalP50S, 2)} / ${s(r.hintToArrivalP95S, 2)} / ${s(r.hintToArrivalMaxS, 2)}` : '–',
       estimate(r),
@@ -64,7 +74,9 @@ export function latencyLead(r: LatencyRow | undefined, intervalMs: number): stri
     `${int(r.tasks)} tasks (ImportImage and ExportImage, seed ${r.seed}) finishing over ${int(r.windowS / 60)} minutes of simulated time, after a ` +
     `${int(r.warmupS / 60)}-minute warm-up in which ${int(r.historyTasks)} more finish; a timer run every ${int(intervalMs / 1000)} s with the FC budget; ` +
     'SQLite; one receiver in the peer, subscribed to the completion events. Latency: true finish to arrival. Calls/task: every ECS call of the ' +
-    'scenario ÷ every task watched. Estimate error: the estimate of the first running snapshot against the true finish.'
+    'scenario ÷ every task watched. Estimate error: the estimate of the first running snapshot against the true finish. ' +
+    'The "already running" rows: every task runs when taskhook starts (created 2 to 30 minutes before, 2 to 30 minutes long, ' +
+    "ECS times to the minute, progress in 10 % steps), no warm-up. FC GB-s/min: the timer runs' time at 512 MB per simulated minute."
   );
 }
 

@@ -34,8 +34,15 @@ export interface LatencyJob {
   ecs: EcsSetting;
   /** The timer's period. */
   intervalMs: number;
-  /** The hot-task settings of the hot mode, as the environment would give them (null: the config's default). */
-  hot: { intervalSeconds: number; budgetSeconds: number | null };
+  /**
+   * The hot-task settings of the hot and cover modes (and of hints over coverage), as the environment would give them
+   * (null: the config's default); coverPercent is TASKHOOK_HOT_COVER (the hot mode's is 0: only hot tasks).
+   */
+  hot: { intervalSeconds: number; budgetSeconds: number | null; coverPercent?: number };
+  /** The tasks' shape (bench/latency-fleet.ts); default `finishing`. */
+  shape?: 'finishing' | 'running';
+  /** The hints mode runs over continuous coverage instead of the timer alone. */
+  hintsOverCover?: boolean;
   /** A hint reaches taskhook this long after its task's true finish. */
   hintDelayMs: number;
   /** The scenario stops starting runs after this much wall time (the poller may wait on real timers). */
@@ -57,8 +64,11 @@ const SETUP_LEAD_MS = 5_000;
 /** A task created during the scenario is registered over the API this long after its creation. */
 const REGISTER_DELAY_MS = 1_000;
 
-/** A Proxy that notes each task's first committed snapshot whose outcome is running (its "first running sample"). */
-function sampleFirstRunning(inner: StateStore, samples: Map<string, EstimateSample>): StateStore {
+/**
+ * A Proxy that notes each task's first committed snapshot whose outcome is running (its "first running sample"), and
+ * counts every store call as work in flight: deliveries go on beside a run's waits, and the clock must not jump under them.
+ */
+function sampleFirstRunning(inner: StateStore, samples: Map<string, EstimateSample>, scheduler: SimScheduler): StateStore {
   const note = (commit: TransitionCommit) => {
     const snapshot = commit.snapshot as typeof commit.snapshot & { estimatedFinishAt?: string | null };
     if (snapshot.outcome !== 'running' || samples.has(commit.key.taskId)) return;
@@ -73,32 +83,43 @@ function sampleFirstRunning(inner: StateStore, samples: Map<string, EstimateSamp
     get(target, prop, receiver) {
       if (prop === 'commitTransition') {
         return async (commit: TransitionCommit) => {
-          await target.commitTransition(commit);
+          await scheduler.track(() => target.commitTransition(commit));
           note(commit);
         };
       }
       if (prop === 'commitTransitions') {
         return async (commits: TransitionCommit[]) => {
-          const results = await target.commitTransitions(commits);
+          const results = await scheduler.track(() => target.commitTransitions(commits));
           results.forEach((r, i) => r === 'committed' && note(commits[i]));
           return results;
         };
       }
       const value: unknown = Reflect.get(target, prop, receiver);
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        const result = (value as (...a: unknown[]) => unknown).apply(target, args);
+        return result instanceof Promise ? scheduler.track(() => result) : result;
+      };
     },
   });
 }
 
-/** The poller's config as FC would load it, with the bench's ECS rate and receiver; hot tasks only in the hot mode. */
-function latencyConfig(job: LatencyJob) {
-  const env: Record<string, string> =
-    job.mode === 'hot'
-      ? {
-          TASKHOOK_HOT_INTERVAL: String(job.hot.intervalSeconds),
-          ...(job.hot.budgetSeconds === null ? {} : { TASKHOOK_HOT_BUDGET: String(job.hot.budgetSeconds) }),
-        }
-      : {};
+/** The poller's memory on FC (s.yaml): what a second of a run costs in GB-seconds. */
+const POLLER_GB = 0.5;
+
+/** Whether the job's runs have hot passes: the hot and cover modes, and hints over coverage. */
+const hotOn = (job: LatencyJob) => job.mode === 'hot' || job.mode === 'cover' || (job.mode === 'hints' && job.hintsOverCover === true);
+
+/** The poller's config as FC would load it, with the bench's ECS rate and receiver; hot passes only where the mode has them. */
+export function latencyConfig(job: LatencyJob) {
+  const coverPercent = job.mode === 'hot' ? 0 : (job.hot.coverPercent ?? 0);
+  const env: Record<string, string> = hotOn(job)
+    ? {
+        TASKHOOK_HOT_INTERVAL: String(job.hot.intervalSeconds),
+        TASKHOOK_HOT_COVER: String(coverPercent),
+        ...(job.hot.budgetSeconds === null ? {} : { TASKHOOK_HOT_BUDGET: String(job.hot.budgetSeconds) }),
+      }
+    : {};
   const loaded = loadConfig(env, 'fc');
   // Read without assuming them: a poller without hot tasks has neither field.
   const read = (name: string) => {
@@ -106,10 +127,9 @@ function latencyConfig(job: LatencyJob) {
     return typeof value === 'number' ? value : null;
   };
   const hotSupported = 'hotIntervalSeconds' in loaded;
-  const hot =
-    job.mode === 'hot'
-      ? { hotIntervalSeconds: read('hotIntervalSeconds'), hotBudgetSeconds: read('hotBudgetSeconds') }
-      : { hotIntervalSeconds: 0, hotBudgetSeconds: null };
+  const hot = hotOn(job)
+    ? { hotIntervalSeconds: read('hotIntervalSeconds'), hotBudgetSeconds: read('hotBudgetSeconds'), coverPercent: read('hotCoverPercent') ?? 0 }
+    : { hotIntervalSeconds: 0, hotBudgetSeconds: null, coverPercent: 0 };
   const config = {
     ...loaded,
     tasks: [],
@@ -118,7 +138,7 @@ function latencyConfig(job: LatencyJob) {
     ecsRate: job.ecs.quotaPerSecond,
     leaseSeconds: LEASE_SECONDS,
     allowPrivateWebhooks: ['127.0.0.1/32'],
-    ...(job.mode === 'hot' ? {} : { hotIntervalSeconds: 0 }),
+    ...(hotOn(job) ? {} : { hotIntervalSeconds: 0 }),
   };
   return { config, hotSupported, ...hot };
 }
@@ -154,6 +174,7 @@ export async function runLatencyScenario(job: LatencyJob): Promise<LatencyRow> {
       startAt: firstRunAt + job.warmupMs,
       windowMs: job.windowMs,
       warmupMs: job.warmupMs,
+      shape: job.shape ?? 'finishing',
     };
     const fleet = latencyFleet(spec);
     const measured = new Set(fleet.filter((t) => t.measured).map((t) => t.task.taskId));
@@ -161,8 +182,8 @@ export async function runLatencyScenario(job: LatencyJob): Promise<LatencyRow> {
     const { endpoint, url } = await peer.latencyStart(spec, job.ecs, secret);
     const opened = await openStore('sqlite', peer);
     const samples = new Map<string, EstimateSample>();
-    const store = sampleFirstRunning(opened.store, samples);
     const scheduler = new SimScheduler(clock);
+    const store = sampleFirstRunning(opened.store, samples, scheduler);
     const client = createWebhookClient({ policy: { allowPrivate: ['127.0.0.1/32'] } });
     try {
       const at = new Date(clock.now()).toISOString();
@@ -174,7 +195,7 @@ export async function runLatencyScenario(job: LatencyJob): Promise<LatencyRow> {
       const later = fleet.filter((t) => t.task.createdAt > firstRunAt);
       for (const t of fleet) if (t.task.createdAt <= firstRunAt) await store.watchTask(keys.get(t.task.taskId)!, 'api', at);
 
-      const { config, hotSupported, hotIntervalSeconds, hotBudgetSeconds } = latencyConfig(job);
+      const { config, hotSupported, hotIntervalSeconds, hotBudgetSeconds, coverPercent } = latencyConfig(job);
       // Built as a variable: `sleep` is offered to a poller that waits through its deps, and passed along untyped.
       const withSleep = {
         ecsFor: trackedEcs(scheduler, benchEcs(endpoint, job.ecs, clock.now)),
@@ -187,7 +208,7 @@ export async function runLatencyScenario(job: LatencyJob): Promise<LatencyRow> {
       };
       const deps: PollDeps = withSleep;
 
-      const runs = { started: 0, leased: 0 };
+      const runs = { started: 0, leased: 0, runMs: 0, throttled: 0 };
       let cutShort = false;
       let lastEnd = firstRunAt;
       const lastRun = Math.ceil((job.warmupMs + job.windowMs) / job.intervalMs) + EXTRA_RUNS;
@@ -207,6 +228,8 @@ export async function runLatencyScenario(job: LatencyJob): Promise<LatencyRow> {
           // A timer run, as FC's timer starts it: hot tasks run after its sweep when the config turns them on.
           const summary = await pollOnce(deps, { budgetMs: TIMER_BUDGET_MS, hot: true });
           if (summary.leased) runs.leased++;
+          runs.runMs += summary.durationMs;
+          runs.throttled += summary.throttled;
           lastEnd = Math.max(lastEnd, clock.now());
         });
       tick(0);
@@ -260,6 +283,10 @@ export async function runLatencyScenario(job: LatencyJob): Promise<LatencyRow> {
         hotSupported,
         hotIntervalSeconds,
         hotBudgetSeconds,
+        shape: spec.shape,
+        coverPercent,
+        gbSecondsPerMinute: lastEnd > firstRunAt ? ((runs.runMs / 1000) * POLLER_GB) / ((lastEnd - firstRunAt) / 60_000) : 0,
+        throttled: runs.throttled,
         // Over every task's sample, history included: whether this poller's snapshots carry the field at all.
         estimateField: [...samples.values()].some((sample) => sample.field),
         estimateSamples: estimate.samples,

@@ -58,8 +58,37 @@ export const LATENCY = { tasks: 200, historyTasks: 50, seed: 20_261_201, windowM
 /** Hot tasks as TASKHOOK_HOT_INTERVAL's default (5 s) sets them; the hot budget is the config's default. */
 const HOT = { intervalSeconds: 5, budgetSeconds: null };
 
-const latency = (maxWallMs: number): LatencyJob[] =>
-  (['plain', 'hot', 'hints'] as const).map((mode) => ({ kind: 'latency', mode, ...LATENCY, ecs: ECS, intervalMs: INTERVAL_MS, hot: HOT, maxWallMs }));
+/** Continuous coverage as the defaults set it: a pass every 5 s, half the rate for the whole list, the config's hot budget. */
+const COVER = { intervalSeconds: 5, budgetSeconds: null, coverPercent: 50 };
+/** Tasks already running when taskhook starts, finishing over 10 simulated minutes, nothing learnt beforehand. */
+const RUNNING = { historyTasks: 0, seed: 20_261_207, windowMs: 10 * 60_000, warmupMs: 0, hintDelayMs: 1_000 };
+
+const latency = (maxWallMs: number, runningSizes: number[]): LatencyJob[] => [
+  ...(['plain', 'hot', 'hints'] as const).map((mode): LatencyJob => ({
+    kind: 'latency',
+    mode,
+    ...LATENCY,
+    ecs: ECS,
+    intervalMs: INTERVAL_MS,
+    hot: HOT,
+    maxWallMs,
+  })),
+  // Side by side on the same fleet: the timer alone, continuous coverage, and coverage with hints.
+  ...runningSizes.flatMap((tasks) =>
+    (['plain', 'cover', 'hints'] as const).map((mode): LatencyJob => ({
+      kind: 'latency',
+      mode,
+      ...RUNNING,
+      tasks,
+      shape: 'running',
+      hintsOverCover: true,
+      ecs: ECS,
+      intervalMs: INTERVAL_MS,
+      hot: COVER,
+      maxWallMs,
+    })),
+  ),
+];
 
 /**
  * The readiness scenario: 1 % of the tasks finishing per cycle for 10 cycles, their resources usable 20 s to 2 min
@@ -103,7 +132,7 @@ export function plan(quick: boolean): Plan {
         { kind: 'delivery', store: 'sqlite', receivers: 10, deliveries: 400 },
         { kind: 'delivery', store: 'sqlite', receivers: 100, deliveries: 800 },
       ],
-      latency: latency(120_000),
+      latency: latency(120_000, [1_000]),
       readiness: readiness([1_000], 120_000),
       bundleRuns: 3,
       skipped: [{ what: 'N = 10,000 and 100,000, and the 10,000-task first poll', reason: '--quick runs N = 1,000 only (and a 2,000-task first poll)' }],
@@ -122,7 +151,7 @@ export function plan(quick: boolean): Plan {
       { kind: 'delivery', store: 'sqlite', receivers: 10, deliveries: 1_000 },
       { kind: 'delivery', store: 'sqlite', receivers: 100, deliveries: 2_000 },
     ],
-    latency: latency(1_800_000),
+    latency: latency(1_800_000, [1_000, 10_000]),
     readiness: readiness([1_000, 10_000], 1_800_000),
     bundleRuns: 7,
     skipped: [{ what: 'tablestore, 100,000 tasks', reason: TABLESTORE_100K }],

@@ -172,7 +172,7 @@ export interface SkippedRow {
 }
 
 /** How the latency scenario's runs poll: the timer alone, the timer with hot tasks, or the timer with hints. */
-export type LatencyMode = 'plain' | 'hot' | 'hints';
+export type LatencyMode = 'plain' | 'hot' | 'cover' | 'hints';
 
 /** One mode of the latency scenario: tasks finishing over a window, from each true finish to its event's arrival. */
 export interface LatencyRow {
@@ -211,6 +211,14 @@ export interface LatencyRow {
   hintToArrivalP50S: number | null;
   hintToArrivalP95S: number | null;
   hintToArrivalMaxS: number | null;
+  /** `finishing`: tasks created during the scenario; `running`: already running at the start, 10 % steps (bench/latency-fleet.ts). */
+  shape?: 'finishing' | 'running';
+  /** TASKHOOK_HOT_COVER of the runs (0: only hot tasks re-polled). */
+  coverPercent?: number;
+  /** The timer runs' time on FC at 512 MB: GB-seconds per simulated minute (delivery runs not counted: the bench delivers in the run). */
+  gbSecondsPerMinute?: number;
+  /** ECS calls the simulator refused for its quota. */
+  throttled?: number;
   /** Whether the poller's config has the hot-task settings; the hot row measures plain polling when it has not. */
   hotSupported: boolean;
   /** The hot-task settings the runs had (0 / null: off). */

@@ -92,7 +92,7 @@ const label = (job: ChildJob) => {
     case 'delivery':
       return `delivery ${job.deliveries} to ${job.receivers} receivers`;
     case 'latency':
-      return `latency ${job.mode}, ${job.tasks} tasks over ${job.windowMs / 60_000} min`;
+      return `latency ${job.mode}, ${job.shape === 'running' ? 'running ' : ''}${job.tasks} tasks over ${job.windowMs / 60_000} min`;
     case 'readiness':
       return `readiness ${job.readiness ? 'on' : 'off'}, ${job.mode}${job.hotBudgetSeconds === undefined ? '' : ` ${job.hotBudgetSeconds} s`}, ${job.mix}, ${job.tasks} tasks`;
     case 'idle':

@@ -84,8 +84,10 @@ function latencyCheck(target: string, row: LatencyRow | undefined, value: (r: La
 
 export function latencyTargets(rows: ResultRow[], limits: TargetLimits = TARGETS): TargetCheck[] {
   const latency = rows.filter((r): r is LatencyRow => r.kind === 'latency');
-  const hot = latency.find((r) => r.mode === 'hot');
-  const hints = latency.find((r) => r.mode === 'hints');
+  const finishing = latency.filter((r) => (r.shape ?? 'finishing') === 'finishing');
+  const hot = finishing.find((r) => r.mode === 'hot');
+  const hints = finishing.find((r) => r.mode === 'hints');
+  const cover = (tasks: number) => latency.find((r) => r.shape === 'running' && r.mode === 'cover' && r.tasks === tasks);
   return [
     latencyCheck(`finish → event p50 ≤ ${limits.hotP50S} s with hot tasks`, hot, (r) => r.p50S, limits.hotP50S),
     latencyCheck(`finish → event p95 ≤ ${limits.hotP95S} s with hot tasks`, hot, (r) => r.p95S, limits.hotP95S),
@@ -99,10 +101,21 @@ export function latencyTargets(rows: ResultRow[], limits: TargetLimits = TARGETS
     // Against the plain row of the same run: without it, not measured.
     latencyCheck(
       `ECS calls per task ≤ ${limits.callsVsPlain}× plain polling with hot tasks`,
-      latency.some((r) => r.mode === 'plain') ? hot : undefined,
+      finishing.some((r) => r.mode === 'plain') ? hot : undefined,
       (r) => r.callsVsPlain,
       limits.callsVsPlain,
       times,
+    ),
+    latencyCheck(`finish → event p95 ≤ 10 s at 1,000 active tasks (already running, continuous coverage)`, cover(1_000), (r) => r.p95S, 10),
+    latencyCheck(`finish → event p95 ≤ 20 s at 10,000 active tasks (already running, continuous coverage)`, cover(10_000), (r) => r.p95S, 20),
+    latencyCheck(`finish → event max ≤ 30 s at 1,000 active tasks (continuous coverage)`, cover(1_000), (r) => r.maxS, 30),
+    latencyCheck(`finish → event max ≤ 30 s at 10,000 active tasks (continuous coverage)`, cover(10_000), (r) => r.maxS, 30),
+    latencyCheck(
+      `no ECS call throttled with continuous coverage at 10,000 tasks`,
+      cover(10_000),
+      (r) => r.throttled ?? null,
+      0,
+      (v) => `${v}`,
     ),
   ];
 }

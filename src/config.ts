@@ -65,6 +65,8 @@ export interface Config {
   hotIntervalSeconds: number;
   /** Seconds from a run's start that its hot-task passes may go on for (below the timer's period). */
   hotBudgetSeconds: number;
+  /** Percent of the ECS rate each hot pass may spend re-polling the whole active list besides the hot tasks; 0 polls only hot tasks. */
+  hotCoverPercent: number;
   /**
    * Per task action, how long after a success taskhook waits for the resource to be usable before the completion
    * goes out anyway (`ready: false`); 0 sends it at the task's finish, unchecked.
@@ -146,7 +148,8 @@ export function loadConfig(env: Env = process.env, runtime: Runtime = 'local'): 
       parseInteger('TASKHOOK_ECS_INSTANCES', read('TASKHOOK_ECS_INSTANCES'), 1, 1, 1_000, '2'),
     ),
     hotIntervalSeconds: parseInteger('TASKHOOK_HOT_INTERVAL', read('TASKHOOK_HOT_INTERVAL'), 5, 0, 300, '5'),
-    hotBudgetSeconds: parseInteger('TASKHOOK_HOT_BUDGET', read('TASKHOOK_HOT_BUDGET'), 45, 0, 3_600, '45'),
+    hotBudgetSeconds: parseInteger('TASKHOOK_HOT_BUDGET', read('TASKHOOK_HOT_BUDGET'), 57, 0, 3_600, '57'),
+    hotCoverPercent: parseInteger('TASKHOOK_HOT_COVER', read('TASKHOOK_HOT_COVER'), 50, 0, 100, '50'),
     readyWaitSeconds: parseReadyWait(read('TASKHOOK_READY_WAIT')),
     stallFloorSeconds: parseInteger('TASKHOOK_STALL_FLOOR', read('TASKHOOK_STALL_FLOOR'), DEFAULT_STALL_FLOOR_SECONDS, 1, 7 * 86_400, '900'),
     shardTasks: parseInteger('TASKHOOK_SHARD_TASKS', read('TASKHOOK_SHARD_TASKS'), DEFAULT_SHARD_TASKS, 100, 10_000_000, '100000'),

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { runDeadlines } from './budget.js';
 import type { TaskSnapshot } from './tasks/snapshot.js';
 import { taskKeyString, type TaskKey } from './store/port.js';
-import { deliverDue } from './webhooks/delivery.js';
+import { createDispatcher } from './webhooks/dispatcher.js';
 import { syncStaticWebhooks } from './webhooks/registry.js';
 import {
   ecsNowIso,
@@ -30,7 +30,7 @@ import { EcsError } from './errors.js';
 import { sweepLane, type Lane } from './poll/sweep.js';
 import { ACTIVE_COUNT_MARK, planShards } from './poll/shards.js';
 import { saveDurations } from './poll/durations.js';
-import { pollHot } from './poll/hot.js';
+import { coverCallsPerPass, pollHot } from './poll/hot.js';
 import { checkReadiness } from './poll/readiness.js';
 import { sleep } from './retry.js';
 import { monotonicNow, wallStepSince } from './clock.js';
@@ -69,6 +69,16 @@ export async function pollOnce(deps: PollDeps, options: PollOptions): Promise<Po
   }
   summary.leased = true;
   const run: Run = { deps, ecs, options, workUntil, summary, leaseLost: false, webhooks: [] };
+  // Without a dispatcher of the process's own, the run's lives and ends with the run, bounded by its deadline.
+  const ownDispatcher =
+    !deps.deliveries && deps.webhookClient
+      ? createDispatcher(
+          { store: deps.store, client: deps.webhookClient, logger: deps.logger, now: deps.now, onAttempt: deps.onDeliveryAttempt },
+          // On FC each webhook's deliveries go to a delivery run of their own, when the invoker can start one.
+          { deadlineMs: () => (run.leaseLost ? 0 : workUntil), handOff: deps.invoker?.invokeDelivery?.bind(deps.invoker) },
+        )
+      : undefined;
+  run.dispatcher = deps.deliveries ?? ownDispatcher;
   const hotIntervalMs = (deps.config.hotIntervalSeconds ?? 0) * 1000;
   if (options.hot && hotIntervalMs > 0) run.hotUntil = Math.min(started + (deps.config.hotBudgetSeconds ?? 0) * 1000, workUntil);
   // Renewed while the run works; if another run took it meanwhile (ours had expired), no new work starts.
@@ -107,19 +117,21 @@ export async function pollOnce(deps: PollDeps, options: PollOptions): Promise<Po
 
     // Before the deliveries, so a region's poller.blocked or poller.resumed goes out with this run.
     await settleBlockages(run);
-    if (deps.webhookClient && !stopping(run)) {
-      summary.deliveries = await deliverDue(
-        { store: deps.store, client: deps.webhookClient, logger: deps.logger, now: deps.now, onAttempt: deps.onDeliveryAttempt },
-        { deadlineMs: workUntil },
-      );
-    }
-    if (run.hotUntil !== undefined && (run.hot?.size || run.waiting?.size) && !stopping(run)) {
+    // Deliveries queued before this run (retries, a crashed run's) and the blockage events: the sweep's went out as committed.
+    if (!stopping(run)) run.dispatcher?.kick();
+    // A shard covers its range in its sweep alone: the whole list is re-polled only by a run that holds all of it.
+    run.coverAll = run.hotUntil !== undefined && !run.options.shard && summary.tasks.active > 0 && coverCallsPerPass(run, hotIntervalMs) > 0;
+    if (run.hotUntil !== undefined && (run.hot?.size || run.waiting?.size || run.coverAll) && !stopping(run)) {
       summary.tasks.hot = run.hot?.size ?? 0;
       summary.hotPasses = await pollHot(run, hotIntervalMs, deps.sleep ?? sleep);
     }
     await saveDurations(run);
     // A blockage found by the hot passes is told now and delivered by the next run.
     await settleBlockages(run);
+    if (ownDispatcher) {
+      await ownDispatcher.idle(Math.max(0, workUntil - deps.now()));
+      summary.deliveries = { ...ownDispatcher.summary };
+    }
     if (!options.shard) {
       await deps.store.setMark(ACTIVE_COUNT_MARK, String(run.listSize ?? summary.tasks.active), nowIso(run));
       await purgeDaily(deps);

@@ -1,7 +1,7 @@
 /**
  * The dependencies of a function instance on FC: the configuration is read from the environment once per
  * instance; the role credentials come with every invocation and rotate, so they are read per call. The poller also
- * gets a shard Invoker (asked for by the timer handler); @alicloud/fc2 loads only when the first shard is invoked.
+ * gets an Invoker for shards and delivery runs (asked for by the timer handler); @alicloud/fc2 loads at the first invocation.
  */
 import { loadConfig, type Config, type Credentials } from '../config.js';
 import { buildDeps, closeDeps, type AppDeps } from '../runtime.js';
@@ -30,10 +30,7 @@ export function fcDeps(context: InvocationContext | undefined, wants?: { shardIn
 
 /** One Invoker per instance, aimed at the running function itself; nothing of fc2 is loaded until it invokes. */
 function shardInvoker(config: Config): Invoker {
-  instanceInvoker ??= createFc2Invoker({
-    target: () => selfTarget(process.env, latestContext),
-    credentials: () => latestRole ?? config.credentials,
-  });
+  instanceInvoker ??= createFc2Invoker({ target: () => selfTarget(process.env, latestContext), credentials: () => latestRole ?? config.credentials });
   return instanceInvoker;
 }
 

@@ -1,4 +1,4 @@
-/** The Invoker on FC: each shard is an asynchronous invocation of the poller function, signed by @alicloud/fc2 (loaded at the first shard). */
+/** The Invoker on FC: each shard and each webhook's delivery run is an asynchronous invocation of the poller function, signed by @alicloud/fc2 (loaded at the first shard). */
 import type FCClient from '@alicloud/fc2';
 import type { Credentials } from '../config.js';
 import { invokeFunction, type InvokeAnswer } from './fc-invoke.js';
@@ -31,6 +31,11 @@ export interface ShardEvent {
   shard: ShardSpec;
 }
 
+/** The event body of a webhook's delivery run (src/delivery/run.ts), read back the same way. */
+export interface DeliverEvent {
+  deliver: { webhookId: string };
+}
+
 const DEFAULT_TIMEOUT_MS = 10_000;
 /** Enough of an error message to act on; a stack trace pasted into one is not. */
 const MAX_MESSAGE_CHARS = 300;
@@ -50,54 +55,55 @@ function loadFc2(): Promise<Fc2Constructor> {
 
 export function createFc2Invoker(options: Fc2InvokerOptions): Invoker {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  return {
-    async invokeShard(shard: ShardSpec): Promise<void> {
-      const fail = (code: string, what: string, status: number | null = null, retryable = false) =>
-        new ShardInvokeError(code, `shard ${shard.id}: ${what}`, shard.id, status, retryable);
-      let target: FcFunctionTarget;
-      try {
-        target = options.target();
-      } catch (error) {
-        throw fail('NoFunctionTarget', `cannot invoke the poller: ${messageOf(error)}`);
-      }
-      const credentials = options.credentials();
-      if (!credentials)
-        throw fail('NoCredentials', `cannot invoke ${target.functionName}: no credentials (the function needs a role allowed fc:InvokeFunction)`);
-      const FCClientClass = await loadFc2().catch((error: unknown) => {
-        throw fail('Fc2Unavailable', `cannot load @alicloud/fc2: ${messageOf(error)}`);
+  /** One asynchronous invocation of the function itself with `body`; `label` and `id` name what was handed off. */
+  const queue = async (body: ShardEvent | DeliverEvent, label: string, id: string): Promise<void> => {
+    const fail = (code: string, what: string, status: number | null = null, retryable = false) =>
+      new ShardInvokeError(code, `${label}: ${what}`, id, status, retryable);
+    let target: FcFunctionTarget;
+    try {
+      target = options.target();
+    } catch (error) {
+      throw fail('NoFunctionTarget', `cannot invoke the poller: ${messageOf(error)}`);
+    }
+    const credentials = options.credentials();
+    if (!credentials) throw fail('NoCredentials', `cannot invoke ${target.functionName}: no credentials (the function needs a role allowed fc:InvokeFunction)`);
+    const FCClientClass = await loadFc2().catch((error: unknown) => {
+      throw fail('Fc2Unavailable', `cannot load @alicloud/fc2: ${messageOf(error)}`);
+    });
+    const call = `invoking ${target.functionName} (async)`;
+    let answer: InvokeAnswer;
+    try {
+      answer = await invokeFunction(FCClientClass, {
+        accountId: target.accountId,
+        region: target.region,
+        ...(target.endpoint ? { endpoint: target.endpoint } : {}),
+        credentials,
+        functionName: target.functionName,
+        ...(target.qualifier ? { qualifier: target.qualifier } : {}),
+        invocationType: 'Async',
+        body: JSON.stringify(body),
+        timeoutMs,
+        maxBodyBytes: MAX_ANSWER_BYTES,
       });
-      const body: ShardEvent = { shard };
-      const call = `invoking ${target.functionName} (async)`;
-      let answer: InvokeAnswer;
-      try {
-        answer = await invokeFunction(FCClientClass, {
-          accountId: target.accountId,
-          region: target.region,
-          ...(target.endpoint ? { endpoint: target.endpoint } : {}),
-          credentials,
-          functionName: target.functionName,
-          ...(target.qualifier ? { qualifier: target.qualifier } : {}),
-          invocationType: 'Async',
-          body: JSON.stringify(body),
-          timeoutMs,
-          maxBodyBytes: MAX_ANSWER_BYTES,
-        });
-      } catch (error) {
-        const { code, retryable } = classify(error);
-        throw fail(code, `${call} failed: ${code}: ${messageOf(error)}`, null, retryable);
-      }
-      if (answer.status < 200 || answer.status >= 300) {
-        const e = readFcError(answer.status, answer.headers, answer.body, callSite(target), MAX_MESSAGE_CHARS);
-        throw fail(e.code, `${call} failed: ${fcErrorLine(e)}`, e.status, e.retryable);
-      }
-      // FC answers a function error with 2xx, its type in this header and the error JSON as the body.
-      const functionError = answer.headers['x-fc-error-type'];
-      if (functionError) {
-        const type = /^[\w.]{1,64}$/.test(functionError) ? functionError : 'FunctionError';
-        throw fail(type, `${call} failed: ${type}: ${functionErrorMessage(answer.body, MAX_MESSAGE_CHARS)}`);
-      }
-      // Any other 2xx is the receipt: with or without a content type, an empty body, JSON or not.
-    },
+    } catch (error) {
+      const { code, retryable } = classify(error);
+      throw fail(code, `${call} failed: ${code}: ${messageOf(error)}`, null, retryable);
+    }
+    if (answer.status < 200 || answer.status >= 300) {
+      const e = readFcError(answer.status, answer.headers, answer.body, callSite(target), MAX_MESSAGE_CHARS);
+      throw fail(e.code, `${call} failed: ${fcErrorLine(e)}`, e.status, e.retryable);
+    }
+    // FC answers a function error with 2xx, its type in this header and the error JSON as the body.
+    const functionError = answer.headers['x-fc-error-type'];
+    if (functionError) {
+      const type = /^[\w.]{1,64}$/.test(functionError) ? functionError : 'FunctionError';
+      throw fail(type, `${call} failed: ${type}: ${functionErrorMessage(answer.body, MAX_MESSAGE_CHARS)}`);
+    }
+    // Any other 2xx is the receipt: with or without a content type, an empty body, JSON or not.
+  };
+  return {
+    invokeShard: (shard: ShardSpec) => queue({ shard }, `shard ${shard.id}`, shard.id),
+    invokeDelivery: (webhookId: string) => queue({ deliver: { webhookId } }, `the delivery run of webhook ${webhookId}`, `deliver:${webhookId}`),
   };
 }
 

@@ -1,6 +1,7 @@
-/** The timer handler: one poll cycle per trigger (or per shard invocation), with the run's budget taken from the function's timeout. */
+/** The timer handler: one poll cycle per trigger (or per shard invocation), or one webhook's delivery run, with the run's budget taken from the function's timeout. */
 import type { AppDeps } from '../runtime.js';
 import { runBudgetMs } from '../budget.js';
+import { deliveryRun } from '../delivery/run.js';
 import { pollOnce, type PollSummary } from '../poller.js';
 import type { Invoker } from '../shards/invoker.js';
 import type { InvocationContext } from './context.js';
@@ -16,9 +17,12 @@ export function createPollHandler(depsFor: PollerDepsSource) {
   return async (event: unknown, context: InvocationContext): Promise<PollSummary> => {
     const { options } = parseTimerEvent(event);
     const deps = await depsFor(context, { shardInvoker: true });
+    const budgetMs = runBudgetMs({ kind: 'timer', functionTimeoutSeconds: context?.function?.timeout }, deps.config.pollBudgetSeconds);
+    // A webhook's deliveries, apart from the poll run that handed them off.
+    if (options.deliver) return deliveryRun(deps, options.deliver.webhookId, budgetMs, context?.requestId);
     try {
       return await pollOnce(deps, {
-        budgetMs: runBudgetMs({ kind: 'timer', functionTimeoutSeconds: context?.function?.timeout }, deps.config.pollBudgetSeconds),
+        budgetMs,
         regions: options.regions,
         shard: options.shard,
         hot: true,

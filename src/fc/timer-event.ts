@@ -1,4 +1,4 @@
-/** The poller's FC event: a timer trigger's (with the poll options its payload may carry), or a shard invocation's. */
+/** The poller's FC event: a timer trigger's (with the poll options its payload may carry), a shard invocation's, or a delivery run's. */
 import { REGION_ID } from '../config.js';
 import { InvalidInputError, TimerPayloadError } from '../errors.js';
 import { parseShard, type ShardSpec } from '../shards/shard.js';
@@ -9,13 +9,20 @@ export interface TimerEvent {
   payload?: string;
   /** Set by a shard invocation (see src/fc/fc2-invoker.ts), never by the timer trigger. */
   shard?: unknown;
+  /** Set by a delivery run's invocation (see src/delivery/fc-invoker.ts), never by the timer trigger. */
+  deliver?: unknown;
 }
 
 export interface TimerPayload {
   regions?: string[];
   /** The shard this run covers, when the event is a shard invocation. */
   shard?: ShardSpec;
+  /** The webhook whose deliveries this run sends, when the event is a delivery run's invocation. */
+  deliver?: { webhookId: string };
 }
+
+/** A webhook id as the store makes them: printable, no spaces, bounded. */
+const WEBHOOK_ID = /^[\w.:-]{1,128}$/;
 
 /**
  * The event arrives as a Buffer of JSON. A timer trigger's `payload` is its configured string: empty, or JSON options.
@@ -33,6 +40,13 @@ export function parseTimerEvent(input: unknown): { event: TimerEvent; options: T
   }
   if (typeof event !== 'object' || event === null || Array.isArray(event)) throw new TimerPayloadError('the timer event is not a JSON object');
   const options = payloadOptions(event.payload);
+  if (event.deliver !== undefined) {
+    if (event.shard !== undefined || options.regions) throw new TimerPayloadError('a delivery event names only its webhook: {"deliver":{"webhookId":"wh_…"}}');
+    const webhookId: unknown = typeof event.deliver === 'object' && event.deliver !== null ? Reflect.get(event.deliver, 'webhookId') : undefined;
+    if (typeof webhookId !== 'string' || !WEBHOOK_ID.test(webhookId))
+      throw new TimerPayloadError('the delivery event needs "deliver": {"webhookId": "wh_…"} with the id of a registered webhook');
+    return { event, options: { deliver: { webhookId } } };
+  }
   if (event.shard === undefined) return { event, options };
   if (options.regions) throw new TimerPayloadError('a shard event names its regions in "shard"; a "regions" payload next to it is refused');
   return { event, options: { shard: shardOf(event.shard) } };

@@ -17,6 +17,7 @@ import { buildDeps, closeDeps, type AppDeps } from '../runtime.js';
 import { openStoreFor } from '../store/open.js';
 import { COMPLETION_EVENT_TYPES } from '../tasks/events.js';
 import type { AttemptReport } from '../webhooks/delivery.js';
+import { createDispatcher } from '../webhooks/dispatcher.js';
 import { newWebhookSecret } from '../webhooks/signing.js';
 import { startDemoReceiver, type DemoReceiver } from './demo-receiver.js';
 import { removeInstance, writeInstance } from './instance-file.js';
@@ -45,6 +46,8 @@ export interface RunningLocal {
   stop(): Promise<void>;
 }
 
+/** How long stop waits for deliveries in flight; a receiver still answering then is cut off and its delivery retried next start. */
+const STOP_DELIVERIES_MS = 2_000;
 /** How much longer than its function timeout a run may go before the timer stops waiting for it and goes on. */
 const HUNG_GRACE_MS = 10_000;
 /** A failure that repeats the last one is shown again after this long, not every interval. */
@@ -106,10 +109,12 @@ export async function startLocal(options: StartOptions = {}): Promise<RunningLoc
     config = { ...config, apiTokens: [token] };
   }
   // The same handlers FC runs, given this process's dependencies instead of an FC instance's.
-  const running = buildDeps(config, () => config.credentials, store).then((deps) => ({
-    ...deps,
-    onDeliveryAttempt: (report: AttemptReport) => failedAttemptLine(report).forEach(print),
-  }));
+  const running = buildDeps(config, () => config.credentials, store).then((deps) => {
+    const onDeliveryAttempt = (report: AttemptReport) => failedAttemptLine(report).forEach(print);
+    // Deliveries go out from per-webhook workers beside the runs, so a receiver that hangs holds up only its own.
+    const deliveries = createDispatcher({ store: deps.store, client: deps.webhookClient, logger: deps.logger, now: deps.now, onAttempt: onDeliveryAttempt });
+    return { ...deps, onDeliveryAttempt, deliveries };
+  });
   const depsOf = (): Promise<AppDeps> => running;
   const apiHandler = createApiHandler(depsOf) as unknown as FcHandler;
   // A list too long for one run is split into shards; locally each shard runs as a poll of its own in this process.
@@ -121,11 +126,13 @@ export async function startLocal(options: StartOptions = {}): Promise<RunningLoc
       }),
     createLogger(config.logLevel),
   );
+  // Stop ends a run's hot passes and new work at once; what a run already started still commits.
+  const halt = new AbortController();
   // A run's hot-task passes end before the next tick, as on FC with its 1-minute timer.
   const pollHandler = createPollHandler(async () => {
     const deps = await running;
     const hotBudgetSeconds = Math.min(deps.config.hotBudgetSeconds, Math.max(0, intervalMs / 1000 - 1));
-    return { ...deps, invoker: shards, config: { ...deps.config, hotBudgetSeconds } };
+    return { ...deps, invoker: shards, halt: halt.signal, config: { ...deps.config, hotBudgetSeconds } };
   });
   const guard = { apiTokens: config.apiTokens };
   const server = await startLocalServer(apiHandler, config.port, undefined, guard)
@@ -247,13 +254,19 @@ export async function startLocal(options: StartOptions = {}): Promise<RunningLoc
     pollNow,
     async stop() {
       stopped = true;
+      halt.abort();
       if (timer) clearTimeout(timer);
       removeInstance(cwd);
       // A run in progress finishes (its commits are atomic); anything it did not reach is polled next start. A hung one is not waited for.
       if (inFlight) await Promise.race([inFlight.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, hungAfterMs).unref())]);
       await shards.idle();
+      const deps = await running;
+      await deps.deliveries.close(STOP_DELIVERIES_MS);
+      // Cuts off an attempt still in flight, and lets its worker record it before the store closes.
+      await deps.webhookClient.close();
+      await deps.deliveries.idle(STOP_DELIVERIES_MS);
       await server.close();
-      await closeDeps(await running);
+      await closeDeps(deps);
       await receiver?.close();
       await simulator?.stop();
     },

@@ -255,4 +255,6 @@ async function flush(run: Run, writes: Writes): Promise<void> {
   const answered = [...new Map(writes.answered.map((k) => [taskKeyString(k), { regionId: k.regionId, taskId: k.taskId }])).values()];
   const [outcomes] = await Promise.all([store.commitTransitions(writes.commits.map((c) => c.commit)), store.markPolled(answered, polledAt)]);
   outcomes.forEach((outcome, i) => (outcome === 'committed' ? writes.commits[i].landed() : run.summary.conflicts++));
+  // An event committed now goes out now, while the sweep goes on.
+  if (outcomes.some((outcome, i) => outcome === 'committed' && writes.commits[i].commit.deliveries.length > 0)) run.dispatcher?.kick();
 }

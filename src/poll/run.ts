@@ -7,6 +7,7 @@ import type { Invoker } from '../shards/invoker.js';
 import type { ShardSpec } from '../shards/shard.js';
 import type { StateStore, TaskKey, WebhookRecord } from '../store/port.js';
 import type { AttemptReport, DeliverySummary } from '../webhooks/delivery.js';
+import type { DeliveryDispatcher } from '../webhooks/dispatcher.js';
 import type { WebhookClient } from '../webhooks/http-client.js';
 
 export interface PollDeps {
@@ -26,6 +27,7 @@ export interface PollDeps {
         | 'shardTasks'
         | 'hotIntervalSeconds'
         | 'hotBudgetSeconds'
+        | 'hotCoverPercent'
         | 'readyWaitSeconds'
         | 'stallFloorSeconds'
       >
@@ -34,6 +36,13 @@ export interface PollDeps {
   now: () => number;
   /** The one SSRF-safe client deliveries go through; without one, due deliveries wait for a run that has it. */
   webhookClient?: WebhookClient;
+  /**
+   * Sends due deliveries apart from the run (the local process's per-webhook workers): the run only kicks it.
+   * Without one, each run makes its own, which ends with the run.
+   */
+  deliveries?: DeliveryDispatcher;
+  /** Aborted when the process stops: the run starts no new work and its hot passes end. */
+  halt?: AbortSignal;
   /** Told of every delivery attempt of the run. */
   onDeliveryAttempt?: (report: AttemptReport) => void;
   /** How the hot-task loop waits between passes; default, a real timer (a benchmark passes its simulated clock's). */
@@ -88,6 +97,8 @@ export interface PollSummary {
   clockStepSeconds?: number;
   /** The checks of finished tasks' resources (src/poll/readiness.ts); absent when no task waited. */
   readiness?: ReadinessSummary;
+  /** Set on a delivery run (src/delivery/run.ts): the webhook whose deliveries it sent; nothing was polled. */
+  delivery?: { webhookId: string };
   durationMs: number;
 }
 
@@ -118,6 +129,12 @@ export interface Run {
   blocked?: Map<string, Blockage>;
   /** DescribeTaskAttribute calls this run made to confirm that tasks missing from DescribeTasks are gone. */
   confirmations?: number;
+  /** Where the run's committed events go out from: kicked after each commit that queued deliveries. */
+  dispatcher?: DeliveryDispatcher;
+  /** The hot passes re-poll the whole active list too, as far as the rate allows (src/poll/hot.ts). */
+  coverAll?: boolean;
+  /** Where the hot passes' coverage of the whole list resumes, per region (src/poll/hot.ts). */
+  coverAfter?: Map<string, string>;
   /** Finished tasks whose resource this run checks, until it is usable (src/poll/readiness.ts). */
   waiting?: Map<string, TaskKey>;
   /** Resource ids a hint saw in the call that started a task, by task key (src/poll/settle.ts). */
@@ -190,7 +207,7 @@ export const emptySummary = (): PollSummary => ({
   durationMs: 0,
 });
 
-export const stopping = (run: Run) => run.leaseLost || run.deps.now() >= run.workUntil;
+export const stopping = (run: Run) => run.leaseLost || run.deps.halt?.aborted === true || run.deps.now() >= run.workUntil;
 
 export const inRegion = (run: Run, regionId: string) =>
   (!run.options.regions || run.options.regions.includes(regionId)) && (!run.options.shard || run.options.shard.regions.includes(regionId));

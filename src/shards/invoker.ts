@@ -1,9 +1,11 @@
-/** The port a poll run fans its shards out through: each shard becomes a run of its own, started elsewhere. */
+/** The port a poll run fans its shards (and webhooks' delivery runs) out through: each becomes a run of its own, started elsewhere. */
 import type { ShardSpec } from './shard.js';
 
 export interface Invoker {
   /** Resolves once the shard's run was accepted (not when it finished); rejects with a ShardInvokeError. */
   invokeShard(shard: ShardSpec): Promise<void>;
+  /** Starts a delivery run of one webhook (src/delivery/run.ts); resolves once accepted. Without it, a run delivers itself. */
+  invokeDelivery?(webhookId: string): Promise<void>;
 }
 
 /** A shard that could not be handed over. Messages carry no credential, signature or signed URL. */

@@ -47,6 +47,19 @@ export interface DeliverOptions {
   perEndpoint?: number;
   batch?: number;
   attemptTimeoutMs?: number;
+  /** Only this webhook's deliveries (a per-webhook worker, src/webhooks/dispatcher.ts). */
+  webhookId?: string;
+  /** Asked before each attempt: false leaves the delivery due (the process is stopping). */
+  proceed?: () => boolean;
+  /** A webhook's circuit breaker: while open, its deliveries are moved to when it closes instead of attempted. */
+  breaker?: Breaker;
+}
+
+/** Backs a failing webhook off (src/webhooks/dispatcher.ts). */
+export interface Breaker {
+  /** Null while attempts may go; else when they may go again (ISO). */
+  openUntil(webhookId: string): string | null;
+  record(webhookId: string, success: boolean): void;
 }
 
 /** An attempt needs at least this long before the deadline to be worth starting. */
@@ -66,12 +79,15 @@ export async function deliverDue(deps: DeliveryDeps, options: DeliverOptions): P
 
   for (let pass = 0; pass < MAX_PASSES; pass++) {
     const nowIso = new Date(deps.now()).toISOString();
-    const due = await deps.store.listDueDeliveries(nowIso, options.batch ?? 500);
+    const listed = await deps.store.listDueDeliveries(nowIso, options.batch ?? 500);
+    const due = options.webhookId ? listed.filter((d) => d.webhookId === options.webhookId) : listed;
     if (due.length > 0) {
       await runChains(due, options.perEndpoint ?? 4, (delivery) => deliverOne(deps, options, delivery, webhookOf, summary));
     }
     // The first retry (5 s) happens within the run when the budget allows it.
-    const soon = (await deps.store.listDueDeliveries(new Date(deps.now() + 10_000).toISOString(), 1))[0];
+    if (options.proceed && !options.proceed()) break;
+    const upcoming = await deps.store.listDueDeliveries(new Date(deps.now() + 10_000).toISOString(), options.webhookId ? (options.batch ?? 500) : 1);
+    const soon = options.webhookId ? upcoming.find((d) => d.webhookId === options.webhookId) : upcoming[0];
     if (!soon?.nextAttemptAt) break;
     const wait = Date.parse(soon.nextAttemptAt) - deps.now();
     if (deps.now() + Math.max(0, wait) + MIN_ATTEMPT_MS > options.deadlineMs) break;
@@ -126,7 +142,13 @@ async function deliverOne(
     return true;
   }
   const timeoutMs = Math.min(options.attemptTimeoutMs ?? 30_000, options.deadlineMs - deps.now());
-  if (timeoutMs < MIN_ATTEMPT_MS) return false;
+  if (timeoutMs < MIN_ATTEMPT_MS || (options.proceed && !options.proceed())) return false;
+  const openUntil = options.breaker?.openUntil(webhook.id) ?? null;
+  if (openUntil !== null) {
+    // Not an attempt: the delivery waits, with its attempts unchanged, until the webhook's back-off ends.
+    if (delivery.nextAttemptAt && delivery.nextAttemptAt < openUntil) await store.rescheduleDelivery(delivery.id, openUntil);
+    return false;
+  }
 
   // Claimed before the POST: a racing or restarted run that read the same due row skips it instead of sending twice.
   const claimedUntil = new Date(deps.now() + timeoutMs + CLAIM_SLACK_MS).toISOString();
@@ -148,6 +170,7 @@ async function deliverOne(
     update = delay === null ? { status: 'dead', nextAttemptAt: null } : { status: 'pending', nextAttemptAt: new Date(deps.now() + delay).toISOString() };
   }
   await store.recordAttempt(attempt, update);
+  options.breaker?.record(webhook.id, result.attempt.success);
   await trackHealth(deps, webhook, result.attempt.success, result.attempt.status);
   // Died after its last retry (not a 410, which disables instead); an operational delivery's death is not announced again.
   if (update.status === 'dead' && result.attempt.status !== 410 && delivery.regionId !== OPERATIONAL_REGION) {

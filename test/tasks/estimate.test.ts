@@ -57,3 +57,28 @@ describe('the estimated finish', () => {
     expect(typicalDuration([])).toBeNull();
   });
 });
+
+describe('the estimated finish from progress samples', () => {
+  it('times a step by its crossing, between the previous answer and this one, not by this answer', () => {
+    // 20 % seen at 10:09:50, 30 % at 10:10:00 (crossed about 10:09:55): 30 % after 9 min 55 s.
+    const previous = running({ progress: 20, observedAt: '2026-12-01T10:09:50Z' });
+    const next = running({ progress: 30, observedAt: '2026-12-01T10:10:00Z' });
+    expect(withEstimate(next, previous, true, null).estimatedFinishAt).toBe('2026-12-01T10:33:03Z');
+  });
+
+  it('averages the line from creation with the pace of the last two steps', () => {
+    // 20 % first seen at 10:04:00, 30 % crossed at 10:06:00: 2 min a 10 % step, so 14 min more; the line says 10:20:00.
+    const previous = running({ progress: 20, observedAt: '2026-12-01T10:05:59Z', progressSince: '2026-12-01T10:04:00Z' });
+    const next = running({ progress: 30, observedAt: '2026-12-01T10:06:01Z' });
+    expect(withEstimate(next, previous, true, null).estimatedFinishAt).toBe('2026-12-01T10:20:00Z');
+    const slower = running({ progress: 20, observedAt: '2026-12-01T10:05:59Z', progressSince: '2026-12-01T10:02:00Z' });
+    // 4 min a step: 28 min more, 10:34:00; with the line's 10:20:00, 10:27:00.
+    expect(withEstimate(next, slower, true, null).estimatedFinishAt).toBe('2026-12-01T10:27:00Z');
+  });
+
+  it('keeps the estimate made at a step’s crossing while the step holds', () => {
+    const previous = running({ progress: 30, observedAt: '2026-12-01T10:06:01Z', estimatedFinishAt: '2026-12-01T10:20:00Z' });
+    const later = running({ progress: 30, observedAt: '2026-12-01T10:08:00Z' });
+    expect(withEstimate(later, previous, true, null).estimatedFinishAt).toBe('2026-12-01T10:20:00Z');
+  });
+});

@@ -44,7 +44,23 @@ async function feedHead(db: Db, t: Tables): Promise<{ next: number; exists: bool
  */
 export async function feedRows(db: Db, t: Tables, stored: StoredEvent[]): Promise<WriteRow[]> {
   if (stored.length === 0) return [];
+  // The commits of one process take their positions one after another: only other processes can race for the counter.
+  const before = taking.get(db) ?? Promise.resolve();
+  const mine = before.then(() => takePositions(db, t, stored));
+  taking.set(
+    db,
+    mine.catch(() => undefined),
+  );
+  return mine;
+}
+
+/** Per store client, the last position-taking in flight. */
+const taking = new WeakMap<Db, Promise<unknown>>();
+
+async function takePositions(db: Db, t: Tables, stored: StoredEvent[]): Promise<WriteRow[]> {
   for (let round = 0; round < FEED_ROUNDS; round++) {
+    // Racing processes back off by a jittered, growing pause, so one of them wins the next round.
+    if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(200, 5 * 2 ** round)));
     // The counter as this process last left it saves a read; a conditional write that fails reads it afresh.
     const known = lastHead.get(db);
     const head = known !== undefined && round === 0 ? { next: known, exists: true } : await feedHead(db, t);

@@ -15,6 +15,28 @@ interface EventView {
   attempts: DeliveryAttempt[];
 }
 
+/** An earlier event of the same task with a delivery to the same webhook still pending: what a later one waits behind. */
+export interface Blocker {
+  eventId: string;
+  webhookId: string;
+  sequence: number;
+}
+
+/**
+ * Why a pending delivery has not gone out yet, in words: behind an earlier event of its task (deliveries of one task go
+ * in order), its webhook backing off, a retry's time, or due now. Null once it succeeded or died.
+ */
+export function waitingReason(d: Delivery, webhook: Webhook | undefined, blockers: Blocker[], now: number): string | null {
+  if (d.status !== 'pending') return null;
+  if (webhook && !webhook.enabled) return `webhook disabled${webhook.disabledReason ? `: ${webhook.disabledReason}` : ''}`;
+  const behind = blockers.filter((b) => b.webhookId === d.webhookId && b.sequence < d.sequence).sort((a, b) => a.sequence - b.sequence)[0];
+  if (behind) return `queued behind ${behind.eventId} (ordering)`;
+  const next = d.nextAttemptAt ? Date.parse(d.nextAttemptAt) : NaN;
+  if (webhook?.failingSince && next > now) return `webhook backing off until ${d.nextAttemptAt} (failing since ${webhook.failingSince})`;
+  if (next > now) return `retry ${d.attempts + 1} at ${d.nextAttemptAt}`;
+  return d.attempts === 0 ? 'due: goes out with the next delivery pass' : `due: retry ${d.attempts + 1} goes out with the next delivery pass`;
+}
+
 /** The first `max` characters of a response body; the rest is behind a disclosure. */
 const SNIPPET = 160;
 
@@ -53,6 +75,9 @@ export function EventPage({ api, eventId }: { api: ApiClient; eventId: string })
 
   const view = polled.data;
   const event = view?.event;
+  // Only when a delivery waits: the task's earlier events, and which of their deliveries are still pending.
+  const pendingKey = view?.deliveries.some((d) => d.status === 'pending') ? `event-blockers:${eventId}` : `event-blockers:none`;
+  const blockers = usePoll(() => (pendingKey.endsWith(':none') || !view ? Promise.resolve([]) : blockersOf(api, view)), pendingKey);
   const task = event?.data.task;
   const attempts = [...(view?.attempts ?? [])].sort((a, b) => b.at.localeCompare(a.at) || b.attempt - a.attempt);
   const deliveries = [...(view?.deliveries ?? [])].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
@@ -63,6 +88,7 @@ export function EventPage({ api, eventId }: { api: ApiClient; eventId: string })
     { label: 'Attempts', cell: (d) => d.attempts },
     { label: 'Last answer', cell: (d) => (d.lastStatus != null ? `HTTP ${d.lastStatus}` : (d.lastError ?? '—')) },
     { label: 'Next attempt', cell: (d) => html`<${Time} at=${d.nextAttemptAt} now=${now} />` },
+    { label: 'Waiting', cell: (d) => html`<span class="wrap">${waitingReason(d, byId.get(d.webhookId), blockers.data ?? [], now) ?? '—'}</span>` },
     { label: 'Created', cell: (d) => html`<${Time} at=${d.createdAt} now=${now} />` },
   ];
   const attemptColumns: Column<DeliveryAttempt>[] = [
@@ -181,4 +207,23 @@ function Snippet({ text }: { text: string }): VNode {
     <summary><span class="mono">${text.slice(0, SNIPPET)}…</span></summary>
     <pre class="snippet">${text}</pre>
   </details>`;
+}
+
+/** How many earlier events of the task are looked at for a blocker: a longer chain shows its nearest ones. */
+const BLOCKER_LOOKBACK = 10;
+
+/** The pending deliveries of the task's earlier events (GET /v1/events by task, then each event's deliveries). */
+async function blockersOf(api: ApiClient, view: EventView): Promise<Blocker[]> {
+  const task = view.event.data.task;
+  const sequence = view.event.data.sequence;
+  if (!task || sequence == null) return [];
+  const listed = await api.get<{ events: ConsoleEvent[] }>('/v1/events', { regionId: task.regionId, taskId: task.id, limit: 50 });
+  const earlier = listed.events
+    .filter((e) => e.data.sequence != null && e.data.sequence < sequence)
+    .sort((a, b) => (b.data.sequence ?? 0) - (a.data.sequence ?? 0))
+    .slice(0, BLOCKER_LOOKBACK);
+  const details = await Promise.all(earlier.map((e) => api.get<EventView>(`/v1/events/${encodeURIComponent(e.id)}`)));
+  return details.flatMap((detail) =>
+    detail.deliveries.filter((d) => d.status === 'pending').map((d) => ({ eventId: detail.event.id, webhookId: d.webhookId, sequence: d.sequence })),
+  );
 }
