@@ -70,9 +70,9 @@ describe('per-webhook delivery workers', () => {
     d.kick();
     await vi.waitFor(() => expect(healthy.received).toHaveLength(1), { timeout: 10_000, interval: 10 });
     await vi.waitFor(() => expect(hanging.received).toHaveLength(1), { timeout: 10_000, interval: 10 });
-    // The hanging attempt is still open: nothing recorded for it, while the healthy one succeeded.
+    // The hanging attempt is still open: nothing recorded for it, while the healthy one succeeded (recorded just after its answer).
+    await vi.waitFor(async () => expect((await attemptsOf(wf)).map((a) => a.success)).toEqual([true]), { timeout: 10_000, interval: 10 });
     expect(await attemptsOf(wh)).toHaveLength(0);
-    expect((await attemptsOf(wf)).map((a) => a.success)).toEqual([true]);
 
     // A run with the process's dispatcher kicks it and ends; the hanging attempt is still open when it has.
     const deps: PollDeps = {
