@@ -101,29 +101,7 @@ function latencyTask(spec: LatencySpec, i: number, random: () => number): Latenc
   const waitMs = Math.round(between(random, WAITING_MS));
   const failed = random() < FAILED_SHARE;
   const id = `${measured ? 'm' : 'h'}${String(i).padStart(7, '0')}`;
-  const timeline: SimStep[] = [
-    { afterMs: 0, status: 'Waiting', progress: 0 },
-    ...progressSteps(random, waitMs, durationMs),
-    failed ? { afterMs: durationMs, status: 'Failed' } : { afterMs: durationMs, status: 'Finished', progress: 100 },
-  ];
-  const item = action === 'ImportImage' ? { name: 'ImageId', value: `m-lat${id}` } : { name: 'OSSObject', value: `bench/m-lat${id}.vhd` };
-  const operation = failed
-    ? { status: 'Failed', errorCode: 'InvalidOSSObject.NotFound', errorMessage: 'The specified OSS object does not exist.', relatedItems: [item] }
-    : { status: 'Success', relatedItems: [item] };
-  return {
-    task: {
-      taskId: `t-bplat${id}`,
-      regionId: spec.regionId,
-      action,
-      resourceId: `m-lat${id}`,
-      createdAt,
-      timeline,
-      result: { totalCount: 1, successCount: failed ? 0 : 1, failedCount: failed ? 1 : 0, operations: [operation] },
-    },
-    finishAt,
-    outcome: failed ? 'failed' : 'succeeded',
-    measured,
-  };
+  return fleetTask(spec, { id, action, createdAt, durationMs, finishAt, failed, measured, steps: progressSteps(random, waitMs, durationMs) });
 }
 
 /** A task already running at `startAt`, finishing within the window: created 2 to 30 minutes before, 2 to 30 minutes long. */
@@ -136,10 +114,19 @@ function runningTask(spec: LatencySpec, i: number, random: () => number): Latenc
   const waitMs = Math.round(between(random, WAITING_MS));
   const failed = random() < FAILED_SHARE;
   const id = `r${String(i).padStart(7, '0')}`;
+  return fleetTask(spec, { id, action, createdAt, durationMs, finishAt, failed, measured: true, steps: tenPercentSteps(random, waitMs, durationMs) });
+}
+
+/** The simulated task of one fleet member: its progress steps, then Finished or Failed, an operation naming its resource. */
+function fleetTask(
+  spec: LatencySpec,
+  t: { id: string; action: string; createdAt: number; durationMs: number; finishAt: number; failed: boolean; measured: boolean; steps: SimStep[] },
+): LatencyTask {
+  const { id, action, failed } = t;
   const timeline: SimStep[] = [
     { afterMs: 0, status: 'Waiting', progress: 0 },
-    ...tenPercentSteps(random, waitMs, durationMs),
-    failed ? { afterMs: durationMs, status: 'Failed' } : { afterMs: durationMs, status: 'Finished', progress: 100 },
+    ...t.steps,
+    failed ? { afterMs: t.durationMs, status: 'Failed' } : { afterMs: t.durationMs, status: 'Finished', progress: 100 },
   ];
   const item = action === 'ImportImage' ? { name: 'ImageId', value: `m-lat${id}` } : { name: 'OSSObject', value: `bench/m-lat${id}.vhd` };
   const operation = failed
@@ -151,13 +138,13 @@ function runningTask(spec: LatencySpec, i: number, random: () => number): Latenc
       regionId: spec.regionId,
       action,
       resourceId: `m-lat${id}`,
-      createdAt,
+      createdAt: t.createdAt,
       timeline,
       result: { totalCount: 1, successCount: failed ? 0 : 1, failedCount: failed ? 1 : 0, operations: [operation] },
     },
-    finishAt,
+    finishAt: t.finishAt,
     outcome: failed ? 'failed' : 'succeeded',
-    measured: true,
+    measured: t.measured,
   };
 }
 

@@ -5,7 +5,8 @@ import type { EcsSimulator } from '../../src/ecs/simulator/index.js';
 import { createPopEcsApi } from '../../src/ecs/pop-client.js';
 import { EcsError } from '../../src/errors.js';
 import { createMemoryStore } from '../../src/store/memory.js';
-import type { StateStore, WebhookRecord } from '../../src/store/port.js';
+import type { StateStore } from '../../src/store/port.js';
+import { webhookRecord } from '../../src/fakes/records.js';
 import { KEYS } from '../support/helpers.js';
 
 /** One attempt per call: a refusal is the answer under test, not something to wait out. */
@@ -53,19 +54,5 @@ export function doctorDeps(sim: EcsSimulator, env: Record<string, string> = {}, 
 /** A webhook as the store keeps it, put there directly (registration would refuse a blocked address). */
 export async function putWebhook(store: StateStore, id: string, url: string): Promise<void> {
   const at = new Date().toISOString();
-  const record: WebhookRecord = {
-    id,
-    url,
-    description: null,
-    events: ['ecs.task.succeeded'],
-    filter: {},
-    enabled: true,
-    disabledReason: null,
-    secrets: { current: 'whsec_' + Buffer.alloc(32, 7).toString('base64') },
-    source: 'api',
-    failingSince: null,
-    createdAt: at,
-    updatedAt: at,
-  };
-  await store.putWebhook(record);
+  await store.putWebhook(webhookRecord(id, { url, createdAt: at, updatedAt: at }));
 }
