@@ -28,6 +28,8 @@ export const LISTEN_FILE = 'listen.json';
 /** The long poll's wait: the API answers at most this late (it caps `wait` at 25 s). */
 const WAIT_SECONDS = 25;
 const FORWARD_TIMEOUT_MS = 30_000;
+/** How long a stopping listen lets a forward in flight finish. */
+const STOP_GRACE_MS = 2_000;
 /** Backoff of a refused forward or an unreachable API: doubling from 1 s up to 30 s. */
 const FIRST_BACKOFF_MS = 1_000;
 const MAX_BACKOFF_MS = 30_000;
@@ -132,10 +134,13 @@ export async function listenCommand(io: Io, options: ListenOptions, untilStopped
   };
 
   const stop = new AbortController();
+  // A forward the app is answering when listen stops gets a moment to finish, so its event is not forwarded twice.
+  const forwardsEnd = new AbortController();
   let stoppedBy: unknown;
   void untilStopped().then((signal) => {
     stoppedBy = signal;
     stop.abort();
+    setTimeout(() => forwardsEnd.abort(), STOP_GRACE_MS).unref();
   });
 
   const report = (event: TaskEvent, result: Forwarded, attempt: number) => {
@@ -160,7 +165,7 @@ export async function listenCommand(io: Io, options: ListenOptions, untilStopped
         headers: signedHeaders(event.id, body, { current: state.secret }, Date.now()),
         body,
         redirect: 'manual',
-        signal: AbortSignal.any([AbortSignal.timeout(FORWARD_TIMEOUT_MS), stop.signal]),
+        signal: AbortSignal.any([AbortSignal.timeout(FORWARD_TIMEOUT_MS), forwardsEnd.signal]),
       });
       await res.arrayBuffer().catch(() => undefined);
       return { status: res.status, durationMs: Date.now() - started, error: res.ok ? null : `HTTP ${res.status}` };
@@ -177,6 +182,7 @@ export async function listenCommand(io: Io, options: ListenOptions, untilStopped
       if (stop.signal.aborted && result.status === null) return false;
       report(event, result, attempt);
       if (result.status !== null && result.status >= 200 && result.status < 300) return true;
+      if (stop.signal.aborted) return false;
       if (!options.json) io.err(`taskhook: ${forwardTo.host} did not accept ${event.id}; trying it again in ${backoff / 1000} s (events after it wait)`);
       await pause(backoff, stop.signal);
       if (stop.signal.aborted) return false;
